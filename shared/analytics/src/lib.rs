@@ -1,0 +1,25 @@
+//! Technical indicators that reproduce TA-Lib bar for bar: the same parameter
+//! names and defaults, the same warm-up (lookback) lengths, the same seeding
+//! and smoothing quirks, checked against values recorded from TA-Lib itself
+//! (`scripts/talib_reference.py`, `tests/talib_parity.rs`).
+//!
+//! This crate is pure computation on slices of `f64`. It must never depend on
+//! storage, networking, a runtime, MCP, JSON-RPC or AWS, and it never does
+//! I/O: callers load bars, this crate turns them into numbers.
+
+mod catalogue;
+mod compute;
+mod directional;
+mod error;
+mod momentum;
+mod moving_average;
+mod overlap;
+mod rolling;
+mod statistics;
+mod volatility;
+mod volume;
+mod warmup;
+
+pub use catalogue::{IndicatorSpec, ParamKind, ParamSpec, catalogue, find};
+pub use compute::{IndicatorOutput, Ohlcv, compute};
+pub use error::IndicatorError;

@@ -1,0 +1,426 @@
+//! Momentum oscillators: how fast and how far price has moved.
+
+use crate::moving_average::{MaType, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback};
+use crate::rolling::{extreme_indices, highest, lowest};
+use crate::warmup::{nan_vec, shifted};
+
+/// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
+/// the first value uses plain averages of the first `period` changes.
+pub(crate) fn rsi(x: &[f64], period: usize) -> Vec<f64> {
+    // Only a true zero is refused: gains of 1e-15 on tiny prices are real.
+    wilder_oscillator(x, period, |gain, loss| {
+        let total = gain + loss;
+        if total == 0.0 {
+            0.0
+        } else {
+            100.0 * (gain / total)
+        }
+    })
+}
+
+/// `TA_CMO`: RSI's smoothing, scored as (gain - loss) / (gain + loss).
+pub(crate) fn cmo(x: &[f64], period: usize) -> Vec<f64> {
+    wilder_oscillator(x, period, |gain, loss| {
+        let total = gain + loss;
+        if total == 0.0 {
+            0.0
+        } else {
+            100.0 * ((gain - loss) / total)
+        }
+    })
+}
+
+fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out = nan_vec(x.len());
+    if period < 1 || x.len() <= period {
+        return out;
+    }
+    let p = period as f64;
+    let mut gain = 0.0;
+    let mut loss = 0.0;
+    for i in 1..=period {
+        let change = x[i] - x[i - 1];
+        if change < 0.0 {
+            loss -= change;
+        } else {
+            gain += change;
+        }
+    }
+    gain /= p;
+    loss /= p;
+    out[period] = score(gain, loss);
+    for i in period + 1..x.len() {
+        let change = x[i] - x[i - 1];
+        gain *= p - 1.0;
+        loss *= p - 1.0;
+        if change < 0.0 {
+            loss -= change;
+        } else {
+            gain += change;
+        }
+        gain /= p;
+        loss /= p;
+        out[i] = score(gain, loss);
+    }
+    out
+}
+
+/// `TA_MACD`: `[macd, signal, hist]`. TA-Lib swaps the periods when slow <
+/// fast and seeds the fast EMA where the slow one starts, so both lines begin
+/// on the same bar.
+pub(crate) fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> [Vec<f64>; 3] {
+    let (fast, slow) = if slow < fast {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    };
+    let slow_lookback = slow.saturating_sub(1);
+    let fast_line = ma_from(x, fast, MaType::Ema, slow_lookback);
+    let slow_line = ema(x, slow);
+    let line: Vec<f64> = fast_line
+        .iter()
+        .zip(&slow_line)
+        .map(|(f, s)| f - s)
+        .collect();
+    let signal_line = shifted(&line, slow_lookback, |tail| ema(tail, signal));
+    let start = slow_lookback + signal.saturating_sub(1);
+    let mut macd_out = nan_vec(x.len());
+    let mut signal_out = nan_vec(x.len());
+    let mut hist_out = nan_vec(x.len());
+    for i in start.min(x.len())..x.len() {
+        macd_out[i] = line[i];
+        signal_out[i] = signal_line[i];
+        hist_out[i] = line[i] - signal_line[i];
+    }
+    [macd_out, signal_out, hist_out]
+}
+
+/// `TA_MOM`: the change over `period` bars.
+pub(crate) fn mom(x: &[f64], period: usize) -> Vec<f64> {
+    lagged(x, period, |now, then| now - then)
+}
+
+/// `TA_ROC`: percent change over `period` bars; 0 where the old price is 0.
+pub(crate) fn roc(x: &[f64], period: usize) -> Vec<f64> {
+    lagged(x, period, |now, then| {
+        if then != 0.0 {
+            ((now / then) - 1.0) * 100.0
+        } else {
+            0.0
+        }
+    })
+}
+
+/// `TA_ROCP`: fractional change over `period` bars.
+pub(crate) fn rocp(x: &[f64], period: usize) -> Vec<f64> {
+    lagged(x, period, |now, then| {
+        if then != 0.0 {
+            (now - then) / then
+        } else {
+            0.0
+        }
+    })
+}
+
+/// `TA_ROCR`: price ratio over `period` bars.
+pub(crate) fn rocr(x: &[f64], period: usize) -> Vec<f64> {
+    lagged(
+        x,
+        period,
+        |now, then| if then != 0.0 { now / then } else { 0.0 },
+    )
+}
+
+fn lagged(x: &[f64], period: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out = nan_vec(x.len());
+    for i in period..x.len() {
+        out[i] = f(x[i], x[i - period]);
+    }
+    out
+}
+
+/// `TA_WILLR`: where the close sits in the window's range, 0 (top) to -100.
+pub(crate) fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let hi = highest(high, period);
+    let lo = lowest(low, period);
+    (0..close.len())
+        .map(|i| {
+            if hi[i].is_nan() || lo[i].is_nan() {
+                return f64::NAN;
+            }
+            let diff = (hi[i] - lo[i]) / -100.0;
+            if diff != 0.0 {
+                (hi[i] - close[i]) / diff
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// `TA_CCI`: distance of the typical price from its SMA in units of mean
+/// absolute deviation (× 0.015).
+pub(crate) fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let mut out = nan_vec(close.len());
+    let period = period.max(1);
+    if close.len() < period {
+        return out;
+    }
+    let typical: Vec<f64> = (0..close.len())
+        .map(|i| (high[i] + low[i] + close[i]) / 3.0)
+        .collect();
+    let p = period as f64;
+    for today in period - 1..close.len() {
+        // TA-Lib keeps the window in a circular buffer and sums it in slot
+        // order, not time order; bar b sits in slot b % period.
+        let slot_bar = |slot: usize| today - ((today - slot) % period);
+        let mut average = 0.0;
+        for slot in 0..period {
+            average += typical[slot_bar(slot)];
+        }
+        average /= p;
+        let mut deviation = 0.0;
+        for slot in 0..period {
+            deviation += (typical[slot_bar(slot)] - average).abs();
+        }
+        let distance = typical[today] - average;
+        // A distance within rounding of the average itself counts as none;
+        // the TA-Lib build we match scales its zero test this way (measured
+        // on prices near 1e6 that move by a few ulps).
+        let negligible = distance.abs() <= TA_EPSILON * average.abs();
+        out[today] = if !negligible && deviation != 0.0 {
+            distance / (0.015 * (deviation / p))
+        } else {
+            0.0
+        };
+    }
+    out
+}
+
+/// Raw %K: where the close sits in the window's high-low range, 0 to 100.
+fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let hi = highest(high, period);
+    let lo = lowest(low, period);
+    (0..close.len())
+        .map(|i| {
+            if hi[i].is_nan() || lo[i].is_nan() {
+                return f64::NAN;
+            }
+            let diff = (hi[i] - lo[i]) / 100.0;
+            if diff != 0.0 {
+                (close[i] - lo[i]) / diff
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// `TA_STOCH`: `[slowk, slowd]`, %K smoothed once, then again for %D. Both
+/// outputs start where %D does.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stoch(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk_period: usize,
+    slowk_period: usize,
+    slowk_type: MaType,
+    slowd_period: usize,
+    slowd_type: MaType,
+) -> [Vec<f64>; 2] {
+    let k_lookback = fastk_period.saturating_sub(1);
+    let slowk_lookback = k_lookback + ma_lookback(slowk_period, slowk_type);
+    let total = slowk_lookback + ma_lookback(slowd_period, slowd_type);
+    let raw = fast_k(high, low, close, fastk_period);
+    let slow_k = shifted(&raw, k_lookback, |t| ma(t, slowk_period, slowk_type));
+    let slow_d = shifted(&slow_k, slowk_lookback, |t| ma(t, slowd_period, slowd_type));
+    [blank_before(slow_k, total), blank_before(slow_d, total)]
+}
+
+/// `TA_STOCHF`: `[fastk, fastd]`, both starting where %D does.
+pub(crate) fn stochf(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk_period: usize,
+    fastd_period: usize,
+    fastd_type: MaType,
+) -> [Vec<f64>; 2] {
+    let k_lookback = fastk_period.saturating_sub(1);
+    let total = k_lookback + ma_lookback(fastd_period, fastd_type);
+    let raw = fast_k(high, low, close, fastk_period);
+    let fast_d = shifted(&raw, k_lookback, |t| ma(t, fastd_period, fastd_type));
+    [blank_before(raw, total), blank_before(fast_d, total)]
+}
+
+/// Blanks everything before `start`: TA-Lib reports all outputs of a
+/// function from one common first bar.
+fn blank_before(mut x: Vec<f64>, start: usize) -> Vec<f64> {
+    let end = start.min(x.len());
+    x[..end].fill(f64::NAN);
+    x
+}
+
+/// `TA_AROON`: `[aroondown, aroonup]`, how recently (within `period + 1`
+/// bars) the lowest low and highest high occurred, 0 to 100.
+pub(crate) fn aroon(high: &[f64], low: &[f64], period: usize) -> [Vec<f64>; 2] {
+    let hi = extreme_indices(high, period + 1, |a, b| a >= b);
+    let lo = extreme_indices(low, period + 1, |a, b| a <= b);
+    let factor = 100.0 / period as f64;
+    let score = |today: usize, idx: Option<usize>| {
+        idx.map_or(f64::NAN, |idx| {
+            factor * (period as f64 - (today - idx) as f64)
+        })
+    };
+    let down = lo
+        .iter()
+        .enumerate()
+        .map(|(i, &idx)| score(i, idx))
+        .collect();
+    let up = hi
+        .iter()
+        .enumerate()
+        .map(|(i, &idx)| score(i, idx))
+        .collect();
+    [down, up]
+}
+
+/// `TA_AROONOSC`: Aroon up minus Aroon down, computed as TA-Lib does from
+/// the two indices directly.
+pub(crate) fn aroonosc(high: &[f64], low: &[f64], period: usize) -> Vec<f64> {
+    let hi = extreme_indices(high, period + 1, |a, b| a >= b);
+    let lo = extreme_indices(low, period + 1, |a, b| a <= b);
+    let factor = 100.0 / period as f64;
+    hi.iter()
+        .zip(&lo)
+        .map(|(h, l)| match (h, l) {
+            (Some(h), Some(l)) => factor * (*h as f64 - *l as f64),
+            _ => f64::NAN,
+        })
+        .collect()
+}
+
+/// `TA_BOP`: (close - open) / (high - low); 0 for bars with no range (a
+/// range of one ulp still counts).
+pub(crate) fn bop(open: &[f64], high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+    (0..close.len())
+        .map(|i| {
+            let range = high[i] - low[i];
+            if range <= 0.0 {
+                0.0
+            } else {
+                (close[i] - open[i]) / range
+            }
+        })
+        .collect()
+}
+
+/// `TA_APO` / `TA_PPO` core: fast MA minus slow MA, periods swapped when
+/// slow < fast. Unlike MACD, the fast MA keeps its own (earlier) seed.
+fn price_oscillator(
+    x: &[f64],
+    fast: usize,
+    slow: usize,
+    kind: MaType,
+    score: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
+    let (fast, slow) = if slow < fast {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    };
+    let start = ma_lookback(slow, kind);
+    let fast_ma = ma(x, fast, kind);
+    let slow_ma = ma(x, slow, kind);
+    let out = fast_ma
+        .iter()
+        .zip(&slow_ma)
+        .map(|(&f, &s)| score(f, s))
+        .collect();
+    blank_before(out, start)
+}
+
+pub(crate) fn apo(x: &[f64], fast: usize, slow: usize, kind: MaType) -> Vec<f64> {
+    price_oscillator(x, fast, slow, kind, |f, s| f - s)
+}
+
+pub(crate) fn ppo(x: &[f64], fast: usize, slow: usize, kind: MaType) -> Vec<f64> {
+    price_oscillator(x, fast, slow, kind, |f, s| {
+        if is_zero(s) {
+            0.0
+        } else {
+            ((f - s) / s) * 100.0
+        }
+    })
+}
+
+/// `TA_TRIX`: one-bar percent change of a triple EMA.
+pub(crate) fn trix(x: &[f64], period: usize) -> Vec<f64> {
+    let lookback = period.saturating_sub(1);
+    let first = ema(x, period);
+    let second = shifted(&first, lookback, |t| ema(t, period));
+    let third = shifted(&second, 2 * lookback, |t| ema(t, period));
+    shifted(&third, 3 * lookback, |t| roc(t, 1))
+}
+
+/// `TA_ULTOSC`: weighted average (4:2:1) of buying pressure over true range
+/// across three windows. TA-Lib sorts the periods, so their order does not
+/// matter.
+pub(crate) fn ultosc(high: &[f64], low: &[f64], close: &[f64], periods: [usize; 3]) -> Vec<f64> {
+    let mut sorted = periods;
+    sorted.sort_unstable();
+    let longest = sorted[2];
+    let mut out = nan_vec(close.len());
+    if close.len() <= longest {
+        return out;
+    }
+    // Buying pressure and true range of bar i (which needs bar i - 1).
+    let terms = |i: usize| {
+        let prev_close = close[i - 1];
+        let true_low = if low[i] < prev_close {
+            low[i]
+        } else {
+            prev_close
+        };
+        let mut range = high[i] - low[i];
+        let up = (prev_close - high[i]).abs();
+        if up > range {
+            range = up;
+        }
+        let down = (prev_close - low[i]).abs();
+        if down > range {
+            range = down;
+        }
+        (close[i] - true_low, range)
+    };
+    let mut pressure = [0.0; 3];
+    let mut range = [0.0; 3];
+    for w in 0..3 {
+        for i in longest + 1 - sorted[w]..longest {
+            let (a, b) = terms(i);
+            pressure[w] += a;
+            range[w] += b;
+        }
+    }
+    for (today, slot) in out.iter_mut().enumerate().skip(longest) {
+        let (a, b) = terms(today);
+        for w in 0..3 {
+            pressure[w] += a;
+            range[w] += b;
+        }
+        let mut total = 0.0;
+        for (w, weight) in [4.0, 2.0, 1.0].into_iter().enumerate() {
+            if range[w] != 0.0 {
+                total += weight * (pressure[w] / range[w]);
+            }
+        }
+        for w in 0..3 {
+            let (a, b) = terms(today + 1 - sorted[w]);
+            pressure[w] -= a;
+            range[w] -= b;
+        }
+        *slot = 100.0 * (total / 7.0);
+    }
+    out
+}

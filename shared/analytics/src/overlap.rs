@@ -1,0 +1,122 @@
+//! Overlap studies that are not plain moving averages: bands and channels
+//! drawn on the price scale.
+
+use crate::moving_average::{MaType, ma};
+use crate::rolling::{highest, lowest};
+use crate::statistics::stddev;
+use crate::warmup::nan_vec;
+
+/// Bollinger bands: `[upper, middle, lower]`.
+pub(crate) fn bbands(
+    x: &[f64],
+    period: usize,
+    nbdev_up: f64,
+    nbdev_dn: f64,
+    kind: MaType,
+) -> [Vec<f64>; 3] {
+    let middle = ma(x, period, kind);
+    // The deviation is always the plain rolling one, whatever the MA type:
+    // the bands are not centred on the MA's own notion of the mean.
+    let deviation = stddev(x, period, 1.0);
+    let mut upper = middle.clone();
+    let mut lower = middle.clone();
+    for i in 0..x.len() {
+        upper[i] = middle[i] + deviation[i] * nbdev_up;
+        lower[i] = middle[i] - deviation[i] * nbdev_dn;
+    }
+    [upper, middle, lower]
+}
+
+/// `TA_MIDPOINT`: halfway between the highest and lowest close of the window.
+pub(crate) fn midpoint(x: &[f64], period: usize) -> Vec<f64> {
+    let hi = highest(x, period);
+    let lo = lowest(x, period);
+    hi.iter().zip(&lo).map(|(h, l)| (h + l) / 2.0).collect()
+}
+
+/// `TA_MIDPRICE`: halfway between the window's highest high and lowest low.
+pub(crate) fn midprice(high: &[f64], low: &[f64], period: usize) -> Vec<f64> {
+    let hi = highest(high, period);
+    let lo = lowest(low, period);
+    hi.iter().zip(&lo).map(|(h, l)| (h + l) / 2.0).collect()
+}
+
+/// `TA_SAR`: Wilder's parabolic stop-and-reverse. The first direction comes
+/// from the first bar's -DM (long unless the low fell further than the high
+/// rose), and the first SAR is the previous bar's extreme.
+pub(crate) fn sar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) -> Vec<f64> {
+    let mut out = nan_vec(high.len());
+    if high.len() < 2 {
+        return out;
+    }
+    let step = acceleration.min(maximum);
+    let mut af = step;
+    let up_move = high[1] - high[0];
+    let down_move = low[0] - low[1];
+    let mut is_long = !(down_move > 0.0 && up_move < down_move);
+    let (mut ep, mut sar) = if is_long {
+        (high[1], low[0])
+    } else {
+        (low[1], high[0])
+    };
+    let mut new_low = low[1];
+    let mut new_high = high[1];
+    for today in 1..high.len() {
+        let prev_low = new_low;
+        let prev_high = new_high;
+        new_low = low[today];
+        new_high = high[today];
+        if is_long {
+            if new_low <= sar {
+                is_long = false;
+                sar = ep.max_ta(prev_high).max_ta(new_high);
+                out[today] = sar;
+                af = step;
+                ep = new_low;
+                sar += af * (ep - sar);
+                sar = sar.max_ta(prev_high).max_ta(new_high);
+            } else {
+                out[today] = sar;
+                if new_high > ep {
+                    ep = new_high;
+                    af = (af + step).min_ta(maximum);
+                }
+                sar += af * (ep - sar);
+                sar = sar.min_ta(prev_low).min_ta(new_low);
+            }
+        } else if new_high >= sar {
+            is_long = true;
+            sar = ep.min_ta(prev_low).min_ta(new_low);
+            out[today] = sar;
+            af = step;
+            ep = new_high;
+            sar += af * (ep - sar);
+            sar = sar.min_ta(prev_low).min_ta(new_low);
+        } else {
+            out[today] = sar;
+            if new_low < ep {
+                ep = new_low;
+                af = (af + step).min_ta(maximum);
+            }
+            sar += af * (ep - sar);
+            sar = sar.max_ta(prev_high).max_ta(new_high);
+        }
+    }
+    out
+}
+
+/// TA-Lib clamps with `if (a < b) a = b;`, which keeps `a` when either side
+/// is NaN; `f64::max` would drop the NaN instead.
+trait TaClamp {
+    fn max_ta(self, other: f64) -> f64;
+    fn min_ta(self, other: f64) -> f64;
+}
+
+impl TaClamp for f64 {
+    fn max_ta(self, other: f64) -> f64 {
+        if self < other { other } else { self }
+    }
+    fn min_ta(self, other: f64) -> f64 {
+        if self > other { other } else { self }
+    }
+}

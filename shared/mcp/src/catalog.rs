@@ -1,0 +1,76 @@
+//! The tools we publish: which MCP server (scope prefix) each belongs to, its
+//! schemas and its behaviour hints. `tools/list` filters this by the caller's
+//! permissions; `tools/call` refuses anything the caller could not list.
+
+use std::sync::Arc;
+
+use rmcp::model::{Tool, ToolAnnotations};
+use schemars::JsonSchema;
+
+use crate::market_data::{
+    GetHistoricalDataArgs, GetQuoteArgs, HistoricalDataOutput, ListSymbolsArgs, ListSymbolsOutput,
+    QuoteOutput,
+};
+use crate::technical::{CalculateIndicatorsArgs, CalculateIndicatorsOutput};
+
+/// A published tool and the server it belongs to.
+#[derive(Debug, Clone)]
+pub struct ToolEntry {
+    pub server: &'static str,
+    pub tool: Tool,
+}
+
+fn read_only_tool<I: JsonSchema + 'static, O: JsonSchema + 'static>(
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+) -> Tool {
+    Tool::new(name, description, Arc::new(serde_json::Map::new()))
+        .with_title(title)
+        .with_input_schema::<I>()
+        .with_output_schema::<O>()
+        .annotate(
+            ToolAnnotations::with_title(title)
+                .read_only(true)
+                .destructive(false)
+                .idempotent(true)
+                .open_world(false),
+        )
+}
+
+pub fn tools() -> Vec<ToolEntry> {
+    vec![
+        ToolEntry {
+            server: "market-data",
+            tool: read_only_tool::<ListSymbolsArgs, ListSymbolsOutput>(
+                "list_symbols",
+                "List symbols",
+                "List the symbols with stored price history, with each stored series' timeframe, bar count, date range and whether it is synthetic demo data. Call this first to learn what get_quote, get_historical_data and calculate_indicators can be asked about.",
+            ),
+        },
+        ToolEntry {
+            server: "market-data",
+            tool: read_only_tool::<GetQuoteArgs, QuoteOutput>(
+                "get_quote",
+                "Get quote",
+                "Latest price of a symbol with the session's open, high, low and volume, and the change against the previous session's close. Derived from the finest stored bars.",
+            ),
+        },
+        ToolEntry {
+            server: "market-data",
+            tool: read_only_tool::<GetHistoricalDataArgs, HistoricalDataOutput>(
+                "get_historical_data",
+                "Get historical OHLCV bars",
+                "OHLCV bars of a symbol for a timeframe (1m to 1w). Give start/end or a relative lookback in days; without either, the latest bars are returned. Coarser timeframes than stored are resampled from finer bars. At most 5000 bars per call: page with next_cursor.",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<CalculateIndicatorsArgs, CalculateIndicatorsOutput>(
+                "calculate_indicators",
+                "Calculate technical indicators",
+                "Compute TA-Lib indicators (names and parameters as in TA-Lib, lower case: sma, ema, rsi, macd, bbands, atr, ...) on stored bars (symbol + timeframe, optional start/end/lookback) or on inline bars. Results are exact to TA-Lib, one value per bar, null during warm-up; outputs use TA-Lib's output names (macd: macd, macdsignal, macdhist; bbands: upperband, middleband, lowerband; single-output functions: real).",
+            ),
+        },
+    ]
+}

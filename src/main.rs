@@ -1,0 +1,314 @@
+//! `goldensignals`: run the local MCP endpoint, mint dev tokens, import bars.
+//!
+//! The binary only wires configuration to the library crates; anything worth
+//! testing lives in them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use gs_auth::{DevIssuer, Policy, Scope, Verifier, VerifierConfig, parse_ttl};
+use gs_domain::{BarStore, DataSource, SeriesKey, Symbol, Timeframe};
+use gs_embedded_store::EmbeddedStore;
+use gs_market_data::{CsvOptions, demo_dataset, demo_source, parse_csv};
+use gs_mcp::{GoldenSignals, HttpConfig};
+use jsonwebtoken::Algorithm;
+
+const DEMO_SEED: u64 = 42;
+
+#[derive(Parser)]
+#[command(
+    name = "goldensignals",
+    version,
+    about = "GoldenSignals MCP: trading intelligence for AI agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the MCP endpoint at http://ADDR/mcp from the local data directory.
+    Serve(ServeArgs),
+    /// Print a signed access token from the local dev issuer (stdout: the token only).
+    Token(TokenArgs),
+    /// Import OHLCV bars from a CSV file (all-or-nothing unless --skip-bad).
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct DataDir {
+    /// Directory holding the database and the dev signing key.
+    #[arg(long, env = "GOLDENSIGNALS_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GOLDENSIGNALS_ADDR", default_value = "127.0.0.1:8787")]
+    addr: SocketAddr,
+    #[command(flatten)]
+    data: DataDir,
+    /// Do not seed the synthetic demo data set into an empty store.
+    #[arg(long)]
+    no_demo: bool,
+    /// Base URL clients use to reach this server (default: http://ADDR).
+    #[arg(long, env = "GOLDENSIGNALS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Host names accepted in the Host header (repeatable; default: loopback only).
+    #[arg(
+        long = "allowed-host",
+        env = "GOLDENSIGNALS_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+    /// Role policy file mapping groups to scopes (default: infra/auth-policy.json, built in).
+    #[arg(long, env = "GOLDENSIGNALS_POLICY")]
+    policy: Option<PathBuf>,
+    /// Trust tokens from this issuer instead of the local dev issuer (e.g. a Cognito user pool URL).
+    #[arg(long, env = "GOLDENSIGNALS_ISSUER", requires_all = ["audience"])]
+    issuer: Option<String>,
+    /// Accepted audiences / Cognito app client ids (with --issuer).
+    #[arg(long, env = "GOLDENSIGNALS_AUDIENCE", value_delimiter = ',')]
+    audience: Vec<String>,
+    /// JWKS URL of the issuer (default: ISSUER/.well-known/jwks.json).
+    #[arg(long, env = "GOLDENSIGNALS_JWKS_URL")]
+    jwks_url: Option<String>,
+    /// Token lifetime of the dev token printed at start-up.
+    #[arg(long, default_value = "24h")]
+    token_ttl: String,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// Subject (user id) of the token.
+    #[arg(long)]
+    sub: String,
+    /// Space-separated scopes: `<server>:<tool>`, `<server>:*` or `*`.
+    #[arg(long, default_value = "")]
+    scopes: String,
+    /// Comma-separated groups (mapped to roles by the policy file), e.g. analyst.
+    #[arg(long, value_delimiter = ',')]
+    groups: Vec<String>,
+    /// Lifetime, e.g. 15m, 1h, 7d.
+    #[arg(long, default_value = "1h")]
+    ttl: String,
+    #[command(flatten)]
+    data: DataDir,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Symbol the bars belong to, e.g. AAPL.
+    #[arg(long)]
+    symbol: String,
+    /// Bar width of the file: 1m, 5m, 15m, 30m, 1h, 4h, 1d or 1w.
+    #[arg(long)]
+    timeframe: String,
+    /// Store the good rows and report the bad ones instead of rejecting the file.
+    #[arg(long)]
+    skip_bad: bool,
+    #[command(flatten)]
+    data: DataDir,
+    /// CSV file with a date/time column and open, high, low, close (volume optional).
+    file: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GOLDENSIGNALS_LOG")
+                .unwrap_or_else(|_| "info,rmcp=warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Token(args) => token(args),
+        Command::Import(args) => runtime.block_on(import(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let started = Instant::now();
+    let store = EmbeddedStore::open(&args.data.data_dir).with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            args.data.data_dir.display()
+        )
+    })?;
+    if !args.no_demo && store.list_series().await?.is_empty() {
+        seed_demo(&store).await?;
+    }
+    let policy = match &args.policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default_policy(),
+    };
+    // Bind first so that `--addr 127.0.0.1:0` reports the port it got.
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there?)",
+                args.addr
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_string();
+    let allowed_hosts = if args.allowed_hosts.is_empty() {
+        HttpConfig::loopback_hosts()
+    } else {
+        args.allowed_hosts.clone()
+    };
+
+    let (verifier_config, dev) = match &args.issuer {
+        Some(issuer) => {
+            let jwks = args.jwks_url.clone().unwrap_or_else(|| {
+                format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
+            });
+            let config = VerifierConfig {
+                issuer: issuer.clone(),
+                audiences: args.audience.clone(),
+                algorithms: vec![Algorithm::RS256, Algorithm::ES256],
+                leeway_secs: VerifierConfig::DEFAULT_LEEWAY_SECS,
+                jwks: gs_auth::JwksSource::Url(jwks),
+            };
+            (config, None)
+        }
+        None => {
+            let dev = DevIssuer::load_or_create(&args.data.data_dir)?;
+            (dev.verifier_config(), Some(dev))
+        }
+    };
+    let http = HttpConfig {
+        public_url: public_url.clone(),
+        allowed_hosts,
+        authorization_servers: vec![args.issuer.clone().unwrap_or_else(|| public_url.clone())],
+        jwks: dev.as_ref().map(DevIssuer::jwks),
+    };
+    let store = Arc::new(store);
+    let handler = GoldenSignals::new(store.clone(), store);
+    let app = gs_mcp::router(
+        handler,
+        Arc::new(Verifier::new(verifier_config)),
+        Arc::new(policy),
+        http,
+    );
+
+    println!("GoldenSignals MCP endpoint: {public_url}/mcp");
+    println!("Data directory: {}", args.data.data_dir.display());
+    if let Some(dev) = &dev {
+        let ttl = parse_ttl(&args.token_ttl)?;
+        let token = dev.mint("dev", &[Scope::parse("*")?], &[], ttl)?;
+        println!("Dev token (every scope, expires in {}):", args.token_ttl);
+        println!("{token}");
+    }
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server failed")?;
+    Ok(())
+}
+
+async fn seed_demo(store: &EmbeddedStore) -> Result<()> {
+    let started = Instant::now();
+    let source = demo_source(DEMO_SEED);
+    let dataset = demo_dataset(DEMO_SEED, chrono::Utc::now());
+    let mut bars = 0;
+    for series in &dataset {
+        store.put_bars(&series.key, &series.bars, &source).await?;
+        bars += series.bars.len();
+    }
+    tracing::info!(
+        series = dataset.len(),
+        bars,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "seeded the synthetic demo data set (use --no-demo to skip)"
+    );
+    Ok(())
+}
+
+fn token(args: TokenArgs) -> Result<()> {
+    let scopes = args
+        .scopes
+        .split_whitespace()
+        .map(Scope::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if scopes.is_empty() && args.groups.is_empty() {
+        bail!(
+            "the token would grant nothing: give --scopes \"market-data:*\" and/or --groups analyst"
+        );
+    }
+    let ttl = parse_ttl(&args.ttl)?;
+    let dev = DevIssuer::load_or_create(&args.data.data_dir)?;
+    println!("{}", dev.mint(&args.sub, &scopes, &args.groups, ttl)?);
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> Result<()> {
+    let symbol = Symbol::parse(&args.symbol)?;
+    let timeframe = Timeframe::parse(&args.timeframe)?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let parsed = parse_csv(
+        std::io::BufReader::new(file),
+        &CsvOptions {
+            skip_bad: args.skip_bad,
+        },
+    )
+    .with_context(|| {
+        format!(
+            "{} was not imported; nothing was stored",
+            args.file.display()
+        )
+    })?;
+    if parsed.bars.is_empty() {
+        bail!(
+            "{} has no valid bars; nothing was stored",
+            args.file.display()
+        );
+    }
+    let store = EmbeddedStore::open(&args.data.data_dir)?;
+    let key = SeriesKey::new(symbol, timeframe);
+    let source = DataSource::Imported {
+        file: file_name(&args.file),
+    };
+    let report = store.put_bars(&key, &parsed.bars, &source).await?;
+    println!(
+        "Imported {} bars of {} {} from {} ({} new, {} updated).",
+        parsed.bars.len(),
+        key.symbol,
+        key.timeframe,
+        args.file.display(),
+        report.inserted,
+        report.updated
+    );
+    if !parsed.skipped.is_empty() {
+        eprintln!("Skipped {} bad rows:", parsed.skipped.len());
+        for row in &parsed.skipped {
+            eprintln!("  {row}");
+        }
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
