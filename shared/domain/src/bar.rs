@@ -140,7 +140,10 @@ pub fn resample(bars: &[Bar], from: Timeframe, to: Timeframe) -> Result<Vec<Bar>
                 acc.close = bar.close;
                 acc.volume += bar.volume;
             }
-            _ => out.push(Bar { time: bucket, ..*bar }),
+            _ => out.push(Bar {
+                time: bucket,
+                ..*bar
+            }),
         }
     }
     Ok(out)
@@ -169,7 +172,8 @@ mod tests {
         let b = Bar::new(at(0, 0), 10.0, 11.0, 9.0, 10.5, 100.0).unwrap();
         let json = serde_json::to_string(&b).unwrap();
         assert_eq!(serde_json::from_str::<Bar>(&json).unwrap(), b);
-        let bad = r#"{"time":"2024-01-02T00:00:00Z","open":10,"high":9,"low":8,"close":9,"volume":1}"#;
+        let bad =
+            r#"{"time":"2024-01-02T00:00:00Z","open":10,"high":9,"low":8,"close":9,"volume":1}"#;
         assert!(serde_json::from_str::<Bar>(bad).is_err());
     }
 
@@ -186,11 +190,23 @@ mod tests {
         assert_eq!(h.len(), 2);
         assert_eq!(h[0].time(), at(9, 0));
         assert_eq!(
-            (h[0].open(), h[0].high(), h[0].low(), h[0].close(), h[0].volume()),
+            (
+                h[0].open(),
+                h[0].high(),
+                h[0].low(),
+                h[0].close(),
+                h[0].volume()
+            ),
             (10.0, 10.8, 9.9, 10.7, 250.0)
         );
         assert_eq!(
-            (h[1].open(), h[1].high(), h[1].low(), h[1].close(), h[1].volume()),
+            (
+                h[1].open(),
+                h[1].high(),
+                h[1].low(),
+                h[1].close(),
+                h[1].volume()
+            ),
             (10.7, 10.9, 10.0, 10.1, 200.0)
         );
         assert!(resample(&bars, Timeframe::H1, Timeframe::M15).is_err());

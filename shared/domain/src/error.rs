@@ -12,7 +12,9 @@ pub enum DomainError {
     InvalidTimeframe(String),
     #[error("invalid bar at {time}: {reason}")]
     InvalidBar { time: String, reason: String },
-    #[error("cannot resample {from} bars to {to}: the target must be a coarser multiple of the source")]
+    #[error(
+        "cannot resample {from} bars to {to}: the target must be a coarser multiple of the source"
+    )]
     InvalidResample { from: String, to: String },
     #[error("bars must be in strictly increasing time order (problem at {0})")]
     Unordered(String),

@@ -89,7 +89,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn engine(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn engine(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Self::Engine {
             message: message.into(),
             source: Some(Box::new(source)),

@@ -63,7 +63,16 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_or_empty_symbols() {
-        for bad in ["", "   ", "AA PL", "A|B", "AAPL#", "...", &"X".repeat(21), "é"] {
+        for bad in [
+            "",
+            "   ",
+            "AA PL",
+            "A|B",
+            "AAPL#",
+            "...",
+            &"X".repeat(21),
+            "é",
+        ] {
             assert!(Symbol::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
