@@ -52,7 +52,7 @@ pub struct DataSourceArgs {
     pub start: Option<String>,
     /// Last bar time to load (default: the latest stored bar).
     pub end: Option<String>,
-    /// Number of bars to load from stored data, counted back from `end` (default 500, at most 20000); ignored when `start` is given.
+    /// Number of stored bars to load (default 500, at most 20000): the latest ones up to `end`, or the first ones from `start`.
     pub lookback: Option<u32>,
     /// Inline OHLCV bars in time order (at most 20000); use either this or `symbol`.
     pub bars: Option<Vec<InlineBar>>,
