@@ -14,10 +14,10 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument, PromptMessage,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Reference, Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams, Prompt,
+    PromptArgument, PromptMessage, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
+    ResourceTemplate, Role, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -37,6 +37,8 @@ const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
 ];
 const MAX_COMPLETIONS: usize = 100;
 const MAX_LISTED_RESOURCES: usize = 200;
+/// Record collection holding each caller's `logging/setLevel` choice.
+const LOGGING_LEVELS: &str = "logging-level";
 const QUOTE_URI: &str = "market://quotes/realtime/";
 const OHLCV_URI: &str = "market://historical/ohlcv/";
 
@@ -193,6 +195,7 @@ impl ServerHandler for GoldenSignals {
             tracing::info!(subject = %who.subject, tool = name, "tool call refused: missing scope");
             return Ok(tool_result::<()>(Err(e)).into());
         }
+        let started = std::time::Instant::now();
         let store = self.bars.as_ref();
         let args = request.arguments;
         let result = match name {
@@ -211,12 +214,11 @@ impl ServerHandler for GoldenSignals {
                 ));
             }
         };
-        tracing::info!(
-            subject = %who.subject,
-            tool = name,
-            is_error = result.is_error.unwrap_or(false),
-            "tool call"
-        );
+        let is_error = result.is_error.unwrap_or(false);
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(subject = %who.subject, tool = name, is_error, elapsed_ms, "tool call");
+        self.log_to_client(&who, &ctx, name, is_error, elapsed_ms)
+            .await;
         Ok(result.into())
     }
 
@@ -421,7 +423,7 @@ impl ServerHandler for GoldenSignals {
         let level = serde_json::to_vec(&request.level)
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         self.records
-            .put("logging-level", &who.subject, &level, PutCondition::Always)
+            .put(LOGGING_LEVELS, &who.subject, &level, PutCondition::Always)
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         Ok(())
@@ -429,6 +431,43 @@ impl ServerHandler for GoldenSignals {
 }
 
 impl GoldenSignals {
+    /// Sends the caller a `notifications/message` about the call when it has
+    /// asked for messages of that severity with `logging/setLevel`. Callers
+    /// that never set a level get plain JSON responses, with no extra stream.
+    async fn log_to_client(
+        &self,
+        who: &Principal,
+        ctx: &RequestContext<RoleServer>,
+        tool: &str,
+        is_error: bool,
+        elapsed_ms: f64,
+    ) {
+        let Ok(Some(record)) = self.records.get(LOGGING_LEVELS, &who.subject).await else {
+            return;
+        };
+        let Ok(wanted) = serde_json::from_slice::<LoggingLevel>(&record.value) else {
+            return;
+        };
+        let level = if is_error {
+            LoggingLevel::Error
+        } else {
+            LoggingLevel::Info
+        };
+        if severity(level) < severity(wanted) {
+            return;
+        }
+        let data = serde_json::json!({
+            "tool": tool,
+            "is_error": is_error,
+            "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
+        });
+        let message =
+            LoggingMessageNotificationParam::new(level, data).with_logger("goldensignals");
+        if let Err(e) = ctx.peer.notify_logging_message(message).await {
+            tracing::debug!(error = %e, "could not send a log message to the client");
+        }
+    }
+
     async fn symbols(&self) -> Result<Vec<String>, McpError> {
         let series = self
             .bars
@@ -507,6 +546,19 @@ impl GoldenSignals {
             lines.push("- Data source: SYNTHETIC demo data, not real market prices".into());
         }
         Ok(lines.join("\n"))
+    }
+}
+
+fn severity(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
     }
 }
 
