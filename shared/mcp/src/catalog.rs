@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rmcp::model::{Tool, ToolAnnotations};
 use schemars::JsonSchema;
 
+use crate::candlesticks::{DetectCandlesticksArgs, DetectCandlesticksOutput};
 use crate::market_data::{
     GetHistoricalDataArgs, GetQuoteArgs, HistoricalDataOutput, ListSymbolsArgs, ListSymbolsOutput,
     QuoteOutput,
@@ -70,6 +71,14 @@ pub fn tools() -> Vec<ToolEntry> {
                 "calculate_indicators",
                 "Calculate technical indicators",
                 "Compute TA-Lib indicators (names and parameters as in TA-Lib, lower case: sma, ema, rsi, macd, bbands, atr, ...) on stored bars (symbol + timeframe, optional start/end/lookback) or on inline bars. Results are exact to TA-Lib, one value per bar, null during warm-up; outputs use TA-Lib's output names (macd: macd, macdsignal, macdhist; bbands: upperband, middleband, lowerband; single-output functions: real).",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<DetectCandlesticksArgs, DetectCandlesticksOutput>(
+                "detect_candlestick_patterns",
+                "Detect candlestick patterns",
+                "Run TA-Lib's candlestick pattern recognition (all 61 CDL functions by default, or the names given, e.g. cdlengulfing, cdlhammer) on stored bars (symbol + timeframe) or inline bars. Values per bar follow TA-Lib: +100 bullish, -100 bearish, 0 none (±200/±80 for a few). latest_hits lists the patterns in the most recent bars with what they mean.",
             ),
         },
     ]

@@ -25,6 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Principal;
+use crate::candlesticks;
 use crate::catalog::{self, ToolEntry};
 use crate::error::ToolError;
 use crate::market_data::{self, GetHistoricalDataArgs};
@@ -206,6 +207,12 @@ impl ServerHandler for GoldenSignals {
             }
             "calculate_indicators" => {
                 run(name, args, |a| technical::calculate_indicators(store, a)).await
+            }
+            "detect_candlestick_patterns" => {
+                run(name, args, |a| {
+                    candlesticks::detect_candlestick_patterns(store, a)
+                })
+                .await
             }
             other => {
                 return Err(McpError::internal_error(

@@ -6,6 +6,7 @@
 //! This crate translates between MCP and the domain; it must never contain
 //! analytics or storage logic of its own, and it never logs tokens.
 
+mod candlesticks;
 mod catalog;
 mod error;
 mod handler;
