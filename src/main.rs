@@ -215,7 +215,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         println!("Dev token (every scope, expires in {}):", args.token_ttl);
         println!("{token}");
     }
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""End-to-end checks of a running GoldenSignals MCP endpoint with the official Python SDK.
+
+The Rust integration tests drive the server with rmcp, the same library it is
+built on; this script is the outside view: what a third-party client (`mcp`
+2.3.0 on PyPI) sees over Streamable HTTP with a bearer token. Every check runs
+twice, once per way the SDK negotiates:
+
+    auto    server/discover, expected to settle on 2026-07-28
+    legacy  the initialize handshake, expected to settle on 2025-11-25
+
+It needs a server started with the demo data set (`goldensignals serve`) and
+the binary itself, to mint tokens with narrower scopes from the same data
+directory (same signing key). `./scripts/test` starts the server and runs this;
+to run it by hand against a server of your own:
+
+    .venv/bin/python tests/python/test_mcp_sdk.py \\
+        --url http://127.0.0.1:PORT/mcp --token DEV_TOKEN \\
+        --data-dir DATA_DIR --bin target/debug/goldensignals
+
+(or set GS_MCP_URL, GS_TOKEN, GS_DATA_DIR, GS_BIN). It prints one line per
+check and a closing "N passed, N failed" line, and exits 1 if any check failed.
+
+Named test_* so it is easy to find, but it is a plain asyncio script, not a
+pytest module: it defines no test functions to collect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+EXPECTED_PROTOCOL = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+MARKET_DATA_TOOLS = {"list_symbols", "get_quote", "get_historical_data"}
+ALL_TOOLS = MARKET_DATA_TOOLS | {"calculate_indicators"}
+CASE_TIMEOUT_S = 60
+
+# TA-Lib output names per function, as the tool description promises.
+INDICATOR_OUTPUTS = {
+    "sma": {"real"},
+    "ema": {"real"},
+    "rsi": {"real"},
+    "macd": {"macd", "macdsignal", "macdhist"},
+    "bbands": {"upperband", "middleband", "lowerband"},
+    "atr": {"real"},
+}
+
+
+class Env:
+    """What every check needs: where the server is and how to get tokens for it."""
+
+    def __init__(self, url: str, token: str, data_dir: str, binary: str) -> None:
+        self.url = url
+        self.token = token
+        self.data_dir = data_dir
+        self.binary = binary
+
+    def mint(self, sub: str, scopes: str, data_dir: str | None = None) -> str:
+        out = subprocess.run(
+            [self.binary, "token", "--sub", sub, "--scopes", scopes, "--ttl", "15m",
+             "--data-dir", data_dir or self.data_dir],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"`goldensignals token` failed ({out.returncode}): {out.stderr.strip()}")
+        token = out.stdout.strip()
+        assert token.count(".") == 2 and "\n" not in token, f"token output is not one JWT: {out.stdout!r}"
+        return token
+
+
+@asynccontextmanager
+async def connect(env: Env, mode: str, token: str | None, statuses: list[httpx2.Response] | None = None):
+    """An SDK client for `env.url`, sending `token` as a bearer token (none if None)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def record(response: httpx2.Response) -> None:
+        if statuses is not None:
+            statuses.append(response)
+
+    async with httpx2.AsyncClient(headers=headers, timeout=30, event_hooks={"response": [record]}) as http:
+        # max_sse_event_size=None: large results may come as one SSE event above the 1 MiB default.
+        transport = streamable_http_client(env.url, http_client=http, max_sse_event_size=None)
+        # cache=None: every listing must come from the server, never from the SDK's response cache.
+        async with Client(transport, mode=mode, cache=None, read_timeout_seconds=30) as client:
+            yield client
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def call_ok(client: Client, tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, f"{tool}({args}) returned an error result: {text_of(result)}"
+    assert isinstance(result.structured_content, dict), f"{tool} returned no structuredContent"
+    return result.structured_content, text_of(result)
+
+
+def check_bars(bars: list[dict[str, Any]], where: str) -> None:
+    previous: datetime | None = None
+    for bar in bars:
+        o, h, lo, c, v = (bar[k] for k in ("open", "high", "low", "close", "volume"))
+        assert all(math.isfinite(x) for x in (o, h, lo, c, v)), f"{where}: non-finite value in {bar}"
+        assert lo <= min(o, c) and h >= max(o, c) and lo <= h, f"{where}: OHLC inconsistent: {bar}"
+        assert lo > 0 and v >= 0, f"{where}: non-positive price or negative volume: {bar}"
+        t = parse_time(bar["time"])
+        assert previous is None or t > previous, f"{where}: bar times not strictly increasing at {bar['time']}"
+        previous = t
+
+
+# --------------------------------------------------------------------------- checks, full dev token
+
+
+async def check_handshake(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        assert client.protocol_version == EXPECTED_PROTOCOL[mode], (
+            f"negotiated {client.protocol_version}, expected {EXPECTED_PROTOCOL[mode]}"
+        )
+        info = client.server_info
+        assert info is not None and info.name == "goldensignals", f"server info: {info}"
+        assert client.server_capabilities.tools is not None, "server does not declare the tools capability"
+        return f"protocol {client.protocol_version}, server {info.name} {info.version}"
+
+
+async def check_tools_full(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        listing = await client.list_tools()
+        names = [tool.name for tool in listing.tools]
+        assert sorted(names) == sorted(ALL_TOOLS), f"tools listed: {names}"
+        assert listing.next_cursor is None, "tool listing is paginated unexpectedly"
+        for tool in listing.tools:
+            assert tool.output_schema, f"{tool.name} publishes no output schema"
+        return f"tools: {', '.join(names)}"
+
+
+async def check_historical_latest(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        data, text = await call_ok(client, "get_historical_data", {"symbol": "AAPL", "timeframe": "1d", "limit": 10})
+        assert data["symbol"] == "AAPL" and data["timeframe"] == "1d", f"wrong series: {data['symbol']} {data['timeframe']}"
+        assert data["count"] == 10 and len(data["bars"]) == 10, f"count {data['count']}, bars {len(data['bars'])}"
+        check_bars(data["bars"], "AAPL 1d limit 10")
+        assert data["synthetic"] is True, "demo data not flagged synthetic"
+        assert "AAPL" in text and "10" in text, f"text summary does not describe the result: {text!r}"
+        return f"10 bars {data['bars'][0]['time']} .. {data['bars'][-1]['time']}; summary {text[:60]!r}..."
+
+
+async def check_historical_paging(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        listing, _ = await call_ok(client, "list_symbols", {"prefix": "AAPL"})
+        series = {s["timeframe"]: s for entry in listing["symbols"] if entry["symbol"] == "AAPL" for s in entry["series"]}
+        assert "1d" in series, f"AAPL has no 1d series: {listing}"
+        first = parse_time(series["1d"]["first"])
+        args = {"symbol": "AAPL", "timeframe": "1d",
+                "start": first.strftime("%Y-%m-%d"), "end": (first + timedelta(days=45)).strftime("%Y-%m-%d")}
+
+        pages: list[list[dict[str, Any]]] = []
+        cursor: str | None = None
+        for _ in range(20):
+            page, _ = await call_ok(client, "get_historical_data", {**args, "limit": 10, "cursor": cursor})
+            assert 0 < len(page["bars"]) <= 10 and page["count"] == len(page["bars"]), f"page of {len(page['bars'])} bars"
+            pages.append(page["bars"])
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+        else:
+            raise AssertionError("next_cursor never ran out after 20 pages of a 45-day range")
+        assert len(pages) >= 3, f"expected at least 3 pages of 10 over 45 days, got {len(pages)}"
+
+        for i in range(1, len(pages)):
+            prev_last, next_first = parse_time(pages[i - 1][-1]["time"]), parse_time(pages[i][0]["time"])
+            assert next_first > prev_last, f"page {i + 1} starts at {next_first}, not after page {i}'s end {prev_last}"
+        paged = [bar for page in pages for bar in page]
+        check_bars(paged, "paged AAPL 1d")
+
+        whole, _ = await call_ok(client, "get_historical_data", {**args, "limit": 5000})
+        assert whole.get("next_cursor") is None, "one 5000-bar call over 45 days still has a next_cursor"
+        assert paged == whole["bars"], (
+            f"pages ({len(paged)} bars) differ from one call over the same range ({len(whole['bars'])} bars)"
+        )
+        return f"{len(pages)} pages ({'+'.join(str(len(p)) for p in pages)} bars), in order, equal to one call"
+
+
+async def check_indicators(env: Env, mode: str) -> str:
+    rows = 60
+    request = [
+        {"name": "sma", "params": {"timeperiod": 5}},
+        {"name": "ema"},
+        {"name": "rsi"},
+        {"name": "macd"},
+        {"name": "bbands"},
+        {"name": "atr"},
+    ]
+    async with connect(env, mode, env.token) as client:
+        data, _ = await call_ok(client, "calculate_indicators", {
+            "symbol": "AAPL", "timeframe": "1d", "lookback": rows, "output_rows": rows, "indicators": request,
+        })
+        times = data["time"]
+        assert data["bars_used"] == rows and data["rows"] == rows and len(times) == rows, (
+            f"bars_used {data['bars_used']}, rows {data['rows']}, time entries {len(times)}"
+        )
+        results = data["indicators"]
+        assert [r["name"] for r in results] == [r["name"] for r in request], f"results: {[r['name'] for r in results]}"
+        by_name = {r["name"]: r["outputs"] for r in results}
+        for name, outputs in by_name.items():
+            assert set(outputs) == INDICATOR_OUTPUTS[name], f"{name} outputs {sorted(outputs)}"
+            for output, values in outputs.items():
+                assert len(values) == len(times), f"{name}.{output}: {len(values)} values for {len(times)} times"
+                assert values[-1] is not None, f"{name}.{output}: last value is null after {rows} bars"
+
+        # Recompute SMA(5) from the same bars as returned by get_historical_data.
+        hist, _ = await call_ok(client, "get_historical_data", {"symbol": "AAPL", "timeframe": "1d", "limit": rows})
+        hist_times = [parse_time(b["time"]) for b in hist["bars"]]
+        assert hist_times == [parse_time(t) for t in times], "calculate_indicators and get_historical_data read different bars"
+        closes = [b["close"] for b in hist["bars"]]
+        expected_sma = [None] * 4 + [sum(closes[i - 4:i + 1]) / 5 for i in range(4, rows)]
+        sma = by_name["sma"]["real"]
+        worst = 0.0
+        for i, (got, want) in enumerate(zip(sma, expected_sma)):
+            if want is None:
+                assert got is None, f"sma[{i}] = {got} during the 4-bar warm-up"
+                continue
+            assert got is not None, f"sma[{i}] is null after warm-up"
+            worst = max(worst, abs(got - want))
+            assert abs(got - want) <= 1e-9, f"sma[{i}] at {times[i]}: server {got!r}, recomputed {want!r}"
+
+        # Relations that must hold between outputs of one indicator.
+        macd = by_name["macd"]
+        for m, s, h in zip(macd["macd"], macd["macdsignal"], macd["macdhist"]):
+            assert (m is None) == (s is None) == (h is None), "macd outputs warm up differently"
+            assert m is None or abs(h - (m - s)) <= 1e-9, f"macdhist {h} != macd {m} - macdsignal {s}"
+        # With matype 0 the middle band is the SMA over the band's own period (TA-Lib's default: 20).
+        bbands = next(r for r in results if r["name"] == "bbands")
+        period = int(bbands["params"]["timeperiod"])
+        assert bbands["params"]["matype"] == 0, f"bbands default matype is {bbands['params']['matype']}, not SMA"
+        bands = bbands["outputs"]
+        for i, (up, mid, low) in enumerate(zip(bands["upperband"], bands["middleband"], bands["lowerband"])):
+            assert (mid is None) == (i < period - 1), f"bbands({period}) warm-up wrong at row {i}: {mid}"
+            if mid is not None:
+                assert low <= mid <= up, f"bbands out of order at {times[i]}: {low} {mid} {up}"
+                want = sum(closes[i - period + 1:i + 1]) / period
+                assert abs(mid - want) <= 1e-9, f"bbands middleband {mid} != SMA({period}) {want} at {times[i]}"
+        assert all(v is None or 0 <= v <= 100 for v in by_name["rsi"]["real"]), "rsi outside [0, 100]"
+        assert all(v is None or v > 0 for v in by_name["atr"]["real"]), "atr not positive"
+        return f"6 indicators x {rows} rows; SMA(5) matches recomputation (max diff {worst:.1e})"
+
+
+async def check_unknown_symbol(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        result = await client.call_tool("get_quote", {"symbol": "ZZZZ"})
+        text = text_of(result)
+        assert result.is_error, f"get_quote ZZZZ did not fail: {text}"
+        assert "ZZZZ" in text and "list_symbols" in text, f"error does not say what to do: {text!r}"
+        return f"isError: {text[:70]!r}..."
+
+
+# --------------------------------------------------------------------------- checks, scoped and missing tokens
+
+
+async def check_market_data_scope(env: Env, mode: str) -> str:
+    token = env.mint("bob", "market-data:*")
+    async with connect(env, mode, token) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+        assert sorted(names) == sorted(MARKET_DATA_TOOLS), f"market-data:* token lists {names}"
+        result = await client.call_tool("calculate_indicators", {
+            "symbol": "AAPL", "indicators": [{"name": "sma"}],
+        })
+        text = text_of(result)
+        assert result.is_error, f"calculate_indicators succeeded without its scope: {text[:200]}"
+        assert "technical-analysis:calculate_indicators" in text, f"error does not name the missing scope: {text!r}"
+        await call_ok(client, "get_quote", {"symbol": "AAPL"})
+        return f"lists {len(names)} tools; calculate_indicators -> isError {text[:60]!r}..."
+
+
+async def check_indicators_only_scope(env: Env, mode: str) -> str:
+    token = env.mint("carol", "technical-analysis:calculate_indicators")
+    async with connect(env, mode, token) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+        assert names == ["calculate_indicators"], f"technical-analysis:calculate_indicators token lists {names}"
+        result = await client.call_tool("get_quote", {"symbol": "AAPL"})
+        assert result.is_error, "get_quote succeeded without its scope"
+        assert "market-data:get_quote" in text_of(result), f"error does not name the missing scope: {text_of(result)!r}"
+        return "lists only calculate_indicators; get_quote -> isError naming market-data:get_quote"
+
+
+async def expect_unauthorized(env: Env, mode: str, token: str | None) -> httpx2.Response:
+    responses: list[httpx2.Response] = []
+    connected_with: str | None = None
+    try:
+        async with connect(env, mode, token, responses) as client:
+            connected_with = client.protocol_version
+    except Exception:  # the SDK reports an HTTP error as an MCPError inside exception groups
+        pass
+    assert connected_with is None, f"connected without a valid token (protocol {connected_with})"
+    assert responses, "no HTTP response was received at all"
+    assert all(r.status_code == 401 for r in responses), f"HTTP statuses: {[r.status_code for r in responses]}"
+    challenge = responses[0].headers.get("www-authenticate", "")
+    assert challenge.startswith("Bearer ") and "resource_metadata=" in challenge, f"WWW-Authenticate: {challenge!r}"
+    return responses[0]
+
+
+async def check_no_token(env: Env, mode: str) -> str:
+    await expect_unauthorized(env, mode, None)
+    return "connect fails: HTTP 401 with a Bearer resource_metadata challenge"
+
+
+async def check_foreign_token(env: Env, mode: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="gs-other-key-") as other:
+        token = env.mint("mallory", "*", data_dir=other)
+    response = await expect_unauthorized(env, mode, token)
+    assert 'error="invalid_token"' in response.headers.get("www-authenticate", ""), "no invalid_token error in challenge"
+    return "token signed by another key: HTTP 401 invalid_token"
+
+
+CHECKS: list[tuple[str, Callable[[Env, str], Awaitable[str]]]] = [
+    ("handshake", check_handshake),
+    ("tools/list with the dev token", check_tools_full),
+    ("get_historical_data AAPL 1d limit 10", check_historical_latest),
+    ("get_historical_data paging with next_cursor", check_historical_paging),
+    ("calculate_indicators AAPL 1d", check_indicators),
+    ("unknown symbol is an error result", check_unknown_symbol),
+    ("token with market-data:*", check_market_data_scope),
+    ("token with technical-analysis:calculate_indicators", check_indicators_only_scope),
+    ("no token", check_no_token),
+    ("token from another signing key", check_foreign_token),
+]
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside the task-group wrappers the SDK's transport raises through."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+def describe(error: BaseException) -> str:
+    found = leaves(error)
+    if all(isinstance(leaf, AssertionError) for leaf in found):
+        return "; ".join(str(leaf) or "assertion failed" for leaf in found)
+    return "\n".join("".join(traceback.format_exception(leaf)).rstrip() for leaf in found)
+
+
+async def run(env: Env, modes: list[str]) -> int:
+    passed = failed = 0
+    for mode in modes:
+        for title, check in CHECKS:
+            started = time.monotonic()
+            try:
+                detail = await asyncio.wait_for(check(env, mode), CASE_TIMEOUT_S)
+            except Exception as error:  # noqa: BLE001 - any failure of a check is reported, the rest still run
+                failed += 1
+                print(f"FAIL [{mode}] {title}: {describe(error)}", flush=True)
+            else:
+                passed += 1
+                print(f"PASS [{mode}] {title} ({time.monotonic() - started:.1f}s): {detail}", flush=True)
+    print(f"python-sdk: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get("GS_MCP_URL"), help="MCP endpoint, e.g. http://127.0.0.1:8787/mcp")
+    parser.add_argument("--token", default=os.environ.get("GS_TOKEN"), help="dev token with every scope")
+    parser.add_argument("--data-dir", default=os.environ.get("GS_DATA_DIR"), help="the server's data directory")
+    parser.add_argument("--bin", default=os.environ.get("GS_BIN"), help="path of the goldensignals binary")
+    parser.add_argument("--mode", choices=["auto", "legacy", "both"], default="both")
+    args = parser.parse_args()
+    missing = [name for name in ("url", "token", "data_dir", "bin") if not getattr(args, name)]
+    if missing:
+        parser.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    env = Env(args.url, args.token, args.data_dir, args.bin)
+    modes = ["auto", "legacy"] if args.mode == "both" else [args.mode]
+    return asyncio.run(run(env, modes))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
