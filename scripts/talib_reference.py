@@ -21,6 +21,17 @@ Files written:
 
 Default parameters run on every series; the non-default sets run on a subset
 (NON_DEFAULT_SERIES, SWEEP_SERIES) to keep the committed data small.
+
+TA-Lib's Hilbert-transform functions (MAMA, HT_*) have an "unstable period"
+set globally; it is left at the wrapper's default, 0, and recorded in each
+file's header.
+
+Indicators TA-Lib lacks (CUSTOM: vwap, ichimoku, keltner, donchian,
+supertrend) are recorded from the small reference implementations at the end
+of this file: plain Python loops that recompute every window from scratch,
+a different code path from the Rust crate's running sums and deques. Their
+files carry "source": "independent" instead of TA-Lib metadata; the
+definitions are the ones stated in the crate's catalogue descriptions.
 """
 
 import json
@@ -67,7 +78,8 @@ INDICATORS = [
      + [{"fastk_period": 7, "slowk_period": 4, "slowk_matype": m, "slowd_period": 3, "slowd_matype": m,
          "sweep": True} for m in range(2, 9)]),
     ("stochf", [{"fastk_period": 14, "fastd_period": 3, "fastd_matype": 1},
-                {"fastk_period": 1, "fastd_period": 1, "fastd_matype": 0}]),
+                {"fastk_period": 1, "fastd_period": 1, "fastd_matype": 0}]
+     + [{"fastk_period": 5, "fastd_period": 3, "fastd_matype": 7, "sweep": True}]),
     ("adx", [{"timeperiod": 5}, {"timeperiod": 2}]),
     ("adxr", [{"timeperiod": 5}, {"timeperiod": 2}]),
     ("dx", [{"timeperiod": 5}, {"timeperiod": 2}]),
@@ -81,9 +93,11 @@ INDICATORS = [
     ("bop", []),
     ("cmo", [{"timeperiod": 5}, {"timeperiod": 2}]),
     ("apo", [{"fastperiod": 5, "slowperiod": 20, "matype": 0},
-             {"fastperiod": 26, "slowperiod": 12, "matype": 2}]),
+             {"fastperiod": 26, "slowperiod": 12, "matype": 2},
+             {"fastperiod": 12, "slowperiod": 26, "matype": 7, "sweep": True}]),
     ("ppo", [{"fastperiod": 5, "slowperiod": 20, "matype": 0},
-             {"fastperiod": 26, "slowperiod": 12, "matype": 2}]),
+             {"fastperiod": 26, "slowperiod": 12, "matype": 2},
+             {"fastperiod": 12, "slowperiod": 26, "matype": 7, "sweep": True}]),
     ("trix", [{"timeperiod": 5}, {"timeperiod": 1}]),
     ("ultosc", [{"timeperiod1": 3, "timeperiod2": 6, "timeperiod3": 12},
                 {"timeperiod1": 20, "timeperiod2": 10, "timeperiod3": 5}]),
@@ -102,6 +116,36 @@ INDICATORS = [
     ("beta", [{"timeperiod": 10}, {"timeperiod": 1}]),
     ("correl", [{"timeperiod": 10}, {"timeperiod": 2}]),
     ("sar", [{"acceleration": 0.05, "maximum": 0.3}, {"acceleration": 0.02, "maximum": 0.01}]),
+    ("mama", [{"fastlimit": 0.3, "slowlimit": 0.1}, {"fastlimit": 0.99, "slowlimit": 0.01}]),
+    ("ht_trendline", []),
+    ("ma", [{"timeperiod": 5, "matype": 7}, {"timeperiod": 1, "matype": 7}]
+     + [{"timeperiod": 10, "matype": m, "sweep": True} for m in range(9)]),
+    ("macdext", [{"fastperiod": 5, "fastmatype": 1, "slowperiod": 20, "slowmatype": 2,
+                  "signalperiod": 4, "signalmatype": 3},
+                 # Swapped periods carry their MA types along; MAMA seeded at an odd bar
+                 # (the SMA(40) lookback moves its start to bar 7).
+                 {"fastperiod": 40, "fastmatype": 0, "slowperiod": 12, "slowmatype": 7,
+                  "signalperiod": 1, "signalmatype": 0}]
+     + [{"fastperiod": 12, "fastmatype": 1, "slowperiod": 26, "slowmatype": 1,
+         "signalperiod": 9, "signalmatype": 1, "sweep": True},
+        {"fastperiod": 3, "fastmatype": 7, "slowperiod": 7, "slowmatype": 8,
+         "signalperiod": 5, "signalmatype": 7, "sweep": True},
+        {"fastperiod": 9, "fastmatype": 6, "slowperiod": 21, "slowmatype": 5,
+         "signalperiod": 6, "signalmatype": 4, "sweep": True}]),
+    ("macdfix", [{"signalperiod": 1}, {"signalperiod": 20}]),
+    ("stochrsi", [{"timeperiod": 5, "fastk_period": 3, "fastd_period": 3, "fastd_matype": 1},
+                  {"timeperiod": 2, "fastk_period": 14, "fastd_period": 1, "fastd_matype": 0}]
+     + [{"timeperiod": 14, "fastk_period": 5, "fastd_period": 3, "fastd_matype": 7, "sweep": True}]),
+    ("sarext", [{"startvalue": 0.0, "offsetonreverse": 0.01, "accelerationinitlong": 0.01,
+                 "accelerationlong": 0.03, "accelerationmaxlong": 0.25, "accelerationinitshort": 0.04,
+                 "accelerationshort": 0.01, "accelerationmaxshort": 0.1},
+                # Forced short start, and starts/steps above their caps (TA-Lib clamps them).
+                {"startvalue": -1.0e9, "offsetonreverse": 0.0, "accelerationinitlong": 0.5,
+                 "accelerationlong": 0.3, "accelerationmaxlong": 0.2, "accelerationinitshort": 0.02,
+                 "accelerationshort": 0.5, "accelerationmaxshort": 0.15}]
+     + [{"startvalue": 90.0, "offsetonreverse": 0.02, "accelerationinitlong": 0.02,
+         "accelerationlong": 0.02, "accelerationmaxlong": 0.2, "accelerationinitshort": 0.02,
+         "accelerationshort": 0.02, "accelerationmaxshort": 0.2, "sweep": True}]),
 ]
 
 NON_DEFAULT_SERIES = ["trend_up", "tiny", "short"]
@@ -211,6 +255,170 @@ def run(name, params, data):
     return dict(zip(fn.output_names, (to_json_list(r) for r in result)))
 
 
+# ---------------------------------------------------------------------------
+# Indicators TA-Lib lacks: independent reference implementations.
+#
+# Each takes one series (dict of numpy arrays) and its parameters and returns
+# {output name: list of floats, NaN in the warm-up}. Like TA-Lib's wrapper and
+# the crate's `compute`, they run from the first bar where every input is a
+# number and pad the bars before it. Every window is recomputed from scratch
+# with plain Python floats.
+
+NAN = float("nan")
+
+
+def trimmed(data, inputs, fn):
+    """Runs fn on the bars from the first all-number bar on; pads the rest."""
+    cols = [[float(v) for v in data[k]] for k in inputs]
+    n = len(cols[0])
+    begin = next((i for i in range(n) if not any(math.isnan(c[i]) for c in cols)), max(n - 1, 0))
+    outputs = fn(*[c[begin:] for c in cols])
+    return {name: [NAN] * begin + values for name, values in outputs.items()}
+
+
+def ref_atr(high, low, close, period):
+    """TA-Lib's ATR: no value on bar 0; the mean of the first `period` true
+    ranges on bar `period`, then Wilder smoothing."""
+    n = len(close)
+    tr = [NAN] + [max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
+                  for i in range(1, n)]
+    if period <= 1:
+        return tr
+    out = [NAN] * n
+    if n <= period:
+        return out
+    out[period] = sum(tr[1:period + 1]) / period
+    for i in range(period + 1, n):
+        out[i] = (out[i - 1] * (period - 1) + tr[i]) / period
+    return out
+
+
+def ref_ema(x, period):
+    """TA-Lib's EMA: seeded with the mean of the first `period` values."""
+    n = len(x)
+    out = [NAN] * n
+    if n < period:
+        return out
+    k = 2.0 / (period + 1)
+    out[period - 1] = sum(x[:period]) / period
+    for i in range(period, n):
+        out[i] = out[i - 1] + k * (x[i] - out[i - 1])
+    return out
+
+
+def ref_midpoint(high, low, period):
+    n = len(high)
+    return [NAN if i + 1 < period else
+            (max(high[i + 1 - period:i + 1]) + min(low[i + 1 - period:i + 1])) / 2.0
+            for i in range(n)]
+
+
+def ref_vwap(p, high, low, close, volume):
+    period = p["timeperiod"]
+    out = []
+    for i in range(len(close)):
+        if period > 0 and i + 1 < period:
+            out.append(NAN)
+            continue
+        first = 0 if period == 0 else i + 1 - period
+        window = range(first, i + 1)
+        total = sum(volume[j] for j in window)
+        weighted = sum((high[j] + low[j] + close[j]) / 3.0 * volume[j] for j in window)
+        out.append(NAN if total == 0 else weighted / total)
+    return {"real": out}
+
+
+def ref_ichimoku(p, high, low, close):
+    tenkan = ref_midpoint(high, low, p["tenkan_period"])
+    kijun = ref_midpoint(high, low, p["kijun_period"])
+    return {
+        "tenkan": tenkan,
+        "kijun": kijun,
+        "senkou_a": [(t + k) / 2.0 for t, k in zip(tenkan, kijun)],
+        "senkou_b": ref_midpoint(high, low, p["senkou_b_period"]),
+        "chikou": list(close),
+    }
+
+
+def ref_keltner(p, high, low, close):
+    n = len(close)
+    middle = ref_ema(close, p["timeperiod"])
+    atr = ref_atr(high, low, close, p["atr_period"])
+    upper, mid, lower = [NAN] * n, [NAN] * n, [NAN] * n
+    for i in range(n):
+        if not (math.isnan(middle[i]) or math.isnan(atr[i])):
+            upper[i] = middle[i] + p["multiplier"] * atr[i]
+            mid[i] = middle[i]
+            lower[i] = middle[i] - p["multiplier"] * atr[i]
+    return {"upperband": upper, "middleband": mid, "lowerband": lower}
+
+
+def ref_donchian(p, high, low):
+    period = p["timeperiod"]
+    upper = [NAN if i + 1 < period else max(high[i + 1 - period:i + 1]) for i in range(len(high))]
+    lower = [NAN if i + 1 < period else min(low[i + 1 - period:i + 1]) for i in range(len(low))]
+    return {"upperband": upper, "middleband": [(u + l) / 2.0 for u, l in zip(upper, lower)],
+            "lowerband": lower}
+
+
+def ref_supertrend(p, high, low, close):
+    """TradingView's ta.supertrend, read literally (the previous line is
+    compared with the previous upper band to know the trend), except that
+    the first bar's final bands are its basic bands and direction is +1 up."""
+    n = len(close)
+    atr = ref_atr(high, low, close, p["timeperiod"])
+    line, direction = [NAN] * n, [NAN] * n
+    upper = lower = NAN
+    for i in range(n):
+        if math.isnan(atr[i]):
+            continue
+        hl2 = (high[i] + low[i]) / 2.0
+        basic_upper = hl2 + p["multiplier"] * atr[i]
+        basic_lower = hl2 - p["multiplier"] * atr[i]
+        if math.isnan(line[i - 1]) if i > 0 else True:
+            upper, lower = basic_upper, basic_lower
+            down = True
+        else:
+            prev_upper, prev_lower = upper, lower
+            lower = basic_lower if basic_lower > prev_lower or close[i - 1] < prev_lower else prev_lower
+            upper = basic_upper if basic_upper < prev_upper or close[i - 1] > prev_upper else prev_upper
+            if line[i - 1] == prev_upper:
+                down = not close[i] > upper
+            else:
+                down = close[i] < lower
+        line[i] = upper if down else lower
+        direction[i] = -1.0 if down else 1.0
+    return {"supertrend": line, "direction": direction}
+
+
+# (name, inputs, defaults in parameter order, outputs, implementation, [non-default sets])
+CUSTOM = [
+    ("vwap", ["high", "low", "close", "volume"], {"timeperiod": 0}, ["real"], ref_vwap,
+     [{"timeperiod": 20}, {"timeperiod": 1}]),
+    ("ichimoku", ["high", "low", "close"],
+     {"tenkan_period": 9, "kijun_period": 26, "senkou_b_period": 52},
+     ["tenkan", "kijun", "senkou_a", "senkou_b", "chikou"], ref_ichimoku,
+     [{"tenkan_period": 5, "kijun_period": 10, "senkou_b_period": 20}]),
+    ("keltner", ["high", "low", "close"], {"timeperiod": 20, "atr_period": 10, "multiplier": 2.0},
+     ["upperband", "middleband", "lowerband"], ref_keltner,
+     [{"timeperiod": 10, "atr_period": 20, "multiplier": 1.5},
+      {"timeperiod": 1, "atr_period": 1, "multiplier": 2.5}]),
+    ("donchian", ["high", "low"], {"timeperiod": 20}, ["upperband", "middleband", "lowerband"],
+     ref_donchian, [{"timeperiod": 5}, {"timeperiod": 1}]),
+    ("supertrend", ["high", "low", "close"], {"timeperiod": 10, "multiplier": 3.0},
+     ["supertrend", "direction"], ref_supertrend,
+     [{"timeperiod": 7, "multiplier": 2.0}, {"timeperiod": 1, "multiplier": 1.0}]),
+]
+
+
+def runs_for(extra, series):
+    runs = [({}, list(series))]
+    for p in extra:
+        p = dict(p)
+        runs.append((p, SWEEP_SERIES if p.pop("sweep", False) else NON_DEFAULT_SERIES))
+    return runs
+
+
 def main():
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     series = make_series()
@@ -220,6 +428,7 @@ def main():
         "talib_python": talib.__version__,
         "talib_c": talib.__ta_version__.decode(),
         "seed": SEED,
+        "unstable_periods": {f: talib.get_unstable_period(f) for f in ("MAMA", "HT_TRENDLINE")},
     }
     (OUT_DIR / "inputs.json").write_text(json.dumps({**header, "series": inputs}, separators=(",", ":")))
 
@@ -228,11 +437,7 @@ def main():
         fn = abstract.Function(name.upper())
         defaults = dict(fn.parameters)
         cases = []
-        runs = [({}, list(series))]
-        for p in extra:
-            p = dict(p)
-            runs.append((p, SWEEP_SERIES if p.pop("sweep", False) else NON_DEFAULT_SERIES))
-        for params, series_names in runs:
+        for params, series_names in runs_for(extra, series):
             full = {**defaults, **params}
             for sname in series_names:
                 outputs = run(name, full, series[sname])
@@ -249,8 +454,28 @@ def main():
         }
         (OUT_DIR / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")))
 
+    for name, inputs, defaults, output_names, fn, extra in CUSTOM:
+        cases = []
+        for params, series_names in runs_for(extra, series):
+            full = {**defaults, **params}
+            for sname in series_names:
+                raw = trimmed(series[sname], inputs, lambda *cols: fn(full, *cols))
+                outputs = {k: to_json_list(raw[k]) for k in output_names}
+                total_values += sum(len(v) for v in outputs.values())
+                cases.append({"params": full, "series": sname, "outputs": outputs})
+        doc = {
+            **header,
+            "indicator": name,
+            "source": "independent",
+            "defaults": defaults,
+            "param_names": list(defaults),
+            "output_names": output_names,
+            "cases": cases,
+        }
+        (OUT_DIR / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")))
+
     size = sum(p.stat().st_size for p in OUT_DIR.glob("*.json"))
-    print(f"wrote {len(INDICATORS)} indicators, {total_values} output values, {size / 1e6:.2f} MB to {OUT_DIR}")
+    print(f"wrote {len(INDICATORS) + len(CUSTOM)} indicators, {total_values} output values, {size / 1e6:.2f} MB to {OUT_DIR}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 //! The indicators this crate ships, described the way TA-Lib's abstract API
-//! describes them. An indicator is listed here only once its parity test
-//! against recorded TA-Lib output passes.
+//! describes them. A TA-Lib indicator is listed here only once its parity
+//! test against recorded TA-Lib output passes; the few TA-Lib lacks
+//! (`talib: false`) are checked against an independent implementation.
 
 use serde::Serialize;
 
 use crate::directional::{self, Direction};
 use crate::moving_average::{self as ma, MaType};
+use crate::overlap::{Acceleration, SarSettings};
 use crate::statistics::{self, Regression};
-use crate::{momentum, overlap, volatility, volume};
+use crate::{channels, hilbert, momentum, overlap, volatility, volume};
 
 /// How a parameter's `f64` value is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +49,10 @@ pub struct IndicatorSpec {
     pub name: &'static str,
     /// `overlap`, `momentum`, `volume`, `volatility` or `statistics`.
     pub group: &'static str,
+    /// True when this is TA-Lib's function of the same name, reproduced bar
+    /// for bar; false for indicators TA-Lib lacks, whose `description`
+    /// states the convention used (there is no single standard for them).
+    pub talib: bool,
     pub description: &'static str,
     /// The `Ohlcv` columns read, in TA-Lib's input order (`open`, `high`,
     /// `low`, `close`, `volume`).
@@ -128,7 +134,7 @@ const fn ma_type(name: &'static str, default: f64, description: &'static str) ->
     }
 }
 
-const MA_TYPE_HELP: &str = "Moving average type: 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 7 MAMA (not supported yet), 8 T3";
+const MA_TYPE_HELP: &str = "Moving average type: 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 7 MAMA (ignores the period; fast limit 0.5, slow limit 0.05), 8 T3";
 
 const CLOSE: &[&str] = &["close"];
 const HL: &[&str] = &["high", "low"];
@@ -145,6 +151,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "sma",
         group: "overlap",
+        talib: true,
         description: "Simple moving average of the close.",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
@@ -154,6 +161,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "ema",
         group: "overlap",
+        talib: true,
         description: "Exponential moving average of the close (k = 2 / (period + 1)), seeded with the SMA of the first period bars.",
         inputs: CLOSE,
         params: &[period(
@@ -167,6 +175,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "rsi",
         group: "momentum",
+        talib: true,
         description: "Relative strength index (Wilder), 0 to 100; above 70 is usually read as overbought, below 30 as oversold.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
@@ -176,6 +185,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "macd",
         group: "momentum",
+        talib: true,
         description: "Moving average convergence/divergence: fast EMA minus slow EMA, its EMA signal line, and their difference (histogram).",
         inputs: CLOSE,
         params: &[
@@ -184,11 +194,12 @@ static CATALOGUE: &[IndicatorSpec] = &[
             named_period("signalperiod", 9.0, 1.0, "Period of the signal-line EMA"),
         ],
         outputs: &["macd", "macdsignal", "macdhist"],
-        kernel: |x, p| momentum::macd(x[0], int(p[0]), int(p[1]), int(p[2])).to_vec(),
+        kernel: |x, p| momentum::macd(x[0], int(p[0]), int(p[1]), int(p[2])).into(),
     },
     IndicatorSpec {
         name: "bbands",
         group: "overlap",
+        talib: true,
         description: "Bollinger bands: a moving average of the close with bands a number of (population) standard deviations above and below.",
         inputs: CLOSE,
         params: &[
@@ -215,12 +226,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         ],
         outputs: &["upperband", "middleband", "lowerband"],
         kernel: |x, p| {
-            overlap::bbands(x[0], int(p[0]), p[1], p[2], MaType::from_param(p[3])).to_vec()
+            overlap::bbands(x[0], int(p[0]), p[1], p[2], MaType::from_param(p[3])).into()
         },
     },
     IndicatorSpec {
         name: "atr",
         group: "volatility",
+        talib: true,
         description: "Average true range (Wilder): the first value is the mean true range over the period, then Wilder smoothing.",
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -230,6 +242,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "wma",
         group: "overlap",
+        talib: true,
         description: "Weighted moving average of the close (linear weights, newest heaviest).",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
@@ -239,6 +252,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "stddev",
         group: "statistics",
+        talib: true,
         description: "Rolling population standard deviation of the close, times nbdev.",
         inputs: CLOSE,
         params: &[
@@ -257,6 +271,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "var",
         group: "statistics",
+        talib: true,
         description: "Rolling population variance of the close. TA-Lib accepts nbdev but does not apply it.",
         inputs: CLOSE,
         params: &[
@@ -275,6 +290,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "trange",
         group: "volatility",
+        talib: true,
         description: "True range: the largest of high - low, |high - previous close| and |low - previous close|.",
         inputs: HLC,
         params: &[],
@@ -284,6 +300,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "natr",
         group: "volatility",
+        talib: true,
         description: "Normalized average true range: ATR as a percentage of the close.",
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -293,6 +310,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "obv",
         group: "volume",
+        talib: true,
         description: "On-balance volume: running total of volume, added on up closes and subtracted on down closes, starting at the first bar's volume.",
         inputs: &["close", "volume"],
         params: &[],
@@ -302,6 +320,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "ad",
         group: "volume",
+        talib: true,
         description: "Chaikin accumulation/distribution line: running total of close-location value times volume.",
         inputs: HLCV,
         params: &[],
@@ -311,6 +330,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "adosc",
         group: "volume",
+        talib: true,
         description: "Chaikin A/D oscillator: fast EMA minus slow EMA of the A/D line (both seeded with the first A/D value).",
         inputs: HLCV,
         params: &[
@@ -323,6 +343,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "mom",
         group: "momentum",
+        talib: true,
         description: "Momentum: close minus the close timeperiod bars ago.",
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
@@ -332,6 +353,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "roc",
         group: "momentum",
+        talib: true,
         description: "Rate of change in percent: ((close / close n bars ago) - 1) * 100.",
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
@@ -341,6 +363,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "rocp",
         group: "momentum",
+        talib: true,
         description: "Rate of change as a fraction: (close - close n bars ago) / close n bars ago.",
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
@@ -350,6 +373,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "rocr",
         group: "momentum",
+        talib: true,
         description: "Rate of change ratio: close / close n bars ago.",
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
@@ -359,6 +383,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "willr",
         group: "momentum",
+        talib: true,
         description: "Williams %R, 0 to -100: where the close sits between the period's highest high (0) and lowest low (-100).",
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars in the range")],
@@ -368,6 +393,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "cci",
         group: "momentum",
+        talib: true,
         description: "Commodity channel index: typical price's distance from its SMA over 0.015 times the mean absolute deviation.",
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars")],
@@ -377,6 +403,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "stoch",
         group: "momentum",
+        talib: true,
         description: "Slow stochastic: %K (close within the high-low range) smoothed into slow %K, smoothed again into slow %D; 0 to 100.",
         inputs: HLC,
         params: &[
@@ -408,12 +435,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 int(p[3]),
                 MaType::from_param(p[4]),
             )
-            .to_vec()
+            .into()
         },
     },
     IndicatorSpec {
         name: "stochf",
         group: "momentum",
+        talib: true,
         description: "Fast stochastic: raw %K and its moving average %D; 0 to 100.",
         inputs: HLC,
         params: &[
@@ -436,12 +464,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 int(p[1]),
                 MaType::from_param(p[2]),
             )
-            .to_vec()
+            .into()
         },
     },
     IndicatorSpec {
         name: "adx",
         group: "momentum",
+        talib: true,
         description: "Average directional movement index (Wilder): trend strength, 0 to 100, regardless of direction.",
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
@@ -451,6 +480,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "adxr",
         group: "momentum",
+        talib: true,
         description: "ADX rating: mean of today's ADX and the ADX timeperiod - 1 bars ago.",
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
@@ -460,6 +490,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "dx",
         group: "momentum",
+        talib: true,
         description: "Directional movement index: |+DI - -DI| / (+DI + -DI) * 100.",
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
@@ -469,6 +500,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "plus_di",
         group: "momentum",
+        talib: true,
         description: "Plus directional indicator (Wilder): smoothed +DM over smoothed true range, in percent.",
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -486,6 +518,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "minus_di",
         group: "momentum",
+        talib: true,
         description: "Minus directional indicator (Wilder): smoothed -DM over smoothed true range, in percent.",
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -503,6 +536,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "plus_dm",
         group: "momentum",
+        talib: true,
         description: "Plus directional movement (Wilder-smoothed up-moves of the high).",
         inputs: HL,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -512,6 +546,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "minus_dm",
         group: "momentum",
+        talib: true,
         description: "Minus directional movement (Wilder-smoothed down-moves of the low).",
         inputs: HL,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
@@ -521,15 +556,17 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "aroon",
         group: "momentum",
+        talib: true,
         description: "Aroon down/up, 0 to 100: how recently the lowest low / highest high of the last timeperiod + 1 bars occurred.",
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars looked back")],
         outputs: &["aroondown", "aroonup"],
-        kernel: |x, p| momentum::aroon(x[0], x[1], int(p[0])).to_vec(),
+        kernel: |x, p| momentum::aroon(x[0], x[1], int(p[0])).into(),
     },
     IndicatorSpec {
         name: "aroonosc",
         group: "momentum",
+        talib: true,
         description: "Aroon oscillator: Aroon up minus Aroon down, -100 to 100.",
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars looked back")],
@@ -539,6 +576,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "mfi",
         group: "momentum",
+        talib: true,
         description: "Money flow index: a volume-weighted RSI of the typical price, 0 to 100.",
         inputs: HLCV,
         params: &[period(14.0, 2.0, "Number of bars")],
@@ -548,6 +586,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "bop",
         group: "momentum",
+        talib: true,
         description: "Balance of power: (close - open) / (high - low), -1 to 1.",
         inputs: &["open", "high", "low", "close"],
         params: &[],
@@ -557,6 +596,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "cmo",
         group: "momentum",
+        talib: true,
         description: "Chande momentum oscillator, -100 to 100, with RSI's Wilder smoothing of gains and losses.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
@@ -566,6 +606,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "apo",
         group: "momentum",
+        talib: true,
         description: "Absolute price oscillator: fast MA minus slow MA of the close.",
         inputs: CLOSE,
         params: &[
@@ -586,6 +627,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "ppo",
         group: "momentum",
+        talib: true,
         description: "Percentage price oscillator: (fast MA - slow MA) / slow MA * 100.",
         inputs: CLOSE,
         params: &[
@@ -606,6 +648,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "trix",
         group: "momentum",
+        talib: true,
         description: "TRIX: one-bar rate of change (percent) of a triple EMA of the close.",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
@@ -615,6 +658,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "ultosc",
         group: "momentum",
+        talib: true,
         description: "Ultimate oscillator: 4:2:1 weighted buying pressure over true range across three periods, 0 to 100.",
         inputs: HLC,
         params: &[
@@ -635,6 +679,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "dema",
         group: "overlap",
+        talib: true,
         description: "Double exponential moving average: 2 * EMA - EMA(EMA).",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
@@ -644,6 +689,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "tema",
         group: "overlap",
+        talib: true,
         description: "Triple exponential moving average: 3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA)).",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
@@ -653,6 +699,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "trima",
         group: "overlap",
+        talib: true,
         description: "Triangular moving average: an SMA of an SMA, weighting the middle of the window most.",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
@@ -662,6 +709,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "kama",
         group: "overlap",
+        talib: true,
         description: "Kaufman adaptive moving average: smoothing follows the efficiency ratio (fast 2, slow 30).",
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Bars in the efficiency ratio")],
@@ -671,6 +719,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "t3",
         group: "overlap",
+        talib: true,
         description: "Tillson T3: six chained EMAs combined by the volume factor.",
         inputs: CLOSE,
         params: &[
@@ -689,6 +738,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "midpoint",
         group: "overlap",
+        talib: true,
         description: "Midpoint: (highest close + lowest close) / 2 over the period.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars")],
@@ -698,6 +748,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "midprice",
         group: "overlap",
+        talib: true,
         description: "Midpoint price: (highest high + lowest low) / 2 over the period.",
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars")],
@@ -707,6 +758,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "linearreg",
         group: "statistics",
+        talib: true,
         description: "Linear regression: the least-squares line's value at the latest bar.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
@@ -722,6 +774,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "linearreg_slope",
         group: "statistics",
+        talib: true,
         description: "Slope of the least-squares line, in price per bar.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
@@ -737,6 +790,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "linearreg_angle",
         group: "statistics",
+        talib: true,
         description: "Slope of the least-squares line as an angle in degrees (atan of price per bar).",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
@@ -752,6 +806,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "linearreg_intercept",
         group: "statistics",
+        talib: true,
         description: "The least-squares line's value at the oldest bar of the window.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
@@ -767,6 +822,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "tsf",
         group: "statistics",
+        talib: true,
         description: "Time series forecast: the least-squares line extended one bar past the latest.",
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
@@ -782,6 +838,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "beta",
         group: "statistics",
+        talib: true,
         description: "Beta of the low's one-bar returns on the high's (TA-Lib's abstract API feeds high as real0 and low as real1).",
         inputs: HL,
         params: &[period(5.0, 1.0, "Number of returns regressed")],
@@ -791,6 +848,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "correl",
         group: "statistics",
+        talib: true,
         description: "Pearson correlation of high and low over the period (TA-Lib's abstract API feeds high and low), -1 to 1.",
         inputs: HL,
         params: &[period(30.0, 1.0, "Number of bars")],
@@ -800,6 +858,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
     IndicatorSpec {
         name: "sar",
         group: "overlap",
+        talib: true,
         description: "Parabolic SAR (Wilder): a trailing stop that accelerates toward price while a trend lasts and flips when hit.",
         inputs: HL,
         params: &[
@@ -814,5 +873,290 @@ static CATALOGUE: &[IndicatorSpec] = &[
         ],
         outputs: REAL,
         kernel: |x, p| vec![overlap::sar(x[0], x[1], p[0], p[1])],
+    },
+    IndicatorSpec {
+        name: "mama",
+        group: "overlap",
+        talib: true,
+        description: "MESA adaptive moving average (Ehlers): an EMA whose factor follows the Hilbert-transform phase rate, between slowlimit and fastlimit; fama follows mama at half the factor. Hilbert-transform warm-up of 32 bars (TA-Lib's default unstable period 0).",
+        inputs: CLOSE,
+        params: &[
+            real(
+                "fastlimit",
+                0.5,
+                0.01,
+                0.99,
+                "Largest smoothing factor (fastest adaptation)",
+            ),
+            real(
+                "slowlimit",
+                0.05,
+                0.01,
+                0.99,
+                "Smallest smoothing factor (slowest adaptation)",
+            ),
+        ],
+        outputs: &["mama", "fama"],
+        kernel: |x, p| hilbert::mama(x[0], p[0], p[1], 0).into(),
+    },
+    IndicatorSpec {
+        name: "ht_trendline",
+        group: "overlap",
+        talib: true,
+        description: "Hilbert transform instantaneous trendline (Ehlers): the close averaged over the measured dominant-cycle period, then smoothed. 63-bar warm-up (TA-Lib's default unstable period 0).",
+        inputs: CLOSE,
+        params: &[],
+        outputs: REAL,
+        kernel: |x, _| vec![hilbert::ht_trendline(x[0])],
+    },
+    IndicatorSpec {
+        name: "ma",
+        group: "overlap",
+        talib: true,
+        description: "Moving average of the close of any TA-Lib type (matype); period 1 returns the close unchanged.",
+        inputs: CLOSE,
+        params: &[
+            period(30.0, 1.0, "Number of bars averaged (ignored by MAMA)"),
+            ma_type("matype", 0.0, MA_TYPE_HELP),
+        ],
+        outputs: REAL,
+        kernel: |x, p| vec![ma::ma(x[0], int(p[0]), MaType::from_param(p[1]))],
+    },
+    IndicatorSpec {
+        name: "macdext",
+        group: "momentum",
+        talib: true,
+        description: "MACD with a chosen moving-average type for the fast, slow and signal lines.",
+        inputs: CLOSE,
+        params: &[
+            named_period("fastperiod", 12.0, 2.0, "Period of the fast MA"),
+            ma_type("fastmatype", 0.0, MA_TYPE_HELP),
+            named_period("slowperiod", 26.0, 2.0, "Period of the slow MA"),
+            ma_type("slowmatype", 0.0, MA_TYPE_HELP),
+            named_period("signalperiod", 9.0, 1.0, "Period of the signal-line MA"),
+            ma_type("signalmatype", 0.0, MA_TYPE_HELP),
+        ],
+        outputs: &["macd", "macdsignal", "macdhist"],
+        kernel: |x, p| {
+            let choice = |i: usize| (int(p[i]), MaType::from_param(p[i + 1]));
+            momentum::macdext(x[0], choice(0), choice(2), choice(4)).into()
+        },
+    },
+    IndicatorSpec {
+        name: "macdfix",
+        group: "momentum",
+        talib: true,
+        description: "MACD 12/26 with fixed smoothing factors 0.15 and 0.075 (not 2 / (period + 1)) and an EMA signal line.",
+        inputs: CLOSE,
+        params: &[named_period(
+            "signalperiod",
+            9.0,
+            1.0,
+            "Period of the signal-line EMA",
+        )],
+        outputs: &["macd", "macdsignal", "macdhist"],
+        kernel: |x, p| momentum::macdfix(x[0], int(p[0])).into(),
+    },
+    IndicatorSpec {
+        name: "stochrsi",
+        group: "momentum",
+        talib: true,
+        description: "Stochastic RSI: the fast stochastic (%K and its MA %D) applied to the RSI, 0 to 100.",
+        inputs: CLOSE,
+        params: &[
+            period(14.0, 2.0, "Period of the RSI"),
+            named_period("fastk_period", 5.0, 1.0, "Bars in the RSI's range for %K"),
+            named_period("fastd_period", 3.0, 1.0, "Smoothing of %K into %D"),
+            ma_type("fastd_matype", 0.0, MA_TYPE_HELP),
+        ],
+        outputs: &["fastk", "fastd"],
+        kernel: |x, p| {
+            momentum::stochrsi(
+                x[0],
+                int(p[0]),
+                int(p[1]),
+                int(p[2]),
+                MaType::from_param(p[3]),
+            )
+            .into()
+        },
+    },
+    IndicatorSpec {
+        name: "sarext",
+        group: "overlap",
+        talib: true,
+        description: "Parabolic SAR, extended: separate long/short acceleration, an optional forced start and reversal offset; the value is negative while short.",
+        inputs: HL,
+        params: &[
+            real(
+                "startvalue",
+                0.0,
+                -REAL_BOUND,
+                REAL_BOUND,
+                "0: automatic start as SAR; > 0: start long at this SAR; < 0: start short at |value|",
+            ),
+            real(
+                "offsetonreverse",
+                0.0,
+                0.0,
+                REAL_BOUND,
+                "Fraction by which the SAR is moved away from price on a reversal",
+            ),
+            real(
+                "accelerationinitlong",
+                0.02,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor at the start of a long trend",
+            ),
+            real(
+                "accelerationlong",
+                0.02,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor step in a long trend",
+            ),
+            real(
+                "accelerationmaxlong",
+                0.2,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor cap in a long trend",
+            ),
+            real(
+                "accelerationinitshort",
+                0.02,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor at the start of a short trend",
+            ),
+            real(
+                "accelerationshort",
+                0.02,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor step in a short trend",
+            ),
+            real(
+                "accelerationmaxshort",
+                0.2,
+                0.0,
+                REAL_BOUND,
+                "Acceleration factor cap in a short trend",
+            ),
+        ],
+        outputs: REAL,
+        kernel: |x, p| {
+            let settings = SarSettings {
+                start_value: p[0],
+                offset_on_reverse: p[1],
+                long: Acceleration {
+                    initial: p[2],
+                    step: p[3],
+                    maximum: p[4],
+                },
+                short: Acceleration {
+                    initial: p[5],
+                    step: p[6],
+                    maximum: p[7],
+                },
+            };
+            vec![overlap::sarext(x[0], x[1], &settings)]
+        },
+    },
+    IndicatorSpec {
+        name: "vwap",
+        group: "volume",
+        talib: false,
+        description: "Volume-weighted average price of the typical price (high + low + close) / 3. Not in TA-Lib; convention: timeperiod 0 is a session-less cumulative VWAP from the first bar of the series (never reset; pass one session's bars for a session VWAP); timeperiod n is a rolling VWAP over the last n bars including the current one. No value while the summed volume is zero.",
+        inputs: HLCV,
+        params: &[ParamSpec {
+            name: "timeperiod",
+            kind: ParamKind::Integer,
+            default: 0.0,
+            min: 0.0,
+            max: PERIOD_MAX,
+            description: "0 for cumulative VWAP over the whole series, else the rolling window in bars",
+        }],
+        outputs: REAL,
+        kernel: |x, p| vec![volume::vwap(x[0], x[1], x[2], x[3], int(p[0]))],
+    },
+    IndicatorSpec {
+        name: "ichimoku",
+        group: "overlap",
+        talib: false,
+        description: "Ichimoku cloud. Not in TA-Lib; convention: every line is aligned to the bar it is computed on, NOT displaced. tenkan/kijun: (highest high + lowest low) / 2 over their periods; senkou_a = (tenkan + kijun) / 2 and senkou_b = the same midpoint over senkou_b_period, both on the bar they are computed from (charts draw them kijun_period bars ahead); chikou = the close of the bar (charts draw it kijun_period bars back). Each line has its own warm-up (period - 1 bars).",
+        inputs: HLC,
+        params: &[
+            named_period(
+                "tenkan_period",
+                9.0,
+                1.0,
+                "Bars in the conversion line (tenkan-sen)",
+            ),
+            named_period(
+                "kijun_period",
+                26.0,
+                1.0,
+                "Bars in the base line (kijun-sen); also the usual displacement",
+            ),
+            named_period(
+                "senkou_b_period",
+                52.0,
+                1.0,
+                "Bars in leading span B (senkou span B)",
+            ),
+        ],
+        outputs: &["tenkan", "kijun", "senkou_a", "senkou_b", "chikou"],
+        kernel: |x, p| channels::ichimoku(x[0], x[1], x[2], int(p[0]), int(p[1]), int(p[2])).into(),
+    },
+    IndicatorSpec {
+        name: "keltner",
+        group: "volatility",
+        talib: false,
+        description: "Keltner channel. Not in TA-Lib; convention: middleband = EMA of the close over timeperiod (TA-Lib's EMA, seeded with an SMA), bands = middle ± multiplier × ATR over atr_period (TA-Lib's Wilder ATR). All three bands start on the first bar where both exist.",
+        inputs: HLC,
+        params: &[
+            period(20.0, 1.0, "Period of the EMA middle band"),
+            named_period("atr_period", 10.0, 1.0, "Period of the ATR"),
+            real(
+                "multiplier",
+                2.0,
+                0.0,
+                REAL_BOUND,
+                "ATRs between the middle band and each outer band",
+            ),
+        ],
+        outputs: &["upperband", "middleband", "lowerband"],
+        kernel: |x, p| channels::keltner(x[0], x[1], x[2], int(p[0]), int(p[1]), p[2]).into(),
+    },
+    IndicatorSpec {
+        name: "donchian",
+        group: "volatility",
+        talib: false,
+        description: "Donchian channel. Not in TA-Lib; convention: upperband = highest high and lowerband = lowest low of the last timeperiod bars including the current one, middleband = their midpoint (a breakout test compares today's price with yesterday's bands).",
+        inputs: HL,
+        params: &[period(20.0, 1.0, "Number of bars in the channel")],
+        outputs: &["upperband", "middleband", "lowerband"],
+        kernel: |x, p| channels::donchian(x[0], x[1], int(p[0])).into(),
+    },
+    IndicatorSpec {
+        name: "supertrend",
+        group: "overlap",
+        talib: false,
+        description: "SuperTrend. Not in TA-Lib; convention (TradingView's ta.supertrend): ATR is TA-Lib's Wilder ATR over timeperiod; basic bands (high + low) / 2 ± multiplier × ATR; the final lower band only rises and the upper only falls unless the previous close broke them; the first bar starts down; a close above the upper band turns up, a close below the lower band turns down. direction is +1 up (supertrend on the lower band) or -1 down (on the upper band).",
+        inputs: HLC,
+        params: &[
+            period(10.0, 1.0, "Period of the ATR"),
+            real(
+                "multiplier",
+                3.0,
+                0.0,
+                REAL_BOUND,
+                "ATRs between the median price and the bands",
+            ),
+        ],
+        outputs: &["supertrend", "direction"],
+        kernel: |x, p| channels::supertrend(x[0], x[1], x[2], int(p[0]), p[1]).into(),
     },
 ];

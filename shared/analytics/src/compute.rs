@@ -2,7 +2,6 @@ use serde::Serialize;
 
 use crate::catalogue::{IndicatorSpec, ParamKind, ParamSpec, find, indicator_names};
 use crate::error::IndicatorError;
-use crate::moving_average::MaType;
 
 /// Bars in column form: one value per bar in each slice. Only the columns an
 /// indicator reads (its `IndicatorSpec::inputs`) need to be filled; the
@@ -148,21 +147,6 @@ fn check_value(spec: &IndicatorSpec, param: &ParamSpec, value: f64) -> Result<()
                 max: param.max,
             })
         }
-        ParamKind::MaType if !MaType::from_param(value).is_supported() => {
-            Err(IndicatorError::UnsupportedMaType {
-                indicator: spec.name,
-                name: param.name,
-                value: value as u32,
-                label: MaType::from_param(value).label(),
-                supported: MaType::ALL
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.is_supported())
-                    .map(|(i, m)| format!("{i} ({})", m.label()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-        }
         _ => Ok(()),
     }
 }
@@ -291,17 +275,27 @@ mod tests {
     }
 
     #[test]
-    fn mama_as_ma_type_is_a_clear_error() {
-        let err = compute("stoch", &[p("slowk_matype", 7.0)], &Ohlcv::default()).unwrap_err();
-        let message = err.to_string();
-        assert!(matches!(
-            err,
-            IndicatorError::UnsupportedMaType { value: 7, .. }
-        ));
-        assert!(
-            message.contains("MAMA") && message.contains("8 (T3)"),
-            "{message}"
-        );
+    fn every_ma_type_is_accepted_wherever_matype_is() {
+        let values: Vec<f64> = (0..80).map(|i| 100.0 + (i as f64 * 0.3).sin()).collect();
+        let input = Ohlcv {
+            high: &values,
+            low: &values,
+            close: &values,
+            ..Ohlcv::default()
+        };
+        for spec in crate::catalogue() {
+            for param in spec.params.iter().filter(|p| p.kind == ParamKind::MaType) {
+                for matype in 0..=8 {
+                    let out = compute(spec.name, &[p(param.name, f64::from(matype))], &input);
+                    assert!(
+                        out.is_ok(),
+                        "{} {}={matype}: {out:?}",
+                        spec.name,
+                        param.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub enum IndicatorError {
         other_len: usize,
     },
 
+    /// No longer returned: every TA-Lib MA type (MAMA included) is
+    /// implemented. Kept so that callers matching on it still compile.
     #[error(
         "parameter `{name}` of `{indicator}` asks for MA type {value} ({label}), which is not supported yet; supported MA types are: {supported}"
     )]

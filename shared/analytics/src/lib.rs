@@ -1,16 +1,21 @@
 //! Technical indicators that reproduce TA-Lib bar for bar: the same parameter
 //! names and defaults, the same warm-up (lookback) lengths, the same seeding
 //! and smoothing quirks, checked against values recorded from TA-Lib itself
-//! (`scripts/talib_reference.py`, `tests/talib_parity.rs`).
+//! (`scripts/talib_reference.py`, `tests/talib_parity.rs`). A few common
+//! indicators TA-Lib lacks (VWAP, Ichimoku, Keltner, Donchian, SuperTrend)
+//! are marked `talib: false`; each states its convention in its description
+//! and is checked against an independent implementation in the same script.
 //!
 //! This crate is pure computation on slices of `f64`. It must never depend on
 //! storage, networking, a runtime, MCP, JSON-RPC or AWS, and it never does
 //! I/O: callers load bars, this crate turns them into numbers.
 
 mod catalogue;
+mod channels;
 mod compute;
 mod directional;
 mod error;
+mod hilbert;
 mod momentum;
 mod moving_average;
 mod overlap;

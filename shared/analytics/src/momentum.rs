@@ -74,25 +74,187 @@ pub(crate) fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> [Vec<f
     } else {
         (fast, slow)
     };
-    let slow_lookback = slow.saturating_sub(1);
-    let fast_line = ma_from(x, fast, MaType::Ema, slow_lookback);
-    let slow_line = ema(x, slow);
-    let line: Vec<f64> = fast_line
-        .iter()
-        .zip(&slow_line)
-        .map(|(f, s)| f - s)
-        .collect();
-    let signal_line = shifted(&line, slow_lookback, |tail| ema(tail, signal));
-    let start = slow_lookback + signal.saturating_sub(1);
-    let mut macd_out = nan_vec(x.len());
-    let mut signal_out = nan_vec(x.len());
-    let mut hist_out = nan_vec(x.len());
-    for i in start.min(x.len())..x.len() {
+    ema_macd(x, (fast, per_to_k(fast)), (slow, per_to_k(slow)), signal)
+}
+
+/// `TA_MACDFIX`: MACD 12/26 with TA-Lib's fixed smoothing factors 0.15 and
+/// 0.075 rather than 2 / (period + 1), and an EMA signal line.
+///
+/// The TA-Lib build we match runs this one in a single pass whose EMA steps
+/// are fused multiply-adds, `fma(x - prev, k, prev)`, unlike MACD's; the
+/// rounding differs by an ulp now and then, which is visible where the line
+/// is a tiny difference of large prices, so the fused form is kept here.
+pub(crate) fn macdfix(x: &[f64], signal: usize) -> [Vec<f64>; 3] {
+    const FAST: usize = 12;
+    const SLOW: usize = 26;
+    let (k_fast, k_slow) = (0.15, 0.075);
+    let signal = signal.max(1);
+    let k_signal = 2.0 / (signal as f64 + 1.0);
+    let start = (SLOW - 1) + (signal - 1);
+    let len = x.len();
+    let mut out = [nan_vec(len), nan_vec(len), nan_vec(len)];
+    if len <= start {
+        return out;
+    }
+    // Both seeds are plain means of windows ending on bar SLOW - 1.
+    let slow_sum: f64 = x[..SLOW].iter().sum();
+    let fast_sum: f64 = x[SLOW - FAST..SLOW].iter().sum();
+    let mut fast = fast_sum / FAST as f64;
+    let mut slow = slow_sum / SLOW as f64;
+    let mut line = fast - slow;
+    let mut step = |v: f64| {
+        fast = (v - fast).mul_add(k_fast, fast);
+        slow = (v - slow).mul_add(k_slow, slow);
+        fast - slow
+    };
+    // The signal is seeded with the mean of its first `signal` line values.
+    let mut signal_line = line;
+    for &v in &x[SLOW..=start] {
+        line = step(v);
+        signal_line += line;
+    }
+    signal_line /= signal as f64;
+    for today in start..len {
+        if today > start {
+            line = step(x[today]);
+            signal_line = if signal == 1 {
+                line
+            } else {
+                (line - signal_line).mul_add(k_signal, signal_line)
+            };
+        }
+        out[0][today] = line;
+        out[1][today] = signal_line;
+        out[2][today] = line - signal_line;
+    }
+    out
+}
+
+fn per_to_k(period: usize) -> f64 {
+    2.0 / (period as f64 + 1.0)
+}
+
+/// `TA_INT_MACD`: EMA lines given as (period, smoothing factor); the period
+/// sets the seed length and the warm-up. One pass, no intermediate series:
+/// each EMA is seeded with the mean of its first `period` values, both seed
+/// windows ending on the slow EMA's first bar, and the signal EMA is seeded
+/// with the mean of the first `signal` line values, in TA-Lib's operation
+/// order (`(x - prev) * k + prev`).
+fn ema_macd(
+    x: &[f64],
+    (fast, k_fast): (usize, f64),
+    (slow, k_slow): (usize, f64),
+    signal: usize,
+) -> [Vec<f64>; 3] {
+    let len = x.len();
+    let mut out = [nan_vec(len), nan_vec(len), nan_vec(len)];
+    let (fast, slow, signal) = (fast.max(1), slow.max(1), signal.max(1));
+    let first_line = slow - 1;
+    let start = first_line + (signal - 1);
+    if len <= start || fast > slow {
+        return out;
+    }
+    let mean = |window: &[f64]| window.iter().sum::<f64>() / window.len() as f64;
+    let mut fast_ema = mean(&x[slow - fast..slow]);
+    let mut slow_ema = mean(&x[..slow]);
+    let mut line = fast_ema - slow_ema;
+    let mut step = |v: f64| {
+        fast_ema = (v - fast_ema) * k_fast + fast_ema;
+        slow_ema = (v - slow_ema) * k_slow + slow_ema;
+        fast_ema - slow_ema
+    };
+    let k_signal = 2.0 / (signal as f64 + 1.0);
+    let mut signal_sum = line;
+    for &v in &x[slow..=start] {
+        line = step(v);
+        signal_sum += line;
+    }
+    let mut signal_ema = signal_sum / signal as f64;
+    let [macd_out, signal_out, hist_out] = &mut out;
+    for today in start..len {
+        if today > start {
+            line = step(x[today]);
+            signal_ema = (line - signal_ema) * k_signal + signal_ema;
+        }
+        macd_out[today] = line;
+        signal_out[today] = signal_ema;
+        hist_out[today] = line - signal_ema;
+    }
+    out
+}
+
+/// The three MACD outputs from a line and its signal, all starting at `start`.
+fn macd_outputs(line: &[f64], signal_line: &[f64], start: usize) -> [Vec<f64>; 3] {
+    let len = line.len();
+    let mut macd_out = nan_vec(len);
+    let mut signal_out = nan_vec(len);
+    let mut hist_out = nan_vec(len);
+    for i in start.min(len)..len {
         macd_out[i] = line[i];
         signal_out[i] = signal_line[i];
         hist_out[i] = line[i] - signal_line[i];
     }
     [macd_out, signal_out, hist_out]
+}
+
+/// One moving average of `TA_MACDEXT`: a period and an MA type.
+pub(crate) type MaChoice = (usize, MaType);
+
+/// `TA_MACDEXT`: MACD with any MA type for each line. Periods (with their
+/// types) are swapped when slow < fast; both lines start where the slower
+/// MA can, and the signal MA runs on the line from there. An all-EMA request
+/// is plain MACD, as TA-Lib delegates it.
+pub(crate) fn macdext(
+    x: &[f64],
+    fast: MaChoice,
+    slow: MaChoice,
+    signal: MaChoice,
+) -> [Vec<f64>; 3] {
+    let all_ema = [fast, slow, signal]
+        .iter()
+        .all(|&(p, t)| t == MaType::Ema && p >= 2);
+    if all_ema {
+        return macd(x, fast.0, slow.0, signal.0);
+    }
+    let (fast, slow) = if slow.0 < fast.0 {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    };
+    let largest = ma_lookback(fast.0, fast.1).max(ma_lookback(slow.0, slow.1));
+    let slow_line = ma_from(x, slow.0, slow.1, largest);
+    let fast_line = ma_from(x, fast.0, fast.1, largest);
+    let line: Vec<f64> = fast_line
+        .iter()
+        .zip(&slow_line)
+        .map(|(f, s)| f - s)
+        .collect();
+    let signal_line = shifted(&line, largest, |t| ma(t, signal.0, signal.1));
+    macd_outputs(
+        &line,
+        &signal_line,
+        largest + ma_lookback(signal.0, signal.1),
+    )
+}
+
+/// `TA_STOCHRSI`: the fast stochastic (`[fastk, fastd]`) of the RSI, run on
+/// the RSI from its first value.
+pub(crate) fn stochrsi(
+    x: &[f64],
+    period: usize,
+    fastk_period: usize,
+    fastd_period: usize,
+    fastd_type: MaType,
+) -> [Vec<f64>; 2] {
+    let rsi_line = rsi(x, period);
+    let [mut k, mut d] = [nan_vec(x.len()), nan_vec(x.len())];
+    if x.len() > period {
+        let tail = &rsi_line[period..];
+        let [tail_k, tail_d] = stochf(tail, tail, tail, fastk_period, fastd_period, fastd_type);
+        k[period..].copy_from_slice(&tail_k);
+        d[period..].copy_from_slice(&tail_d);
+    }
+    [k, d]
 }
 
 /// `TA_MOM`: the change over `period` bars.

@@ -1,7 +1,8 @@
-//! Moving averages, and the MA-type switch that BBANDS, STOCH, APO and PPO
-//! share. Each function returns one value per input bar, NaN inside its
+//! Moving averages, and the MA-type switch that MA, BBANDS, STOCH, APO, PPO
+//! and MACDEXT share. Each function returns one value per input bar, NaN inside its
 //! lookback, and reproduces TA-Lib's seeding so that outputs match bar for bar.
 
+use crate::hilbert::{MAMA_LOOKBACK, mama};
 use crate::warmup::{nan_vec, shifted};
 
 /// TA-Lib's `TA_MAType`, numbered as TA-Lib numbers it (the `matype` parameter).
@@ -39,25 +40,6 @@ impl MaType {
             .copied()
             .unwrap_or(MaType::Sma)
     }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            MaType::Sma => "SMA",
-            MaType::Ema => "EMA",
-            MaType::Wma => "WMA",
-            MaType::Dema => "DEMA",
-            MaType::Tema => "TEMA",
-            MaType::Trima => "TRIMA",
-            MaType::Kama => "KAMA",
-            MaType::Mama => "MAMA",
-            MaType::T3 => "T3",
-        }
-    }
-
-    /// MAMA needs its own Hilbert-transform machinery, not written yet.
-    pub(crate) fn is_supported(self) -> bool {
-        self != MaType::Mama
-    }
 }
 
 /// `TA_MA_Lookback`: a period of 1 means "no smoothing" for every type.
@@ -70,13 +52,22 @@ pub(crate) fn ma_lookback(period: usize, kind: MaType) -> usize {
         MaType::Dema => 2 * (period - 1),
         MaType::Tema => 3 * (period - 1),
         MaType::Kama => period,
-        MaType::Mama => 32,
+        MaType::Mama => MAMA_LOOKBACK,
         MaType::T3 => 6 * (period - 1),
     }
 }
 
 /// `TA_MA`: the generic moving average behind every `matype` parameter.
+/// MAMA ignores the period (TA-Lib runs it with fast limit 0.5 and slow limit
+/// 0.05 and drops FAMA), except that a period of 1 still means "no smoothing".
 pub(crate) fn ma(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
+    ma_at(x, period, kind, 0)
+}
+
+/// `ma` on a slice that starts `origin` bars into the array TA-Lib was
+/// given; only MAMA, whose filters alternate between even and odd bars,
+/// cares.
+fn ma_at(x: &[f64], period: usize, kind: MaType, origin: usize) -> Vec<f64> {
     if period <= 1 {
         return x.to_vec();
     }
@@ -88,8 +79,10 @@ pub(crate) fn ma(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
         MaType::Tema => tema(x, period),
         MaType::Trima => trima(x, period),
         MaType::Kama => kama(x, period),
-        // Unreachable through `compute`, which refuses unsupported types.
-        MaType::Mama => nan_vec(x.len()),
+        MaType::Mama => {
+            let [line, _] = mama(x, 0.5, 0.05, origin);
+            line
+        }
         MaType::T3 => t3(x, period, 0.7),
     }
 }
@@ -99,7 +92,7 @@ pub(crate) fn ma(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
 /// `start - lookback` on, which changes how recursive averages are seeded.
 pub(crate) fn ma_from(x: &[f64], period: usize, kind: MaType, start: usize) -> Vec<f64> {
     let skip = start.saturating_sub(ma_lookback(period, kind));
-    shifted(x, skip, |tail| ma(tail, period, kind))
+    shifted(x, skip, |tail| ma_at(tail, period, kind, skip))
 }
 
 pub(crate) fn sma(x: &[f64], period: usize) -> Vec<f64> {

@@ -45,19 +45,88 @@ pub(crate) fn midprice(high: &[f64], low: &[f64], period: usize) -> Vec<f64> {
 /// from the first bar's -DM (long unless the low fell further than the high
 /// rose), and the first SAR is the previous bar's extreme.
 pub(crate) fn sar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) -> Vec<f64> {
+    let step = acceleration.min(maximum);
+    let settings = SarSettings {
+        start_value: 0.0,
+        offset_on_reverse: 0.0,
+        long: Acceleration {
+            initial: step,
+            step,
+            maximum,
+        },
+        short: Acceleration {
+            initial: step,
+            step,
+            maximum,
+        },
+    };
+    parabolic(high, low, &settings, false)
+}
+
+/// One side's acceleration factor: where it starts after a reversal, how
+/// much each new extreme adds, and its cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Acceleration {
+    pub(crate) initial: f64,
+    pub(crate) step: f64,
+    pub(crate) maximum: f64,
+}
+
+impl Acceleration {
+    /// TA-Lib caps the start and the step at the maximum before starting.
+    fn capped(self) -> Acceleration {
+        Acceleration {
+            initial: self.initial.min_ta(self.maximum),
+            step: self.step.min_ta(self.maximum),
+            maximum: self.maximum,
+        }
+    }
+}
+
+/// `TA_SAREXT`'s settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SarSettings {
+    /// 0: direction and first SAR as `TA_SAR` chooses them; > 0: start long
+    /// with this SAR; < 0: start short with SAR |value|.
+    pub(crate) start_value: f64,
+    /// On a reversal the new SAR is moved this fraction further away.
+    pub(crate) offset_on_reverse: f64,
+    pub(crate) long: Acceleration,
+    pub(crate) short: Acceleration,
+}
+
+/// `TA_SAREXT`: the parabolic SAR with separate long/short acceleration, a
+/// forced start and a reversal offset; negative while short, so that a
+/// reversal shows as a sign change.
+pub(crate) fn sarext(high: &[f64], low: &[f64], settings: &SarSettings) -> Vec<f64> {
+    let settings = SarSettings {
+        long: settings.long.capped(),
+        short: settings.short.capped(),
+        ..*settings
+    };
+    parabolic(high, low, &settings, true)
+}
+
+fn parabolic(high: &[f64], low: &[f64], s: &SarSettings, signed: bool) -> Vec<f64> {
     let mut out = nan_vec(high.len());
     if high.len() < 2 {
         return out;
     }
-    let step = acceleration.min(maximum);
-    let mut af = step;
-    let up_move = high[1] - high[0];
-    let down_move = low[0] - low[1];
-    let mut is_long = !(down_move > 0.0 && up_move < down_move);
-    let (mut ep, mut sar) = if is_long {
-        (high[1], low[0])
+    let short_sign = if signed { -1.0 } else { 1.0 };
+    let mut af_long = s.long.initial;
+    let mut af_short = s.short.initial;
+    let mut is_long = if s.start_value == 0.0 {
+        let up_move = high[1] - high[0];
+        let down_move = low[0] - low[1];
+        !(down_move > 0.0 && up_move < down_move)
     } else {
-        (low[1], high[0])
+        s.start_value > 0.0
+    };
+    let (mut ep, mut sar) = match (s.start_value == 0.0, is_long) {
+        (true, true) => (high[1], low[0]),
+        (true, false) => (low[1], high[0]),
+        (false, true) => (high[1], s.start_value),
+        (false, false) => (low[1], s.start_value.abs()),
     };
     let mut new_low = low[1];
     let mut new_high = high[1];
@@ -70,35 +139,41 @@ pub(crate) fn sar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) ->
             if new_low <= sar {
                 is_long = false;
                 sar = ep.max_ta(prev_high).max_ta(new_high);
-                out[today] = sar;
-                af = step;
+                if s.offset_on_reverse != 0.0 {
+                    sar += sar * s.offset_on_reverse;
+                }
+                out[today] = short_sign * sar;
+                af_short = s.short.initial;
                 ep = new_low;
-                sar += af * (ep - sar);
+                sar += af_short * (ep - sar);
                 sar = sar.max_ta(prev_high).max_ta(new_high);
             } else {
                 out[today] = sar;
                 if new_high > ep {
                     ep = new_high;
-                    af = (af + step).min_ta(maximum);
+                    af_long = (af_long + s.long.step).min_ta(s.long.maximum);
                 }
-                sar += af * (ep - sar);
+                sar += af_long * (ep - sar);
                 sar = sar.min_ta(prev_low).min_ta(new_low);
             }
         } else if new_high >= sar {
             is_long = true;
             sar = ep.min_ta(prev_low).min_ta(new_low);
+            if s.offset_on_reverse != 0.0 {
+                sar -= sar * s.offset_on_reverse;
+            }
             out[today] = sar;
-            af = step;
+            af_long = s.long.initial;
             ep = new_high;
-            sar += af * (ep - sar);
+            sar += af_long * (ep - sar);
             sar = sar.min_ta(prev_low).min_ta(new_low);
         } else {
-            out[today] = sar;
+            out[today] = short_sign * sar;
             if new_low < ep {
                 ep = new_low;
-                af = (af + step).min_ta(maximum);
+                af_short = (af_short + s.short.step).min_ta(s.short.maximum);
             }
-            sar += af * (ep - sar);
+            sar += af_short * (ep - sar);
             sar = sar.max_ta(prev_high).max_ta(new_high);
         }
     }

@@ -1,6 +1,5 @@
 //! True range and its Wilder-smoothed averages.
 
-use crate::moving_average::sma;
 use crate::warmup::nan_vec;
 
 /// `TA_TRANGE`: the first bar has no previous close, so no value.
@@ -28,23 +27,25 @@ fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
 /// `TA_ATR`: seeded with the SMA of the first `period` true ranges, then
 /// Wilder-smoothed (TA-Lib's unstable period is 0, so nothing is skipped).
 pub(crate) fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let tr = trange(high, low, close);
     if period <= 1 {
-        return tr;
+        return trange(high, low, close);
     }
     let mut out = nan_vec(close.len());
     if close.len() <= period {
         return out;
     }
-    let seed = sma(&tr[1..], period);
-    let mut prev = seed[period - 1];
-    out[period] = prev;
+    let tr = |i: usize| true_range(high[i], low[i], close[i - 1]);
+    // Summed in TA-Lib's SMA order: the first period - 1, then the last.
+    let mut seed = (1..period).map(tr).sum::<f64>();
+    seed += tr(period);
     let p = period as f64;
-    for i in period + 1..close.len() {
+    let mut prev = seed / p;
+    out[period] = prev;
+    for (i, slot) in out.iter_mut().enumerate().skip(period + 1) {
         prev *= p - 1.0;
-        prev += tr[i];
+        prev += tr(i);
         prev /= p;
-        out[i] = prev;
+        *slot = prev;
     }
     out
 }

@@ -146,3 +146,91 @@ pub(crate) fn mfi(
     }
     out
 }
+
+/// Volume-weighted average price of the typical price (high + low + close)
+/// / 3. `period` 0 is the session-less cumulative VWAP: one running total
+/// from the first bar of the series, never reset (callers wanting daily
+/// sessions pass one session's bars). `period` n > 0 is a rolling VWAP over
+/// the last n bars including the current one (first value on bar n - 1).
+/// Bars where the summed volume is zero have no value.
+pub(crate) fn vwap(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    volume: &[f64],
+    period: usize,
+) -> Vec<f64> {
+    let len = close.len();
+    let mut out = nan_vec(len);
+    let typical = |i: usize| (high[i] + low[i] + close[i]) / 3.0;
+    let mut weighted = 0.0;
+    let mut total = 0.0;
+    // Bars with volume in the window: when none are left the running sums
+    // restart from an exact zero instead of carrying rounding residue.
+    let mut traded = 0usize;
+    for i in 0..len {
+        weighted += typical(i) * volume[i];
+        total += volume[i];
+        traded += usize::from(volume[i] != 0.0);
+        if period > 0 && i >= period {
+            let old = i - period;
+            weighted -= typical(old) * volume[old];
+            total -= volume[old];
+            traded -= usize::from(volume[old] != 0.0);
+        }
+        if traded == 0 {
+            weighted = 0.0;
+            total = 0.0;
+        }
+        if i + 1 >= period && traded > 0 {
+            out[i] = weighted / total;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bars whose typical price is exactly `typical` (high = low = close).
+    fn flat_bars(typical: &[f64]) -> [Vec<f64>; 3] {
+        [typical.to_vec(), typical.to_vec(), typical.to_vec()]
+    }
+
+    fn same(actual: &[f64], expected: &[f64]) -> bool {
+        actual.len() == expected.len()
+            && actual
+                .iter()
+                .zip(expected)
+                .all(|(a, e)| (a.is_nan() && e.is_nan()) || a == e)
+    }
+
+    #[test]
+    fn vwap_cumulative_and_rolling() {
+        let [h, l, c] = flat_bars(&[10.0, 20.0, 30.0, 40.0]);
+        let v = [1.0, 0.0, 3.0, 1.0];
+        let cumulative = vwap(&h, &l, &c, &v, 0);
+        // (10 + 90) / 4 = 25; (10 + 90 + 40) / 5 = 28.
+        assert!(
+            same(&cumulative, &[10.0, 10.0, 25.0, 28.0]),
+            "{cumulative:?}"
+        );
+        let rolling = vwap(&h, &l, &c, &v, 2);
+        // Bar 2: (0 + 90) / 3; bar 3: (90 + 40) / 4.
+        assert!(same(&rolling, &[f64::NAN, 10.0, 30.0, 32.5]), "{rolling:?}");
+        let one = vwap(&h, &l, &c, &v, 1);
+        assert!(same(&one, &[10.0, f64::NAN, 30.0, 40.0]), "{one:?}");
+    }
+
+    #[test]
+    fn vwap_uses_the_typical_price_and_skips_volumeless_bars() {
+        let h = [12.0, 12.0, 12.0];
+        let l = [6.0, 6.0, 6.0];
+        let c = [9.0, 9.0, 12.0];
+        let v = [0.0, 0.0, 2.0];
+        // Typical prices 9, 9, 10; no value until some volume has traded.
+        assert!(same(&vwap(&h, &l, &c, &v, 0), &[f64::NAN, f64::NAN, 10.0]));
+        assert!(same(&vwap(&h, &l, &c, &v, 2), &[f64::NAN, f64::NAN, 10.0]));
+    }
+}

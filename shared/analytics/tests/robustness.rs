@@ -74,7 +74,7 @@ fn no_input_or_parameter_extreme_panics() {
                 }
             }
             if param.kind == ParamKind::MaType {
-                for v in [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0] {
+                for v in [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0] {
                     settings.push(vec![(param.name.to_string(), v)]);
                 }
             }
@@ -112,6 +112,10 @@ fn a_period_longer_than_the_data_gives_only_warm_up() {
         }
         let out = compute(spec.name, &params, &bars.ohlcv()).unwrap();
         for (name, values) in &out.outputs {
+            // Ichimoku's chikou is the close itself, drawn displaced.
+            if (spec.name, *name) == ("ichimoku", "chikou") {
+                continue;
+            }
             assert!(
                 values.iter().all(Option::is_none),
                 "{} `{name}`: expected only warm-up with period 50 on 20 bars",
