@@ -1,0 +1,48 @@
+//! Trading signals for GoldenSignals: a panel of indicator agents (RSI,
+//! MACD, Bollinger, moving-average crossover, momentum, mean reversion,
+//! volume, ADX trend strength, multi-timeframe alignment), a documented
+//! weighted-vote consensus, a multi-timeframe reading of one instrument, and
+//! a walk-forward backtest of the signals with next-bar-open execution.
+//! Every agent reads only bars up to the one it speaks for, so the signals a
+//! backtest trades on are the ones a live caller would have seen.
+//!
+//! Adding an agent (the planned `candlestick` and `chart_pattern` ones):
+//! implement [`Agent`] (whole-series work in `prepare`, a cheap per-bar
+//! [`Evaluator`]) and add it to `agents::builtin()`, the list behind
+//! [`AgentRegistry::standard`], and to the expected names in
+//! `tests/generate.rs`. Its name then appears in [`agent_names`], is
+//! accepted in requests, votes in the consensus, is backtested, and is
+//! covered by the look-ahead tests, which run over every standard agent.
+//! Callers with their own agents can build a registry and use
+//! [`generate_with`] and [`backtest_with`].
+//!
+//! This crate is pure computation on validated bars (gs-domain) and
+//! TA-Lib-exact indicators (gs-analytics). It must never depend on storage,
+//! networking, a runtime, MCP or AWS, and it never does I/O.
+
+mod agent;
+pub mod agents;
+mod backtest;
+mod consensus;
+mod error;
+mod generate;
+mod market;
+mod timeframes;
+
+pub use agent::{
+    Abstention, Action, Agent, AgentOutcome, AgentRegistry, AgentSignal, Evaluator, agent_names,
+};
+pub use backtest::{
+    BacktestReport, BacktestRequest, Performance, SignalPoint, SplitReport, TradingStats, Window,
+    backtest, backtest_with,
+};
+pub use consensus::{DIRECTION_THRESHOLD, HitStats, MIN_CALLS_FOR_HIT_RATE, Method, VoteSummary};
+pub use error::SignalError;
+pub use generate::{
+    SignalReport, SignalRequest, generate, generate_hit_rate_weighted, generate_with,
+};
+pub use market::Market;
+pub use timeframes::{
+    KeyLevels, Level, LevelKind, MomentumView, TimeframeAnalysis, TimeframeView, TrendDirection,
+    TrendView, VolatilityView, analyze_timeframes, default_timeframes,
+};
