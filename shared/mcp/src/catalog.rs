@@ -8,6 +8,7 @@ use rmcp::model::{Tool, ToolAnnotations};
 use schemars::JsonSchema;
 
 use crate::candlesticks::{DetectCandlesticksArgs, DetectCandlesticksOutput};
+use crate::chart_patterns::{AnalyzePatternArgs, AnalyzePatternOutput};
 use crate::market_data::{
     GetHistoricalDataArgs, GetQuoteArgs, HistoricalDataOutput, ListSymbolsArgs, ListSymbolsOutput,
     QuoteOutput,
@@ -79,6 +80,14 @@ pub fn tools() -> Vec<ToolEntry> {
                 "detect_candlestick_patterns",
                 "Detect candlestick patterns",
                 "Run TA-Lib's candlestick pattern recognition (all 61 CDL functions by default, or the names given, e.g. cdlengulfing, cdlhammer) on stored bars (symbol + timeframe) or inline bars. Values per bar follow TA-Lib: +100 bullish, -100 bearish, 0 none (±200/±80 for a few). latest_hits lists the patterns in the most recent bars with what they mean.",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<AnalyzePatternArgs, AnalyzePatternOutput>(
+                "analyze_pattern",
+                "Analyze chart patterns",
+                "Find chart patterns (head and shoulders and inverse, double/triple tops and bottoms, ascending/descending/symmetrical triangles, rising/falling wedges, bull/bear flags, pennants, cup and handle, rectangles) from swing pivots, on stored or inline bars. Each pattern has its direction, key points with times and prices, breakout and invalidation levels, measured-move target, confidence in [0,1] and status (forming, confirmed, failed).",
             ),
         },
     ]

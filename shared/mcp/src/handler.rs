@@ -27,6 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::Principal;
 use crate::candlesticks;
 use crate::catalog::{self, ToolEntry};
+use crate::chart_patterns;
 use crate::error::ToolError;
 use crate::market_data::{self, GetHistoricalDataArgs};
 use crate::technical::{self, Columns};
@@ -213,6 +214,9 @@ impl ServerHandler for GoldenSignals {
                     candlesticks::detect_candlestick_patterns(store, a)
                 })
                 .await
+            }
+            "analyze_pattern" => {
+                run(name, args, |a| chart_patterns::analyze_pattern(store, a)).await
             }
             other => {
                 return Err(McpError::internal_error(

@@ -8,6 +8,7 @@
 
 mod candlesticks;
 mod catalog;
+mod chart_patterns;
 mod error;
 mod handler;
 mod http_layer;

@@ -38,6 +38,9 @@ pub enum SignalError {
     #[error("invalid backtest request: {0}")]
     InvalidRequest(String),
 
+    #[error("candlestick pattern failed: {0}")]
+    Candles(#[from] gs_candles::CandleError),
+
     #[error("indicator failed: {0}")]
     Indicator(#[from] IndicatorError),
 

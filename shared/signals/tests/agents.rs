@@ -266,3 +266,69 @@ fn confidences_stay_in_the_unit_interval_and_reasons_carry_numbers() {
         }
     }
 }
+
+/// A decline of small red candles ending in a large green candle whose body
+/// engulfs the previous red one: TA-Lib's bullish engulfing on the last bar.
+#[test]
+fn candlestick_agent_reads_a_bullish_engulfing_and_abstains_without_patterns() {
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut bars = Vec::new();
+    let mut open = 120.0;
+    for i in 0..30 {
+        let close = open - 1.0;
+        bars.push(
+            Bar::new(
+                start + Duration::days(i),
+                open,
+                open + 0.2,
+                close - 0.2,
+                close,
+                1000.0,
+            )
+            .unwrap(),
+        );
+        open = close - 0.1;
+    }
+    // Opens below the last close, closes above the last open.
+    let prev = *bars.last().unwrap();
+    let (o, c) = (prev.close() - 0.3, prev.open() + 1.5);
+    bars.push(Bar::new(start + Duration::days(30), o, c + 0.1, o - 0.1, c, 3000.0).unwrap());
+    let engulfing = gs_candles::detect(
+        "cdlengulfing",
+        &[],
+        &bars.iter().map(Bar::open).collect::<Vec<_>>(),
+        &bars.iter().map(Bar::high).collect::<Vec<_>>(),
+        &bars.iter().map(Bar::low).collect::<Vec<_>>(),
+        &bars.iter().map(Bar::close).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(
+        *engulfing.last().unwrap(),
+        100,
+        "fixture must be a TA-Lib engulfing"
+    );
+
+    let s = signal("candlestick", &bars);
+    assert_eq!(s.action, Action::Buy, "{:?}", s.reasons);
+    assert!(
+        s.reasons
+            .iter()
+            .any(|r| r.contains("Engulfing") && r.contains("on this bar")),
+        "{:?}",
+        s.reasons
+    );
+    assert!(s.metrics["net_score"] >= 0.5);
+
+    // A flat, identical-candle series fires nothing the agent weighs.
+    let flat: Vec<Bar> = (0..40)
+        .map(|i| Bar::new(start + Duration::days(i), 100.0, 101.0, 99.0, 100.5, 1000.0).unwrap())
+        .collect();
+    match last("candlestick", &flat, Timeframe::D1) {
+        AgentOutcome::Abstained(a) => {
+            assert!(a.reason.contains("no candlestick pattern"), "{}", a.reason)
+        }
+        AgentOutcome::Signal(s) => assert_eq!(s.action, Action::Hold, "{s:?}"),
+    }
+}

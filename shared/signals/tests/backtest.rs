@@ -401,6 +401,6 @@ fn real_agents_backtest_deterministically() {
         serde_json::to_string(&a).unwrap(),
         serde_json::to_string(&b).unwrap()
     );
-    assert_eq!(a.agent_hit_rates.len(), 9);
+    assert_eq!(a.agent_hit_rates.len(), gs_signals::agent_names().len());
     assert!(a.overall.max_drawdown >= 0.0 && a.overall.max_drawdown <= 1.0);
 }

@@ -20,7 +20,7 @@ fn request(agents: &[&str]) -> SignalRequest {
 }
 
 #[test]
-fn names_are_the_nine_agents() {
+fn names_are_the_eleven_agents() {
     assert_eq!(
         agent_names(),
         [
@@ -32,7 +32,9 @@ fn names_are_the_nine_agents() {
             "mean_reversion",
             "volume",
             "trend_strength",
-            "multi_timeframe"
+            "multi_timeframe",
+            "candlestick",
+            "chart_pattern"
         ]
     );
 }
@@ -127,7 +129,7 @@ fn without_consensus_the_most_confident_agent_decides() {
         (report.action, report.confidence),
         (best.action, best.confidence)
     );
-    assert_eq!(report.agents.len(), 9);
+    assert_eq!(report.agents.len(), agent_names().len());
 }
 
 #[test]
@@ -170,7 +172,7 @@ fn hit_rate_weighting_reports_its_weights() {
     let report =
         generate_hit_rate_weighted(&bars, Timeframe::D1, &SignalRequest::default(), 1).unwrap();
     assert_eq!(report.method, Method::HitRateWeighted);
-    assert_eq!(report.hit_rates.len(), 9);
+    assert_eq!(report.hit_rates.len(), agent_names().len());
     for (name, stats) in &report.hit_rates {
         let w = report.weights[name];
         match stats.hit_rate {

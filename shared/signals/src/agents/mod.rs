@@ -3,11 +3,13 @@
 
 mod multi_timeframe;
 mod oscillators;
+mod patterns;
 mod trend;
 mod volume;
 
 pub use multi_timeframe::MultiTimeframeAgent;
 pub use oscillators::{BollingerAgent, MeanReversionAgent, RsiAgent};
+pub use patterns::{CandlestickAgent, ChartPatternAgent};
 pub use trend::{MaCrossoverAgent, MacdAgent, MomentumAgent, TrendStrengthAgent};
 pub use volume::VolumeAgent;
 
@@ -25,6 +27,8 @@ pub(crate) fn builtin() -> Vec<Box<dyn Agent>> {
         Box::new(VolumeAgent::default()),
         Box::new(TrendStrengthAgent::default()),
         Box::new(MultiTimeframeAgent::default()),
+        Box::new(CandlestickAgent::default()),
+        Box::new(ChartPatternAgent::default()),
     ]
 }
 
