@@ -64,6 +64,30 @@ pub fn find(name: &str) -> Option<&'static CandleSpec> {
     position(name).map(|i| &CATALOGUE[i])
 }
 
+/// Patterns whose TA-Lib sign says "present" or gives the candle's colour
+/// rather than a direction: TA-Lib returns +100 for every doji, gravestone
+/// included, and a white spinning top is +100 too. Read these as indecision
+/// (or, for hammer-like shapes, as context-dependent), never as a bullish or
+/// bearish call on their own.
+pub const INDECISION_PATTERNS: [&str; 9] = [
+    "cdldoji",
+    "cdldragonflydoji",
+    "cdlgravestonedoji",
+    "cdllongleggeddoji",
+    "cdlrickshawman",
+    "cdlspinningtop",
+    "cdlhighwave",
+    "cdllongline",
+    "cdlshortline",
+];
+
+/// True when the pattern's sign is not a directional call (see [`INDECISION_PATTERNS`]).
+pub fn is_indecision(name: &str) -> bool {
+    INDECISION_PATTERNS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(name.trim()))
+}
+
 fn position(name: &str) -> Option<usize> {
     let name = name.trim();
     CATALOGUE

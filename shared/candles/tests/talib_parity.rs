@@ -138,3 +138,15 @@ fn references_exercise_every_pattern() {
         }
     }
 }
+
+#[test]
+fn indecision_patterns_are_real_pattern_names() {
+    for name in gs_candles::INDECISION_PATTERNS {
+        assert!(
+            gs_candles::find(name).is_some(),
+            "{name} is not a TA-Lib pattern"
+        );
+        assert!(gs_candles::is_indecision(&name.to_uppercase()));
+    }
+    assert!(!gs_candles::is_indecision("cdlengulfing"));
+}

@@ -41,7 +41,7 @@ pub struct PatternHit {
     pub name: String,
     pub title: String,
     pub value: i32,
-    /// bullish or bearish.
+    /// bullish, bearish, or indecision for shapes whose TA-Lib sign only means "present" (dojis, spinning tops, long/short lines...).
     pub signal: String,
     /// What the pattern means and what confirms it.
     pub meaning: String,
@@ -124,7 +124,14 @@ pub async fn detect_candlestick_patterns(
                     name: spec.name.to_string(),
                     title: spec.title.to_string(),
                     value: v,
-                    signal: if v > 0 { "bullish" } else { "bearish" }.to_string(),
+                    signal: if gs_candles::is_indecision(spec.name) {
+                        "indecision"
+                    } else if v > 0 {
+                        "bullish"
+                    } else {
+                        "bearish"
+                    }
+                    .to_string(),
                     meaning: spec.meaning.to_string(),
                 });
             }

@@ -13,6 +13,10 @@ use crate::market_data::{
     GetHistoricalDataArgs, GetQuoteArgs, HistoricalDataOutput, ListSymbolsArgs, ListSymbolsOutput,
     QuoteOutput,
 };
+use crate::signals::{
+    AnalyzeTimeframesArgs, AnalyzeTimeframesOutput, BacktestSignalsArgs, BacktestSignalsOutput,
+    GenerateSignalsArgs, GenerateSignalsOutput,
+};
 use crate::technical::{CalculateIndicatorsArgs, CalculateIndicatorsOutput};
 
 /// A published tool and the server it belongs to.
@@ -88,6 +92,30 @@ pub fn tools() -> Vec<ToolEntry> {
                 "analyze_pattern",
                 "Analyze chart patterns",
                 "Find chart patterns (head and shoulders and inverse, double/triple tops and bottoms, ascending/descending/symmetrical triangles, rising/falling wedges, bull/bear flags, pennants, cup and handle, rectangles) from swing pivots, on stored or inline bars. Each pattern has its direction, key points with times and prices, breakout and invalidation levels, measured-move target, confidence in [0,1] and status (forming, confirmed, failed).",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<AnalyzeTimeframesArgs, AnalyzeTimeframesOutput>(
+                "analyze_timeframes",
+                "Analyze multiple timeframes",
+                "Read one symbol on several timeframes at once (the stored or inline bars resampled to coarser ones, default the next two): per timeframe the trend (direction and strength), momentum (RSI, MACD), volatility (ATR %, Bollinger width) and key support/resistance levels, plus an alignment score in [-1, 1] saying whether the timeframes agree.",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<GenerateSignalsArgs, GenerateSignalsOutput>(
+                "generate_signals",
+                "Generate trading signals",
+                "Ask a panel of signal agents (rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern) about the latest bar and combine them by weighted vote: action BUY/SELL/HOLD with confidence in [0,1]; metadata.agent_breakdown gives every agent's action, confidence, reasons and numbers (or why it abstained). Deterministic for the same bars. Not investment advice.",
+            ),
+        },
+        ToolEntry {
+            server: "technical-analysis",
+            tool: read_only_tool::<BacktestSignalsArgs, BacktestSignalsOutput>(
+                "backtest_signals",
+                "Backtest trading signals",
+                "Walk-forward backtest of the signal agents and their consensus over stored or inline history (default 2000 bars): per split and overall hit rate, total and annualised return, Sharpe, max drawdown, turnover and trades, against buy-and-hold over the same windows; optional hit-rate-fitted weights, costs and shorting. Signals at a bar use only earlier bars; trades fill at the next bar's open. Sends progress notifications when the request carries a progress token.",
             ),
         },
     ]

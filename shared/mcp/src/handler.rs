@@ -14,10 +14,11 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams, Prompt,
-    PromptArgument, PromptMessage, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
-    ResourceTemplate, Role, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ProgressNotificationParam, Prompt, PromptArgument, PromptMessage, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
+    ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -30,6 +31,7 @@ use crate::catalog::{self, ToolEntry};
 use crate::chart_patterns;
 use crate::error::ToolError;
 use crate::market_data::{self, GetHistoricalDataArgs};
+use crate::signals;
 use crate::technical::{self, Columns};
 
 const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
@@ -217,6 +219,22 @@ impl ServerHandler for GoldenSignals {
             }
             "analyze_pattern" => {
                 run(name, args, |a| chart_patterns::analyze_pattern(store, a)).await
+            }
+            "generate_signals" => run(name, args, |a| signals::generate_signals(store, a)).await,
+            "analyze_timeframes" => {
+                run(name, args, |a| signals::analyze_timeframes(store, a)).await
+            }
+            "backtest_signals" => {
+                let (progress, forwarder) = progress_reporter(&ctx);
+                let result = run(name, args, |a| {
+                    signals::backtest_signals(store, a, progress)
+                })
+                .await;
+                // Every progress notification goes out before the result.
+                if let Some(forwarder) = forwarder {
+                    let _ = forwarder.await;
+                }
+                result
             }
             other => {
                 return Err(McpError::internal_error(
@@ -558,6 +576,38 @@ impl GoldenSignals {
         }
         Ok(lines.join("\n"))
     }
+}
+
+/// A progress callback for long tool runs and the task that forwards its
+/// reports to the client as `notifications/progress` — only when the client
+/// asked for progress with a token. Reports are thinned to 5% steps.
+fn progress_reporter(
+    ctx: &RequestContext<RoleServer>,
+) -> (signals::Progress, Option<tokio::task::JoinHandle<()>>) {
+    let Some(token) = ctx.meta.get_progress_token() else {
+        return (Box::new(|_, _| {}), None);
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+    let peer = ctx.peer.clone();
+    let forwarder = tokio::spawn(async move {
+        while let Some((done, total)) = rx.recv().await {
+            let param = ProgressNotificationParam::new(token.clone(), done as f64)
+                .with_total(total as f64)
+                .with_message(format!("{done} of {total} steps"));
+            if peer.notify_progress(param).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut last_step = None;
+    let progress = Box::new(move |done: usize, total: usize| {
+        let step = (done * 20).checked_div(total).unwrap_or(20);
+        if last_step != Some(step) || done == total {
+            last_step = Some(step);
+            let _ = tx.send((done, total));
+        }
+    });
+    (progress, Some(forwarder))
 }
 
 fn severity(level: LoggingLevel) -> u8 {

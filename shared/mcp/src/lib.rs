@@ -13,6 +13,7 @@ mod error;
 mod handler;
 mod http_layer;
 pub mod market_data;
+mod signals;
 pub mod technical;
 mod time_input;
 

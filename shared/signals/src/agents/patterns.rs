@@ -37,7 +37,7 @@ impl Agent for CandlestickAgent {
         "candlestick"
     }
     fn description(&self) -> &'static str {
-        "TA-Lib's 61 candlestick patterns on the last 3 bars, weighted by strength and recency."
+        "TA-Lib's directional candlestick patterns (indecision shapes such as dojis excluded) on the last 3 bars, weighted by strength and recency."
     }
     fn prepare(&self, market: &Market<'_>) -> Result<Box<dyn Evaluator>, SignalError> {
         let mut hits = Vec::new();
@@ -52,7 +52,9 @@ impl Agent for CandlestickAgent {
                 market.low(),
                 market.close(),
             )?;
-            if values.iter().any(|v| *v != 0) {
+            // Dojis and other indecision shapes carry TA-Lib's +100 for
+            // "present", not a direction; they must not tilt the vote.
+            if !gs_candles::is_indecision(spec.name) && values.iter().any(|v| *v != 0) {
                 hits.push((spec.title, values));
             }
         }
