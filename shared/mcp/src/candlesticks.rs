@@ -1,13 +1,13 @@
 //! `detect_candlestick_patterns` of the `technical-analysis` server.
 
 use chrono::{DateTime, Utc};
-use gs_domain::{Bar, BarStore};
+use gs_domain::BarStore;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
-use crate::technical::{Columns, DEFAULT_OUTPUT_ROWS, DataSourceArgs, MAX_OUTPUT_ROWS, load_bars};
+use crate::technical::{Columns, DataSourceArgs, RowWindow, load_bars, row_window};
 
 const DEFAULT_RECENT_BARS: usize = 5;
 
@@ -49,15 +49,8 @@ pub struct PatternHit {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DetectCandlesticksOutput {
-    pub symbol: Option<String>,
-    pub timeframe: Option<String>,
-    /// True when the bars are synthetic demo data.
-    pub synthetic: bool,
-    pub bars_used: usize,
-    pub rows: usize,
-    pub truncated: bool,
-    /// Bar time of each returned row.
-    pub time: Vec<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub window: RowWindow,
     /// One entry per requested pattern, in request (or TA-Lib) order.
     pub patterns: Vec<PatternSeries>,
     /// Patterns found in the latest `recent_bars` bars, newest first.
@@ -68,12 +61,6 @@ pub async fn detect_candlestick_patterns(
     store: &dyn BarStore,
     args: DetectCandlesticksArgs,
 ) -> Result<(DetectCandlesticksOutput, String), ToolError> {
-    let output_rows = args.output_rows.map_or(DEFAULT_OUTPUT_ROWS, |r| r as usize);
-    if output_rows == 0 || output_rows > MAX_OUTPUT_ROWS {
-        return Err(ToolError::invalid(format!(
-            "output_rows must be between 1 and {MAX_OUTPUT_ROWS}"
-        )));
-    }
     let recent = args.recent_bars.map_or(DEFAULT_RECENT_BARS, |r| r as usize);
     let specs: Vec<&'static gs_candles::CandleSpec> = match &args.patterns {
         None => gs_candles::catalogue().iter().collect(),
@@ -95,10 +82,10 @@ pub async fn detect_candlestick_patterns(
             .collect::<Result<_, _>>()?,
     };
     let loaded = load_bars(store, &args.data).await?;
+    let (skip, window) = row_window(&loaded, args.output_rows)?;
     let cols = Columns::from_bars(&loaded.bars);
     let input = cols.ohlcv();
     let n = loaded.bars.len();
-    let skip = n.saturating_sub(output_rows);
     let recent_from = n.saturating_sub(recent);
 
     let mut patterns = Vec::with_capacity(specs.len());
@@ -144,10 +131,7 @@ pub async fn detect_candlestick_patterns(
     }
     hits.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.name.cmp(&b.name)));
 
-    let what = match (&loaded.symbol, loaded.timeframe) {
-        (Some(s), Some(tf)) => format!("{n} {tf} bars of {s}"),
-        _ => format!("{n} inline bars"),
-    };
+    let what = loaded.describe();
     let summary = if hits.is_empty() {
         format!(
             "Scanned {} candlestick pattern(s) over {what}: none in the latest {recent} bar(s).{}",
@@ -176,16 +160,9 @@ pub async fn detect_candlestick_patterns(
             synthetic_note(loaded.synthetic)
         )
     };
-    let time: Vec<DateTime<Utc>> = loaded.bars[skip..].iter().map(Bar::time).collect();
     Ok((
         DetectCandlesticksOutput {
-            symbol: loaded.symbol.as_ref().map(ToString::to_string),
-            timeframe: loaded.timeframe.map(|t| t.to_string()),
-            synthetic: loaded.synthetic,
-            bars_used: n,
-            rows: time.len(),
-            truncated: time.len() < n,
-            time,
+            window,
             patterns,
             latest_hits: hits,
         },

@@ -146,10 +146,7 @@ pub async fn analyze_pattern(
         })
         .collect();
 
-    let what = match (&loaded.symbol, loaded.timeframe) {
-        (Some(s), Some(tf)) => format!("{} {tf} bars of {s}", bars.len()),
-        _ => format!("{} inline bars", bars.len()),
-    };
+    let what = loaded.describe();
     let summary = if patterns.is_empty() {
         format!(
             "No chart patterns found in {what}.{}",

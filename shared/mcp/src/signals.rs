@@ -44,13 +44,6 @@ fn bars_timeframe(loaded: &LoadedBars, data: &DataSourceArgs) -> Result<Timefram
     }
 }
 
-fn describe(loaded: &LoadedBars, tf: Timeframe) -> String {
-    match &loaded.symbol {
-        Some(s) => format!("{} {tf} bars of {s}", loaded.bars.len()),
-        None => format!("{} inline {tf} bars", loaded.bars.len()),
-    }
-}
-
 // ------------------------------------------------------------ generate_signals
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -118,7 +111,7 @@ pub async fn generate_signals(
     let summary = format!(
         "{} on {} as of {}: {}{}",
         report.action,
-        describe(&loaded, tf),
+        loaded.describe(),
         report.time.to_rfc3339(),
         report.summary,
         synthetic_note(loaded.synthetic)
@@ -184,7 +177,7 @@ pub async fn analyze_timeframes(
     let summary = format!(
         "{} (from {}).{}",
         analysis.summary,
-        describe(&loaded, tf),
+        loaded.describe(),
         synthetic_note(loaded.synthetic)
     );
     Ok((
@@ -228,7 +221,7 @@ pub async fn backtest_signals(
     let data = with_default_lookback(args.data, BACKTEST_LOOKBACK);
     let loaded = load_bars(store, &data).await?;
     let tf = bars_timeframe(&loaded, &data)?;
-    let what = describe(&loaded, tf);
+    let what = loaded.describe();
     let LoadedBars {
         symbol,
         synthetic,

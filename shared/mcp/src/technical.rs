@@ -90,13 +90,23 @@ pub struct IndicatorResult {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CalculateIndicatorsOutput {
+    #[serde(flatten)]
+    pub window: RowWindow,
+    /// One entry per requested indicator, in request order.
+    pub indicators: Vec<IndicatorResult>,
+}
+
+/// Per-bar results return the latest rows only; this says which, so every
+/// such tool reports its window the same way.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RowWindow {
     /// Symbol of stored data, absent for inline bars.
     pub symbol: Option<String>,
     /// Timeframe of stored data, absent for inline bars.
     pub timeframe: Option<String>,
     /// True when the bars are synthetic demo data.
     pub synthetic: bool,
-    /// Bars the indicators were computed over.
+    /// Bars the computation ran over.
     pub bars_used: usize,
     /// Rows returned (the most recent ones).
     pub rows: usize,
@@ -104,8 +114,35 @@ pub struct CalculateIndicatorsOutput {
     pub truncated: bool,
     /// Bar time of each returned row (RFC 3339, UTC).
     pub time: Vec<DateTime<Utc>>,
-    /// One entry per requested indicator, in request order.
-    pub indicators: Vec<IndicatorResult>,
+}
+
+/// The first returned row's index and the window description for a result
+/// over `loaded` capped at `output_rows` (default 1000, at most 5000).
+pub fn row_window(
+    loaded: &LoadedBars,
+    output_rows: Option<u32>,
+) -> Result<(usize, RowWindow), ToolError> {
+    let output_rows = output_rows.map_or(DEFAULT_OUTPUT_ROWS, |r| r as usize);
+    if output_rows == 0 || output_rows > MAX_OUTPUT_ROWS {
+        return Err(ToolError::invalid(format!(
+            "output_rows must be between 1 and {MAX_OUTPUT_ROWS}"
+        )));
+    }
+    let n = loaded.bars.len();
+    let skip = n.saturating_sub(output_rows);
+    let time: Vec<DateTime<Utc>> = loaded.bars[skip..].iter().map(Bar::time).collect();
+    Ok((
+        skip,
+        RowWindow {
+            symbol: loaded.symbol.as_ref().map(ToString::to_string),
+            timeframe: loaded.timeframe.map(|t| t.to_string()),
+            synthetic: loaded.synthetic,
+            bars_used: n,
+            rows: time.len(),
+            truncated: time.len() < n,
+            time,
+        },
+    ))
 }
 
 /// Bars resolved from [`DataSourceArgs`], with their provenance.
@@ -114,6 +151,16 @@ pub struct LoadedBars {
     pub timeframe: Option<Timeframe>,
     pub synthetic: bool,
     pub bars: Vec<Bar>,
+}
+
+impl LoadedBars {
+    /// "500 1d bars of AAPL" or "500 inline bars", for summaries.
+    pub fn describe(&self) -> String {
+        match (&self.symbol, self.timeframe) {
+            (Some(s), Some(tf)) => format!("{} {tf} bars of {s}", self.bars.len()),
+            _ => format!("{} inline bars", self.bars.len()),
+        }
+    }
 }
 
 pub async fn load_bars(
@@ -201,17 +248,10 @@ pub async fn calculate_indicators(
             indicator_names()
         )));
     }
-    let output_rows = args.output_rows.map_or(DEFAULT_OUTPUT_ROWS, |r| r as usize);
-    if output_rows == 0 || output_rows > MAX_OUTPUT_ROWS {
-        return Err(ToolError::invalid(format!(
-            "output_rows must be between 1 and {MAX_OUTPUT_ROWS}"
-        )));
-    }
     let loaded = load_bars(store, &args.data).await?;
+    let (skip, window) = row_window(&loaded, args.output_rows)?;
     let cols = Columns::from_bars(&loaded.bars);
     let input = cols.ohlcv();
-    let n = loaded.bars.len();
-    let skip = n.saturating_sub(output_rows);
 
     let mut results = Vec::with_capacity(args.indicators.len());
     for req in &args.indicators {
@@ -245,17 +285,10 @@ pub async fn calculate_indicators(
         });
     }
 
-    let time: Vec<DateTime<Utc>> = loaded.bars[skip..].iter().map(Bar::time).collect();
     let summary = indicator_summary(&loaded, &results);
     Ok((
         CalculateIndicatorsOutput {
-            symbol: loaded.symbol.as_ref().map(ToString::to_string),
-            timeframe: loaded.timeframe.map(|t| t.to_string()),
-            synthetic: loaded.synthetic,
-            bars_used: n,
-            rows: time.len(),
-            truncated: time.len() < n,
-            time,
+            window,
             indicators: results,
         },
         summary,
@@ -263,10 +296,7 @@ pub async fn calculate_indicators(
 }
 
 fn indicator_summary(loaded: &LoadedBars, results: &[IndicatorResult]) -> String {
-    let what = match (&loaded.symbol, loaded.timeframe) {
-        (Some(s), Some(tf)) => format!("{} {tf} bars of {s}", loaded.bars.len()),
-        _ => format!("{} inline bars", loaded.bars.len()),
-    };
+    let what = loaded.describe();
     let Some(last) = loaded.bars.last() else {
         return format!("No bars to compute on ({what}).");
     };
