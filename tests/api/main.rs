@@ -10,4 +10,5 @@ mod persistence;
 mod protocol;
 mod resources;
 mod scopes;
+mod technical;
 mod tools;

@@ -116,7 +116,7 @@ pub async fn analyze_pattern(
     .filter(|p| p.confidence >= min_confidence)
     .collect();
     let confidence = gs_chart_patterns::overall_confidence(&found);
-    found.sort_by(|a, b| b.end_index.cmp(&a.end_index));
+    found.sort_by_key(|p| std::cmp::Reverse(p.end_index));
     let truncated = found.len() > MAX_PATTERNS;
     found.truncate(MAX_PATTERNS);
     let time = |i: usize| bars[i.min(bars.len().saturating_sub(1))].time();
