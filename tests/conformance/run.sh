@@ -10,8 +10,8 @@
 # .ci/node_modules (./scripts/test installs both), or CONFORMANCE_BIN set to a
 # `conformance` executable that runs on the node found in PATH.
 # Prints a pass/fail table and "conformance: N passed, N failed"; exits 1 if any
-# scenario failed. Each scenario's full output is kept in $CONFORMANCE_LOG_DIR
-# (default: a temp dir, named at the end).
+# scenario failed. Each scenario's full output goes to $CONFORMANCE_LOG_DIR
+# (default: a temp dir, kept and named at the end only if a scenario failed).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -52,8 +52,14 @@ fi
 upstream_origin=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(f"{p.scheme}://{p.netloc}")' "$url")
 endpoint_path=$(python3 -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path or "/")' "$url")
 
-log_dir=${CONFORMANCE_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/gs-conformance.XXXXXX")}
-mkdir -p "$log_dir"
+own_log_dir=
+if [[ -n ${CONFORMANCE_LOG_DIR:-} ]]; then
+  log_dir=$CONFORMANCE_LOG_DIR
+  mkdir -p "$log_dir"
+else
+  log_dir=$(mktemp -d "${TMPDIR:-/tmp}/gs-conformance.XXXXXX")
+  own_log_dir=1
+fi
 
 proxy_pid=
 cleanup() {
@@ -108,6 +114,10 @@ printf '%-28s %-14s %s\n' SCENARIO RESULT TIME
 for scenario in "${scenarios[@]}"; do
   printf '%-28s %-14s %ss\n' "$scenario" "${status[$scenario]}" "${seconds[$scenario]}"
 done
-echo "logs: $log_dir"
+if (( failed )); then
+  echo "logs: $log_dir"
+elif [[ -n $own_log_dir ]]; then
+  rm -rf "$log_dir"
+fi
 echo "conformance: $(( ${#scenarios[@]} - failed )) passed, $failed failed"
 (( failed == 0 ))
