@@ -560,11 +560,11 @@ impl GoldenSignals {
                 .collect();
             lines.push(format!("- {name}: {}", latest.join(", ")));
         }
-        let closes = &cols_close(&history.bars);
+        let bars = &history.bars;
         for n in [20usize, 60] {
-            if closes.len() > n {
-                let then = closes[closes.len() - 1 - n];
-                let now = closes[closes.len() - 1];
+            if bars.len() > n {
+                let then = bars[bars.len() - 1 - n].close();
+                let now = bars[bars.len() - 1].close();
                 lines.push(format!(
                     "- Change over last {n} bars: {:+.2}%",
                     (now / then - 1.0) * 100.0
@@ -621,10 +621,6 @@ fn severity(level: LoggingLevel) -> u8 {
         LoggingLevel::Alert => 6,
         LoggingLevel::Emergency => 7,
     }
-}
-
-fn cols_close(bars: &[gs_domain::Bar]) -> Vec<f64> {
-    bars.iter().map(gs_domain::Bar::close).collect()
 }
 
 fn to_mcp(e: ToolError) -> McpError {
