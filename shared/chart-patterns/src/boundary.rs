@@ -22,6 +22,15 @@ const TREND_Z: f64 = 1.0;
 /// Consecutive touches closer than this many bars are one jolt of noise,
 /// not two tests of a line.
 const MIN_TOUCH_GAP: usize = 3;
+/// The shortest swing between consecutive touches must last at least this
+/// fraction of the longest. Drawn triangles and wedges swing with a steady
+/// rhythm; a random walk's zig-zag mixes quick jolts with long legs, and
+/// such windows were most of the triangles and wedges found in pure noise.
+const MIN_SWING_RHYTHM: f64 = 0.3;
+/// Five or more touches need room: the widest part of a triangle, wedge or
+/// rectangle must be this many times `min_height_atr`. Narrower ones are
+/// mostly the zig-zag's own minimum swing traced back and forth.
+const BOUNDARY_HEIGHT_FACTOR: f64 = 1.5;
 
 pub(crate) struct Wanted {
     pub ascending: bool,
@@ -57,9 +66,10 @@ fn fit_window(ctx: &Ctx<'_>, w: &[Pivot], wanted: &Wanted) -> Option<Candidate> 
     if span < ctx.cfg.min_pattern_bars || span > ctx.cfg.max_pattern_bars {
         return None;
     }
-    if w.windows(2)
-        .any(|pair| pair[1].index - pair[0].index < MIN_TOUCH_GAP)
-    {
+    let gaps = w.windows(2).map(|pair| pair[1].index - pair[0].index);
+    let shortest = gaps.clone().min()?;
+    let longest = gaps.max()?;
+    if shortest < MIN_TOUCH_GAP || (shortest as f64) < MIN_SWING_RHYTHM * longest as f64 {
         return None;
     }
     let highs: Vec<(usize, f64)> = w
@@ -90,7 +100,8 @@ fn fit_window(ctx: &Ctx<'_>, w: &[Pivot], wanted: &Wanted) -> Option<Candidate> 
     let h0 = upper.at(first) - lower.at(first);
     let h1 = upper.at(last) - lower.at(last);
     let atr = ctx.mean_atr(first, last);
-    if h0 <= 0.0 || h1 <= 0.0 || h0.max(h1) < ctx.cfg.min_height_atr * atr {
+    let min_height = BOUNDARY_HEIGHT_FACTOR * ctx.cfg.min_height_atr * atr;
+    if h0 <= 0.0 || h1 <= 0.0 || h0.max(h1) < min_height {
         return None;
     }
     // Every close between the first and last touch stays inside the lines:

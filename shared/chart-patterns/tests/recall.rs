@@ -1,8 +1,10 @@
 //! Measured recall on planted patterns and false-positive rate on pure
 //! random walks, at the default configuration. Floors and ceilings are what
 //! the detector achieved minus (plus) a margin; run with `--nocapture` to
-//! see the tables. The seeds here were not used while tuning the detector
-//! (tuning used planted seeds 0–49 and random-walk seeds 1 000 000–1 000 099).
+//! see the tables. The seeds here were not used while tuning the detector:
+//! tuning used planted seeds 0–49 and random-walk seeds from 1 000 000 (the
+//! first 100, later 200), which `CHART_PATTERNS_TUNING=1` selects instead;
+//! the asserted floors and ceilings are for the held-out seeds.
 
 mod support;
 
@@ -10,38 +12,57 @@ use gs_chart_patterns::{ChartPattern, DetectorConfig, PatternType, detect};
 use support::{Spec, overlap, plant, random_walk};
 
 const SERIES_PER_TYPE: u64 = 50;
-const FIRST_RECALL_SEED: u64 = 10_000;
 const RANDOM_WALKS: u64 = 200;
 const RANDOM_WALK_BARS: usize = 500;
-const FIRST_WALK_SEED: u64 = 2_000_000;
+
+fn tuning() -> bool {
+    std::env::var_os("CHART_PATTERNS_TUNING").is_some()
+}
+
+/// First planted seed: held out, or the tuning set.
+fn first_recall_seed() -> u64 {
+    if tuning() { 0 } else { 10_000 }
+}
+
+/// First random-walk seed: held out, or the tuning set.
+fn first_walk_seed() -> u64 {
+    if tuning() { 1_000_000 } else { 2_000_000 }
+}
 /// A detection matches the planted pattern when their spans share at least
 /// this fraction of the shorter span.
 const MATCH_OVERLAP: f64 = 0.5;
 
 /// Per-type recall floors. Measured on these seeds: 0.84–1.00 for every
-/// type but the pennant (0.80; 0.70 on the tuning seeds), which loses
-/// most of its misses to the bull/bear flag reading of the same pause.
+/// type but the pennant and the rectangle (0.80 each; on the tuning seeds
+/// the pennant reaches 0.68, the symmetrical triangle 0.80). The pennant
+/// loses most of its misses to the bull/bear flag reading of the same
+/// pause; triangles, wedges and rectangles lose a few to the swing-rhythm
+/// and height rules that keep them out of random walks.
 fn recall_floor(kind: PatternType) -> f64 {
     match kind {
-        PatternType::Pennant => 0.55,
+        PatternType::Pennant => 0.6,
         _ => 0.7,
     }
 }
-const OVERALL_RECALL_FLOOR: f64 = 0.85;
+/// Measured 0.909 with volume, 0.902 without.
+const OVERALL_RECALL_FLOOR: f64 = 0.87;
 
 /// Per-type ceilings on detections per 1000 random-walk bars. Measured:
-/// triangles and wedges 2.7–3.3, triple tops/bottoms 0.1–0.2, pennant 0.4,
-/// everything else 0.8–1.4; 23.7 in total.
+/// triangles and wedges 0.16–0.37, triple tops/bottoms, pennant and
+/// rectangle 0.03–0.08, everything else 0.29–0.86; 5.4 in total (6.4
+/// without volume). Before the swing-rhythm and height rules and the
+/// higher `min_confidence` it was 23.7, triangles and wedges 2.7–3.3 each.
 fn false_positive_ceiling(kind: PatternType) -> f64 {
     use PatternType::*;
     match kind {
         AscendingTriangle | DescendingTriangle | SymmetricalTriangle | RisingWedge
-        | FallingWedge => 4.5,
-        TripleTop | TripleBottom | Pennant => 1.0,
-        _ => 2.0,
+        | FallingWedge => 0.75,
+        TripleTop | TripleBottom | Pennant | Rectangle => 0.3,
+        _ => 1.3,
     }
 }
-const TOTAL_FALSE_POSITIVE_CEILING: f64 = 30.0;
+const TOTAL_FALSE_POSITIVE_CEILING: f64 = 8.0;
+const TOTAL_FALSE_POSITIVE_CEILING_WITHOUT_VOLUME: f64 = 9.5;
 
 fn index(kind: PatternType) -> usize {
     PatternType::ALL.iter().position(|k| *k == kind).unwrap()
@@ -69,7 +90,8 @@ fn recall(with_volume: bool) -> ([f64; 16], f64) {
     let mut hits_total = 0;
     for kind in PatternType::ALL {
         let mut hits = 0;
-        for seed in FIRST_RECALL_SEED..FIRST_RECALL_SEED + SERIES_PER_TYPE {
+        let first = first_recall_seed();
+        for seed in first..first + SERIES_PER_TYPE {
             let p = plant(kind, seed, Spec::default());
             let found = found_in(&p.series, with_volume, &config);
             let hit = found.iter().any(|f| {
@@ -98,11 +120,12 @@ fn recall(with_volume: bool) -> ([f64; 16], f64) {
 }
 
 /// Detections per 1000 bars of pure random walk, per type and in total.
-fn false_positive_rate(config: &DetectorConfig) -> ([f64; 16], f64) {
+fn false_positive_rate(with_volume: bool, config: &DetectorConfig) -> ([f64; 16], f64) {
     let mut counts = [0usize; 16];
-    for seed in FIRST_WALK_SEED..FIRST_WALK_SEED + RANDOM_WALKS {
+    let first = first_walk_seed();
+    for seed in first..first + RANDOM_WALKS {
         let s = random_walk(seed, RANDOM_WALK_BARS);
-        for f in found_in(&s, true, config) {
+        for f in found_in(&s, with_volume, config) {
             counts[index(f.kind)] += 1;
         }
     }
@@ -152,22 +175,38 @@ fn recall_per_type_and_overall() {
 
 #[test]
 fn false_positives_on_random_walks() {
-    let (rates, total) = false_positive_rate(&DetectorConfig::default());
-    let (raw, raw_total) = false_positive_rate(&DetectorConfig {
-        min_confidence: 0.0,
-        ..DetectorConfig::default()
-    });
+    let (rates, total) = false_positive_rate(true, &DetectorConfig::default());
+    let (raw, raw_total) = false_positive_rate(
+        true,
+        &DetectorConfig {
+            min_confidence: 0.0,
+            ..DetectorConfig::default()
+        },
+    );
+    // Without volume the confidence loses its volume term, so fewer weak
+    // fits are pushed below `min_confidence`: reported, and held to a
+    // looser total below.
+    let (bare, bare_total) = false_positive_rate(false, &DetectorConfig::default());
     println!(
         "detections per 1000 bars over {RANDOM_WALKS} random walks of {RANDOM_WALK_BARS} bars"
     );
     println!(
-        "{:<28} {:>9} {:>22}",
-        "pattern", "default", "min_confidence = 0"
+        "{:<28} {:>9} {:>22} {:>15}",
+        "pattern", "default", "min_confidence = 0", "without volume"
     );
     for (i, kind) in PatternType::ALL.iter().enumerate() {
-        println!("{:<28} {:>9.2} {:>22.2}", kind.as_str(), rates[i], raw[i]);
+        println!(
+            "{:<28} {:>9.2} {:>22.2} {:>15.2}",
+            kind.as_str(),
+            rates[i],
+            raw[i],
+            bare[i]
+        );
     }
-    println!("{:<28} {:>9.2} {:>22.2}", "total", total, raw_total);
+    println!(
+        "{:<28} {:>9.2} {:>22.2} {:>15.2}",
+        "total", total, raw_total, bare_total
+    );
     for (i, kind) in PatternType::ALL.iter().enumerate() {
         assert!(
             rates[i] <= false_positive_ceiling(*kind),
@@ -179,5 +218,9 @@ fn false_positives_on_random_walks() {
     assert!(
         total <= TOTAL_FALSE_POSITIVE_CEILING,
         "total {total} per 1000 bars"
+    );
+    assert!(
+        bare_total <= TOTAL_FALSE_POSITIVE_CEILING_WITHOUT_VOLUME,
+        "total without volume {bare_total} per 1000 bars"
     );
 }

@@ -18,7 +18,7 @@ pub struct AnalyzePatternArgs {
     pub data: DataSourceArgs,
     /// Chart pattern types to look for (default all): head_and_shoulders, inverse_head_and_shoulders, double_top, double_bottom, triple_top, triple_bottom, ascending_triangle, descending_triangle, symmetrical_triangle, rising_wedge, falling_wedge, bull_flag, bear_flag, pennant, cup_and_handle, rectangle.
     pub pattern_types: Option<Vec<String>>,
-    /// Drop patterns whose confidence is below this (0 to 1, default 0).
+    /// Only report patterns at least this confident (0 to 1; default 0.6, the detector's own floor — lower it to see weaker candidates).
     pub min_confidence: Option<f64>,
 }
 
@@ -93,7 +93,8 @@ pub async fn analyze_pattern(
             .map(|s| PatternType::parse(s).map_err(|e| ToolError::invalid(e.to_string())))
             .collect::<Result<_, _>>()?,
     };
-    let min_confidence = args.min_confidence.unwrap_or(0.0);
+    let defaults = DetectorConfig::default();
+    let min_confidence = args.min_confidence.unwrap_or(defaults.min_confidence);
     if !(0.0..=1.0).contains(&min_confidence) {
         return Err(ToolError::invalid("min_confidence must be between 0 and 1"));
     }
@@ -104,17 +105,18 @@ pub async fn analyze_pattern(
     let close: Vec<f64> = bars.iter().map(Bar::close).collect();
     let volume: Vec<f64> = bars.iter().map(Bar::volume).collect();
     let has_volume = volume.iter().any(|v| *v > 0.0);
+    let config = DetectorConfig {
+        min_confidence,
+        ..defaults
+    };
     let mut found: Vec<ChartPattern> = gs_chart_patterns::detect(
         &high,
         &low,
         &close,
         has_volume.then_some(volume.as_slice()),
         &kinds,
-        &DetectorConfig::default(),
-    )
-    .into_iter()
-    .filter(|p| p.confidence >= min_confidence)
-    .collect();
+        &config,
+    );
     let confidence = gs_chart_patterns::overall_confidence(&found);
     found.sort_by_key(|p| std::cmp::Reverse(p.end_index));
     let truncated = found.len() > MAX_PATTERNS;
