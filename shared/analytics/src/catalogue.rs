@@ -38,10 +38,22 @@ pub struct ParamSpec {
     pub description: &'static str,
 }
 
-/// Computes an indicator: one slice per entry of `inputs` (already trimmed to
-/// start at the first all-number bar), parameters in catalogue order; one
-/// full-length series per output with NaN in the warm-up.
-pub(crate) type Kernel = fn(&[&[f64]], &[f64]) -> Vec<Vec<f64>>;
+/// Computes an indicator from one slice per entry of `inputs` (already
+/// trimmed to start at the first all-number bar) and the parameters in
+/// catalogue order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kernel {
+    /// Returns one full-length series per output, NaN in the warm-up;
+    /// `compute` converts them.
+    Values(ValuesKernel),
+    /// Pushes every bar of every output straight into `compute`'s final
+    /// outputs (which already hold the skipped leading bars): no
+    /// intermediate series, for the indicators called on long histories.
+    Direct(DirectKernel),
+}
+
+pub(crate) type ValuesKernel = fn(&[&[f64]], &[f64]) -> Vec<Vec<f64>>;
+pub(crate) type DirectKernel = fn(&[&[f64]], &[f64], &mut [Vec<Option<f64>>]);
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct IndicatorSpec {
@@ -156,7 +168,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::sma(x[0], int(p[0]))],
+        kernel: Kernel::Direct(|x, p, out| ma::sma_into(x[0], int(p[0]), &mut out[0])),
     },
     IndicatorSpec {
         name: "ema",
@@ -170,7 +182,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             "Number of bars; sets the smoothing factor",
         )],
         outputs: REAL,
-        kernel: |x, p| vec![ma::ema(x[0], int(p[0]))],
+        kernel: Kernel::Direct(|x, p, out| ma::ema_into(x[0], int(p[0]), &mut out[0])),
     },
     IndicatorSpec {
         name: "rsi",
@@ -180,7 +192,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::rsi(x[0], int(p[0]))],
+        kernel: Kernel::Direct(|x, p, out| momentum::rsi_into(x[0], int(p[0]), &mut out[0])),
     },
     IndicatorSpec {
         name: "macd",
@@ -194,7 +206,10 @@ static CATALOGUE: &[IndicatorSpec] = &[
             named_period("signalperiod", 9.0, 1.0, "Period of the signal-line EMA"),
         ],
         outputs: &["macd", "macdsignal", "macdhist"],
-        kernel: |x, p| momentum::macd(x[0], int(p[0]), int(p[1]), int(p[2])).into(),
+        kernel: Kernel::Direct(|x, p, out| {
+            let [line, signal, hist] = out else { return };
+            momentum::macd_into(x[0], int(p[0]), int(p[1]), int(p[2]), [line, signal, hist]);
+        }),
     },
     IndicatorSpec {
         name: "bbands",
@@ -225,9 +240,11 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("matype", 0.0, MA_TYPE_HELP),
         ],
         outputs: &["upperband", "middleband", "lowerband"],
-        kernel: |x, p| {
-            overlap::bbands(x[0], int(p[0]), p[1], p[2], MaType::from_param(p[3])).into()
-        },
+        kernel: Kernel::Direct(|x, p, out| {
+            let [upper, middle, lower] = out else { return };
+            let kind = MaType::from_param(p[3]);
+            overlap::bbands(x[0], int(p[0]), p[1], p[2], kind, [upper, middle, lower]);
+        }),
     },
     IndicatorSpec {
         name: "atr",
@@ -237,7 +254,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![volatility::atr(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Direct(|x, p, out| {
+            volatility::atr_into(x[0], x[1], x[2], int(p[0]), &mut out[0]);
+        }),
     },
     IndicatorSpec {
         name: "wma",
@@ -247,7 +266,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::wma(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![ma::wma(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "stddev",
@@ -266,7 +285,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![statistics::stddev(x[0], int(p[0]), p[1])],
+        kernel: Kernel::Values(|x, p| vec![statistics::stddev(x[0], int(p[0]), p[1])]),
     },
     IndicatorSpec {
         name: "var",
@@ -285,7 +304,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![statistics::variance(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![statistics::variance(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "trange",
@@ -295,7 +314,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[],
         outputs: REAL,
-        kernel: |x, _| vec![volatility::trange(x[0], x[1], x[2])],
+        kernel: Kernel::Values(|x, _| vec![volatility::trange(x[0], x[1], x[2])]),
     },
     IndicatorSpec {
         name: "natr",
@@ -305,7 +324,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![volatility::natr(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![volatility::natr(x[0], x[1], x[2], int(p[0]))]),
     },
     IndicatorSpec {
         name: "obv",
@@ -315,7 +334,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: &["close", "volume"],
         params: &[],
         outputs: REAL,
-        kernel: |x, _| vec![volume::obv(x[0], x[1])],
+        kernel: Kernel::Values(|x, _| vec![volume::obv(x[0], x[1])]),
     },
     IndicatorSpec {
         name: "ad",
@@ -325,7 +344,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLCV,
         params: &[],
         outputs: REAL,
-        kernel: |x, _| vec![volume::ad(x[0], x[1], x[2], x[3])],
+        kernel: Kernel::Values(|x, _| vec![volume::ad(x[0], x[1], x[2], x[3])]),
     },
     IndicatorSpec {
         name: "adosc",
@@ -338,7 +357,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
             named_period("slowperiod", 10.0, 2.0, "Period of the slow EMA"),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![volume::adosc(x[0], x[1], x[2], x[3], int(p[0]), int(p[1]))],
+        kernel: Kernel::Values(|x, p| {
+            vec![volume::adosc(x[0], x[1], x[2], x[3], int(p[0]), int(p[1]))]
+        }),
     },
     IndicatorSpec {
         name: "mom",
@@ -348,7 +369,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::mom(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::mom(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "roc",
@@ -358,7 +379,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::roc(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::roc(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "rocp",
@@ -368,7 +389,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::rocp(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::rocp(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "rocr",
@@ -378,7 +399,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(10.0, 1.0, "Number of bars back")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::rocr(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::rocr(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "willr",
@@ -388,7 +409,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars in the range")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::willr(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::willr(x[0], x[1], x[2], int(p[0]))]),
     },
     IndicatorSpec {
         name: "cci",
@@ -398,7 +419,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::cci(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::cci(x[0], x[1], x[2], int(p[0]))]),
     },
     IndicatorSpec {
         name: "stoch",
@@ -424,8 +445,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("slowd_matype", 0.0, MA_TYPE_HELP),
         ],
         outputs: &["slowk", "slowd"],
-        kernel: |x, p| {
-            momentum::stoch(
+        kernel: Kernel::Direct(|x, p, out| {
+            let [slowk, slowd] = out else { return };
+            momentum::stoch_into(
                 x[0],
                 x[1],
                 x[2],
@@ -434,9 +456,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 MaType::from_param(p[2]),
                 int(p[3]),
                 MaType::from_param(p[4]),
-            )
-            .into()
-        },
+                [slowk, slowd],
+            );
+        }),
     },
     IndicatorSpec {
         name: "stochf",
@@ -455,7 +477,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("fastd_matype", 0.0, MA_TYPE_HELP),
         ],
         outputs: &["fastk", "fastd"],
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             momentum::stochf(
                 x[0],
                 x[1],
@@ -465,7 +487,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 MaType::from_param(p[2]),
             )
             .into()
-        },
+        }),
     },
     IndicatorSpec {
         name: "adx",
@@ -475,7 +497,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![directional::adx(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Direct(|x, p, out| {
+            directional::adx_into(x[0], x[1], x[2], int(p[0]), &mut out[0]);
+        }),
     },
     IndicatorSpec {
         name: "adxr",
@@ -485,7 +509,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![directional::adxr(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![directional::adxr(x[0], x[1], x[2], int(p[0]))]),
     },
     IndicatorSpec {
         name: "dx",
@@ -495,7 +519,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![directional::dx(x[0], x[1], x[2], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![directional::dx(x[0], x[1], x[2], int(p[0]))]),
     },
     IndicatorSpec {
         name: "plus_di",
@@ -505,7 +529,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![directional::di(
                 x[0],
                 x[1],
@@ -513,7 +537,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 int(p[0]),
                 Direction::Plus,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "minus_di",
@@ -523,7 +547,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLC,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![directional::di(
                 x[0],
                 x[1],
@@ -531,7 +555,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 int(p[0]),
                 Direction::Minus,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "plus_dm",
@@ -541,7 +565,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![directional::dm(x[0], x[1], int(p[0]), Direction::Plus)],
+        kernel: Kernel::Values(|x, p| {
+            vec![directional::dm(x[0], x[1], int(p[0]), Direction::Plus)]
+        }),
     },
     IndicatorSpec {
         name: "minus_dm",
@@ -551,7 +577,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(14.0, 1.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![directional::dm(x[0], x[1], int(p[0]), Direction::Minus)],
+        kernel: Kernel::Values(|x, p| {
+            vec![directional::dm(x[0], x[1], int(p[0]), Direction::Minus)]
+        }),
     },
     IndicatorSpec {
         name: "aroon",
@@ -561,7 +589,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars looked back")],
         outputs: &["aroondown", "aroonup"],
-        kernel: |x, p| momentum::aroon(x[0], x[1], int(p[0])).into(),
+        kernel: Kernel::Values(|x, p| momentum::aroon(x[0], x[1], int(p[0])).into()),
     },
     IndicatorSpec {
         name: "aroonosc",
@@ -571,7 +599,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars looked back")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::aroonosc(x[0], x[1], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::aroonosc(x[0], x[1], int(p[0]))]),
     },
     IndicatorSpec {
         name: "mfi",
@@ -581,7 +609,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HLCV,
         params: &[period(14.0, 2.0, "Number of bars")],
         outputs: REAL,
-        kernel: |x, p| vec![volume::mfi(x[0], x[1], x[2], x[3], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![volume::mfi(x[0], x[1], x[2], x[3], int(p[0]))]),
     },
     IndicatorSpec {
         name: "bop",
@@ -591,7 +619,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: &["open", "high", "low", "close"],
         params: &[],
         outputs: REAL,
-        kernel: |x, _| vec![momentum::bop(x[0], x[1], x[2], x[3])],
+        kernel: Kernel::Values(|x, _| vec![momentum::bop(x[0], x[1], x[2], x[3])]),
     },
     IndicatorSpec {
         name: "cmo",
@@ -601,7 +629,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars smoothed")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::cmo(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::cmo(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "apo",
@@ -615,14 +643,14 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("matype", 1.0, MA_TYPE_HELP),
         ],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![momentum::apo(
                 x[0],
                 int(p[0]),
                 int(p[1]),
                 MaType::from_param(p[2]),
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "ppo",
@@ -636,14 +664,14 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("matype", 1.0, MA_TYPE_HELP),
         ],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![momentum::ppo(
                 x[0],
                 int(p[0]),
                 int(p[1]),
                 MaType::from_param(p[2]),
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "trix",
@@ -653,7 +681,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
         outputs: REAL,
-        kernel: |x, p| vec![momentum::trix(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![momentum::trix(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "ultosc",
@@ -667,14 +695,14 @@ static CATALOGUE: &[IndicatorSpec] = &[
             named_period("timeperiod3", 28.0, 1.0, "Third (usually longest) period"),
         ],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![momentum::ultosc(
                 x[0],
                 x[1],
                 x[2],
                 [int(p[0]), int(p[1]), int(p[2])],
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "dema",
@@ -684,7 +712,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::dema(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![ma::dema(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "tema",
@@ -694,7 +722,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Period of each EMA")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::tema(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![ma::tema(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "trima",
@@ -704,7 +732,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Number of bars averaged")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::trima(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![ma::trima(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "kama",
@@ -714,7 +742,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(30.0, 1.0, "Bars in the efficiency ratio")],
         outputs: REAL,
-        kernel: |x, p| vec![ma::kama(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![ma::kama(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "t3",
@@ -733,7 +761,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![ma::t3(x[0], int(p[0]), p[1])],
+        kernel: Kernel::Values(|x, p| vec![ma::t3(x[0], int(p[0]), p[1])]),
     },
     IndicatorSpec {
         name: "midpoint",
@@ -743,7 +771,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars")],
         outputs: REAL,
-        kernel: |x, p| vec![overlap::midpoint(x[0], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![overlap::midpoint(x[0], int(p[0]))]),
     },
     IndicatorSpec {
         name: "midprice",
@@ -753,7 +781,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(14.0, 2.0, "Number of bars")],
         outputs: REAL,
-        kernel: |x, p| vec![overlap::midprice(x[0], x[1], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![overlap::midprice(x[0], x[1], int(p[0]))]),
     },
     IndicatorSpec {
         name: "linearreg",
@@ -763,13 +791,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![statistics::linear_regression(
                 x[0],
                 int(p[0]),
                 Regression::Value,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "linearreg_slope",
@@ -779,13 +807,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![statistics::linear_regression(
                 x[0],
                 int(p[0]),
                 Regression::Slope,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "linearreg_angle",
@@ -795,13 +823,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![statistics::linear_regression(
                 x[0],
                 int(p[0]),
                 Regression::Angle,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "linearreg_intercept",
@@ -811,13 +839,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![statistics::linear_regression(
                 x[0],
                 int(p[0]),
                 Regression::Intercept,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "tsf",
@@ -827,13 +855,13 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[period(14.0, 2.0, "Number of bars fitted")],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             vec![statistics::linear_regression(
                 x[0],
                 int(p[0]),
                 Regression::Forecast,
             )]
-        },
+        }),
     },
     IndicatorSpec {
         name: "beta",
@@ -843,7 +871,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(5.0, 1.0, "Number of returns regressed")],
         outputs: REAL,
-        kernel: |x, p| vec![statistics::beta(x[0], x[1], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![statistics::beta(x[0], x[1], int(p[0]))]),
     },
     IndicatorSpec {
         name: "correl",
@@ -853,7 +881,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(30.0, 1.0, "Number of bars")],
         outputs: REAL,
-        kernel: |x, p| vec![statistics::correl(x[0], x[1], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![statistics::correl(x[0], x[1], int(p[0]))]),
     },
     IndicatorSpec {
         name: "sar",
@@ -872,7 +900,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             real("maximum", 0.2, 0.0, REAL_BOUND, "Acceleration factor cap"),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![overlap::sar(x[0], x[1], p[0], p[1])],
+        kernel: Kernel::Values(|x, p| vec![overlap::sar(x[0], x[1], p[0], p[1])]),
     },
     IndicatorSpec {
         name: "mama",
@@ -897,7 +925,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: &["mama", "fama"],
-        kernel: |x, p| hilbert::mama(x[0], p[0], p[1], 0).into(),
+        kernel: Kernel::Values(|x, p| hilbert::mama(x[0], p[0], p[1], 0).into()),
     },
     IndicatorSpec {
         name: "ht_trendline",
@@ -907,7 +935,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: CLOSE,
         params: &[],
         outputs: REAL,
-        kernel: |x, _| vec![hilbert::ht_trendline(x[0])],
+        kernel: Kernel::Values(|x, _| vec![hilbert::ht_trendline(x[0])]),
     },
     IndicatorSpec {
         name: "ma",
@@ -920,7 +948,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("matype", 0.0, MA_TYPE_HELP),
         ],
         outputs: REAL,
-        kernel: |x, p| vec![ma::ma(x[0], int(p[0]), MaType::from_param(p[1]))],
+        kernel: Kernel::Values(|x, p| vec![ma::ma(x[0], int(p[0]), MaType::from_param(p[1]))]),
     },
     IndicatorSpec {
         name: "macdext",
@@ -937,10 +965,10 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("signalmatype", 0.0, MA_TYPE_HELP),
         ],
         outputs: &["macd", "macdsignal", "macdhist"],
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             let choice = |i: usize| (int(p[i]), MaType::from_param(p[i + 1]));
             momentum::macdext(x[0], choice(0), choice(2), choice(4)).into()
-        },
+        }),
     },
     IndicatorSpec {
         name: "macdfix",
@@ -955,7 +983,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             "Period of the signal-line EMA",
         )],
         outputs: &["macd", "macdsignal", "macdhist"],
-        kernel: |x, p| momentum::macdfix(x[0], int(p[0])).into(),
+        kernel: Kernel::Values(|x, p| momentum::macdfix(x[0], int(p[0])).into()),
     },
     IndicatorSpec {
         name: "stochrsi",
@@ -970,7 +998,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ma_type("fastd_matype", 0.0, MA_TYPE_HELP),
         ],
         outputs: &["fastk", "fastd"],
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             momentum::stochrsi(
                 x[0],
                 int(p[0]),
@@ -979,7 +1007,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 MaType::from_param(p[3]),
             )
             .into()
-        },
+        }),
     },
     IndicatorSpec {
         name: "sarext",
@@ -1046,7 +1074,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: REAL,
-        kernel: |x, p| {
+        kernel: Kernel::Values(|x, p| {
             let settings = SarSettings {
                 start_value: p[0],
                 offset_on_reverse: p[1],
@@ -1062,7 +1090,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
                 },
             };
             vec![overlap::sarext(x[0], x[1], &settings)]
-        },
+        }),
     },
     IndicatorSpec {
         name: "vwap",
@@ -1079,7 +1107,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
             description: "0 for cumulative VWAP over the whole series, else the rolling window in bars",
         }],
         outputs: REAL,
-        kernel: |x, p| vec![volume::vwap(x[0], x[1], x[2], x[3], int(p[0]))],
+        kernel: Kernel::Values(|x, p| vec![volume::vwap(x[0], x[1], x[2], x[3], int(p[0]))]),
     },
     IndicatorSpec {
         name: "ichimoku",
@@ -1108,7 +1136,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: &["tenkan", "kijun", "senkou_a", "senkou_b", "chikou"],
-        kernel: |x, p| channels::ichimoku(x[0], x[1], x[2], int(p[0]), int(p[1]), int(p[2])).into(),
+        kernel: Kernel::Values(|x, p| {
+            channels::ichimoku(x[0], x[1], x[2], int(p[0]), int(p[1]), int(p[2])).into()
+        }),
     },
     IndicatorSpec {
         name: "keltner",
@@ -1128,7 +1158,9 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: &["upperband", "middleband", "lowerband"],
-        kernel: |x, p| channels::keltner(x[0], x[1], x[2], int(p[0]), int(p[1]), p[2]).into(),
+        kernel: Kernel::Values(|x, p| {
+            channels::keltner(x[0], x[1], x[2], int(p[0]), int(p[1]), p[2]).into()
+        }),
     },
     IndicatorSpec {
         name: "donchian",
@@ -1138,7 +1170,7 @@ static CATALOGUE: &[IndicatorSpec] = &[
         inputs: HL,
         params: &[period(20.0, 1.0, "Number of bars in the channel")],
         outputs: &["upperband", "middleband", "lowerband"],
-        kernel: |x, p| channels::donchian(x[0], x[1], int(p[0])).into(),
+        kernel: Kernel::Values(|x, p| channels::donchian(x[0], x[1], int(p[0])).into()),
     },
     IndicatorSpec {
         name: "supertrend",
@@ -1157,6 +1189,8 @@ static CATALOGUE: &[IndicatorSpec] = &[
             ),
         ],
         outputs: &["supertrend", "direction"],
-        kernel: |x, p| channels::supertrend(x[0], x[1], x[2], int(p[0]), p[1]).into(),
+        kernel: Kernel::Values(|x, p| {
+            channels::supertrend(x[0], x[1], x[2], int(p[0]), p[1]).into()
+        }),
     },
 ];

@@ -1,7 +1,8 @@
 use serde::Serialize;
 
-use crate::catalogue::{IndicatorSpec, ParamKind, ParamSpec, find, indicator_names};
+use crate::catalogue::{IndicatorSpec, Kernel, ParamKind, ParamSpec, find, indicator_names};
 use crate::error::IndicatorError;
+use crate::warmup::option_output;
 
 /// Bars in column form: one value per bar in each slice. Only the columns an
 /// indicator reads (its `IndicatorSpec::inputs`) need to be filled; the
@@ -63,23 +64,24 @@ pub fn compute(
     let begin = (0..len)
         .find(|&i| columns.iter().all(|c| !c[i].is_nan()))
         .unwrap_or(len.saturating_sub(1));
-    let computed = if len == 0 {
-        vec![Vec::new(); spec.outputs.len()]
-    } else {
-        let tails: Vec<&[f64]> = columns.iter().map(|c| &c[begin..]).collect();
-        (spec.kernel)(&tails, &values)
-    };
-
-    let outputs = spec
+    let tails: Vec<&[f64]> = columns.iter().map(|c| &c[begin..]).collect();
+    let mut series: Vec<Vec<Option<f64>>> = spec
         .outputs
         .iter()
-        .zip(computed)
-        .map(|(&out_name, series)| {
-            let mut padded = vec![None; len - series.len()];
-            padded.extend(series.into_iter().map(|v| (!v.is_nan()).then_some(v)));
-            (out_name, padded)
-        })
+        .map(|_| option_output(len, begin))
         .collect();
+    if len > 0 {
+        match spec.kernel {
+            Kernel::Values(kernel) => {
+                for (out, values) in series.iter_mut().zip(kernel(&tails, &values)) {
+                    out.extend(values.into_iter().map(|v| (!v.is_nan()).then_some(v)));
+                }
+            }
+            Kernel::Direct(kernel) => kernel(&tails, &values, &mut series),
+        }
+    }
+    debug_assert!(series.iter().all(|s| s.len() == len));
+    let outputs = spec.outputs.iter().copied().zip(series).collect();
     Ok(IndicatorOutput {
         name: spec.name,
         params: spec.params.iter().map(|p| p.name).zip(values).collect(),

@@ -6,7 +6,7 @@
 //! zeros count as "no range": the TA-Lib build we match computes these on
 //! prices of any scale.
 
-use crate::warmup::nan_vec;
+use crate::warmup::{Sink, collect_values, nan_vec};
 
 /// One bar's directional movement: (+DM, -DM), at most one of them non-zero.
 fn movement(high: &[f64], low: &[f64], i: usize) -> (f64, f64) {
@@ -182,10 +182,20 @@ pub(crate) fn dx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec
 /// `TA_ADX`: Wilder's average of DX, seeded with the mean of the first
 /// `period` DX values.
 pub(crate) fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let mut out = nan_vec(close.len());
+    collect_values(close.len(), |out| adx_into(high, low, close, period, out))
+}
+
+pub(crate) fn adx_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    out: &mut impl Sink,
+) {
     let lookback = (2 * period).saturating_sub(1);
     if close.len() <= lookback || period < 2 {
-        return out;
+        out.push_missing(close.len());
+        return;
     }
     let p = period as f64;
     let mut s = Smoothed::seed(high, low, close, period);
@@ -197,15 +207,15 @@ pub(crate) fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Ve
         }
     }
     let mut adx = sum_dx / p;
-    out[lookback] = adx;
-    for (i, slot) in out.iter_mut().enumerate().skip(lookback + 1) {
+    out.push_missing(lookback);
+    out.push_value(adx);
+    for i in lookback + 1..close.len() {
         s.step(high, low, close, i, p);
         if let Some(v) = s.dx() {
             adx = ((adx * (p - 1.0)) + v) / p;
         }
-        *slot = adx;
+        out.push_value(adx);
     }
-    out
 }
 
 /// `TA_ADXR`: the mean of today's ADX and the ADX `period - 1` bars ago.

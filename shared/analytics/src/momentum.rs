@@ -1,21 +1,15 @@
 //! Momentum oscillators: how fast and how far price has moved.
 
-use crate::moving_average::{MaType, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback};
-use crate::rolling::{extreme_indices, highest, lowest};
-use crate::warmup::{nan_vec, shifted};
+use crate::moving_average::{
+    MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
+};
+use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
+use crate::warmup::{Sink, collect_values, nan_vec, shifted};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
 pub(crate) fn rsi(x: &[f64], period: usize) -> Vec<f64> {
-    // Only a true zero is refused: gains of 1e-15 on tiny prices are real.
-    wilder_oscillator(x, period, |gain, loss| {
-        let total = gain + loss;
-        if total == 0.0 {
-            0.0
-        } else {
-            100.0 * (gain / total)
-        }
-    })
+    wilder_oscillator(x, period, rsi_score)
 }
 
 /// `TA_CMO`: RSI's smoothing, scored as (gain - loss) / (gain + loss).
@@ -31,10 +25,34 @@ pub(crate) fn cmo(x: &[f64], period: usize) -> Vec<f64> {
 }
 
 fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let mut out = nan_vec(x.len());
-    if period < 1 || x.len() <= period {
-        return out;
+    collect_values(x.len(), |out| wilder_oscillator_into(x, period, score, out))
+}
+
+pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut impl Sink) {
+    wilder_oscillator_into(x, period, rsi_score, out);
+}
+
+fn rsi_score(gain: f64, loss: f64) -> f64 {
+    // Only a true zero is refused: gains of 1e-15 on tiny prices are real.
+    let total = gain + loss;
+    if total == 0.0 {
+        0.0
+    } else {
+        100.0 * (gain / total)
     }
+}
+
+fn wilder_oscillator_into(
+    x: &[f64],
+    period: usize,
+    score: impl Fn(f64, f64) -> f64,
+    out: &mut impl Sink,
+) {
+    if period < 1 || x.len() <= period {
+        out.push_missing(x.len());
+        return;
+    }
+    out.push_missing(period);
     let p = period as f64;
     let mut gain = 0.0;
     let mut loss = 0.0;
@@ -48,9 +66,9 @@ fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) 
     }
     gain /= p;
     loss /= p;
-    out[period] = score(gain, loss);
-    for i in period + 1..x.len() {
-        let change = x[i] - x[i - 1];
+    out.push_value(score(gain, loss));
+    for pair in x[period..].windows(2) {
+        let change = pair[1] - pair[0];
         gain *= p - 1.0;
         loss *= p - 1.0;
         if change < 0.0 {
@@ -60,21 +78,39 @@ fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) 
         }
         gain /= p;
         loss /= p;
-        out[i] = score(gain, loss);
+        out.push_value(score(gain, loss));
     }
-    out
 }
 
 /// `TA_MACD`: `[macd, signal, hist]`. TA-Lib swaps the periods when slow <
 /// fast and seeds the fast EMA where the slow one starts, so both lines begin
 /// on the same bar.
 pub(crate) fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> [Vec<f64>; 3] {
+    let mut out: [Vec<f64>; 3] = std::array::from_fn(|_| Vec::with_capacity(x.len()));
+    let [line, signal_line, hist] = &mut out;
+    macd_into(x, fast, slow, signal, [line, signal_line, hist]);
+    out
+}
+
+pub(crate) fn macd_into<S: Sink>(
+    x: &[f64],
+    fast: usize,
+    slow: usize,
+    signal: usize,
+    out: [&mut S; 3],
+) {
     let (fast, slow) = if slow < fast {
         (slow, fast)
     } else {
         (fast, slow)
     };
-    ema_macd(x, (fast, per_to_k(fast)), (slow, per_to_k(slow)), signal)
+    ema_macd(
+        x,
+        (fast, per_to_k(fast)),
+        (slow, per_to_k(slow)),
+        signal,
+        out,
+    );
 }
 
 /// `TA_MACDFIX`: MACD 12/26 with TA-Lib's fixed smoothing factors 0.15 and
@@ -140,19 +176,22 @@ fn per_to_k(period: usize) -> f64 {
 /// windows ending on the slow EMA's first bar, and the signal EMA is seeded
 /// with the mean of the first `signal` line values, in TA-Lib's operation
 /// order (`(x - prev) * k + prev`).
-fn ema_macd(
+fn ema_macd<S: Sink>(
     x: &[f64],
     (fast, k_fast): (usize, f64),
     (slow, k_slow): (usize, f64),
     signal: usize,
-) -> [Vec<f64>; 3] {
+    [macd_out, signal_out, hist_out]: [&mut S; 3],
+) {
     let len = x.len();
-    let mut out = [nan_vec(len), nan_vec(len), nan_vec(len)];
     let (fast, slow, signal) = (fast.max(1), slow.max(1), signal.max(1));
     let first_line = slow - 1;
     let start = first_line + (signal - 1);
     if len <= start || fast > slow {
-        return out;
+        for out in [macd_out, signal_out, hist_out] {
+            out.push_missing(len);
+        }
+        return;
     }
     let mean = |window: &[f64]| window.iter().sum::<f64>() / window.len() as f64;
     let mut fast_ema = mean(&x[slow - fast..slow]);
@@ -170,17 +209,19 @@ fn ema_macd(
         signal_sum += line;
     }
     let mut signal_ema = signal_sum / signal as f64;
-    let [macd_out, signal_out, hist_out] = &mut out;
-    for today in start..len {
-        if today > start {
-            line = step(x[today]);
-            signal_ema = (line - signal_ema) * k_signal + signal_ema;
-        }
-        macd_out[today] = line;
-        signal_out[today] = signal_ema;
-        hist_out[today] = line - signal_ema;
+    for out in [&mut *macd_out, &mut *signal_out, &mut *hist_out] {
+        out.push_missing(start);
     }
-    out
+    macd_out.push_value(line);
+    signal_out.push_value(signal_ema);
+    hist_out.push_value(line - signal_ema);
+    for &v in &x[start + 1..] {
+        line = step(v);
+        signal_ema = (line - signal_ema) * k_signal + signal_ema;
+        macd_out.push_value(line);
+        signal_out.push_value(signal_ema);
+        hist_out.push_value(line - signal_ema);
+    }
 }
 
 /// The three MACD outputs from a line and its signal, all starting at `start`.
@@ -364,18 +405,22 @@ fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
     let hi = highest(high, period);
     let lo = lowest(low, period);
     (0..close.len())
-        .map(|i| {
-            if hi[i].is_nan() || lo[i].is_nan() {
-                return f64::NAN;
-            }
-            let diff = (hi[i] - lo[i]) / 100.0;
-            if diff != 0.0 {
-                (close[i] - lo[i]) / diff
-            } else {
-                0.0
-            }
-        })
+        .map(|i| raw_k(hi[i], lo[i], close[i]))
         .collect()
+}
+
+/// One bar of raw %K from the window's highest high and lowest low.
+#[inline]
+fn raw_k(hi: f64, lo: f64, close: f64) -> f64 {
+    if hi.is_nan() || lo.is_nan() {
+        return f64::NAN;
+    }
+    let diff = (hi - lo) / 100.0;
+    if diff != 0.0 {
+        (close - lo) / diff
+    } else {
+        0.0
+    }
 }
 
 /// `TA_STOCH`: `[slowk, slowd]`, %K smoothed once, then again for %D. Both
@@ -398,6 +443,73 @@ pub(crate) fn stoch(
     let slow_k = shifted(&raw, k_lookback, |t| ma(t, slowk_period, slowk_type));
     let slow_d = shifted(&slow_k, slowk_lookback, |t| ma(t, slowd_period, slowd_type));
     [blank_before(slow_k, total), blank_before(slow_d, total)]
+}
+
+/// The longest %K window `stoch_into` rescans rather than track with a deque.
+const MAX_RESCANNED_WINDOW: usize = 64;
+
+/// `stoch` written straight into `out`. With SMA smoothing (the default)
+/// it is one pass: the window extremes, raw %K and both running means are
+/// advanced bar by bar, with `stoch`'s arithmetic, and nothing is stored.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stoch_into<S: Sink>(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk_period: usize,
+    slowk_period: usize,
+    slowk_type: MaType,
+    slowd_period: usize,
+    slowd_type: MaType,
+    [k_out, d_out]: [&mut S; 2],
+) {
+    let len = close.len();
+    // `SlidingExtreme` rescans its window when the extreme leaves it; past
+    // a short window a steady trend would make that quadratic, so long
+    // windows keep `stoch`'s O(n) deque.
+    let fused = slowk_type == MaType::Sma
+        && slowd_type == MaType::Sma
+        && fastk_period <= MAX_RESCANNED_WINDOW;
+    if !fused {
+        let [k, d] = stoch(
+            high,
+            low,
+            close,
+            fastk_period,
+            slowk_period,
+            slowk_type,
+            slowd_period,
+            slowd_type,
+        );
+        k.into_iter().for_each(|v| k_out.push_value(v));
+        d.into_iter().for_each(|v| d_out.push_value(v));
+        return;
+    }
+    let k_lookback = fastk_period.saturating_sub(1);
+    let slowk_lookback = k_lookback + ma_lookback(slowk_period, slowk_type);
+    let total = slowk_lookback + ma_lookback(slowd_period, slowd_type);
+    let mut highest = SlidingExtreme::new(fastk_period, |a, b| a >= b);
+    let mut lowest = SlidingExtreme::new(fastk_period, |a, b| a <= b);
+    let mut slow_k = SlidingMean::new(slowk_period);
+    let mut slow_d = SlidingMean::new(slowd_period);
+    k_out.push_missing(total.min(len));
+    d_out.push_missing(total.min(len));
+    for (i, &c) in close.iter().enumerate() {
+        let hi = highest.next(high, i);
+        let lo = lowest.next(low, i);
+        if i < k_lookback {
+            continue;
+        }
+        let k = slow_k.next(raw_k(hi, lo, c));
+        if i < slowk_lookback {
+            continue;
+        }
+        let d = slow_d.next(k);
+        if i >= total {
+            k_out.push_value(k);
+            d_out.push_value(d);
+        }
+    }
 }
 
 /// `TA_STOCHF`: `[fastk, fastd]`, both starting where %D does.

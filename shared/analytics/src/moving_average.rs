@@ -3,7 +3,7 @@
 //! lookback, and reproduces TA-Lib's seeding so that outputs match bar for bar.
 
 use crate::hilbert::{MAMA_LOOKBACK, mama};
-use crate::warmup::{nan_vec, shifted};
+use crate::warmup::{Sink, collect_values, nan_vec, shifted};
 
 /// TA-Lib's `TA_MAType`, numbered as TA-Lib numbers it (the `matype` parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,41 +96,98 @@ pub(crate) fn ma_from(x: &[f64], period: usize, kind: MaType, start: usize) -> V
 }
 
 pub(crate) fn sma(x: &[f64], period: usize) -> Vec<f64> {
-    let mut out = nan_vec(x.len());
+    collect_values(x.len(), |out| sma_into(x, period, out))
+}
+
+pub(crate) fn sma_into(x: &[f64], period: usize, out: &mut impl Sink) {
     let period = period.max(1);
     if x.len() < period {
-        return out;
+        out.push_missing(x.len());
+        return;
     }
+    out.push_missing(period - 1);
     // A running total, added before and removed after each output, exactly as
     // TA-Lib does: a NaN anywhere poisons every later value, as it does there.
+    let p = period as f64;
     let mut total: f64 = x[..period - 1].iter().sum();
-    for i in period - 1..x.len() {
-        total += x[i];
-        out[i] = total / period as f64;
-        total -= x[i + 1 - period];
+    for (&v, &old) in x[period - 1..].iter().zip(x) {
+        total += v;
+        out.push_value(total / p);
+        total -= old;
     }
-    out
+}
+
+/// `sma` (or, for a period of 1, `ma`'s "no smoothing") fed one value at a
+/// time, with the same running total and order of operations.
+pub(crate) struct SlidingMean {
+    period: usize,
+    p: f64,
+    window: Vec<f64>,
+    /// Where the next value goes in `window`.
+    slot: usize,
+    seen: usize,
+    total: f64,
+}
+
+impl SlidingMean {
+    pub(crate) fn new(period: usize) -> Self {
+        let period = period.max(1);
+        SlidingMean {
+            period,
+            p: period as f64,
+            window: vec![0.0; period],
+            slot: 0,
+            seen: 0,
+            total: 0.0,
+        }
+    }
+
+    /// The mean of the last `period` values, NaN until there are that many.
+    #[inline]
+    pub(crate) fn next(&mut self, v: f64) -> f64 {
+        if self.period == 1 {
+            return v;
+        }
+        self.total += v;
+        self.window[self.slot] = v;
+        self.slot += 1;
+        if self.slot == self.period {
+            self.slot = 0;
+        }
+        if self.seen + 1 < self.period {
+            self.seen += 1;
+            return f64::NAN;
+        }
+        let mean = self.total / self.p;
+        // The oldest value sits where the next one will go.
+        self.total -= self.window[self.slot];
+        mean
+    }
 }
 
 /// EMA seeded with the SMA of its first `period` values (TA-Lib's default,
 /// non-Metastock compatibility mode).
 pub(crate) fn ema(x: &[f64], period: usize) -> Vec<f64> {
-    ema_with_k(x, period, 2.0 / (period as f64 + 1.0))
+    collect_values(x.len(), |out| ema_into(x, period, out))
 }
 
-pub(crate) fn ema_with_k(x: &[f64], period: usize, k: f64) -> Vec<f64> {
-    let mut out = nan_vec(x.len());
+pub(crate) fn ema_into(x: &[f64], period: usize, out: &mut impl Sink) {
+    ema_with_k_into(x, period, 2.0 / (period as f64 + 1.0), out);
+}
+
+pub(crate) fn ema_with_k_into(x: &[f64], period: usize, k: f64, out: &mut impl Sink) {
     let period = period.max(1);
     if x.len() < period {
-        return out;
+        out.push_missing(x.len());
+        return;
     }
+    out.push_missing(period - 1);
     let mut prev = x[..period].iter().sum::<f64>() / period as f64;
-    out[period - 1] = prev;
-    for i in period..x.len() {
-        prev = (x[i] - prev) * k + prev;
-        out[i] = prev;
+    out.push_value(prev);
+    for &v in &x[period..] {
+        prev = (v - prev) * k + prev;
+        out.push_value(prev);
     }
-    out
 }
 
 pub(crate) fn wma(x: &[f64], period: usize) -> Vec<f64> {

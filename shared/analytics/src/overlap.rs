@@ -4,27 +4,31 @@
 use crate::moving_average::{MaType, ma};
 use crate::rolling::{highest, lowest};
 use crate::statistics::stddev;
-use crate::warmup::nan_vec;
+use crate::warmup::{Sink, nan_vec};
 
 /// Bollinger bands: `[upper, middle, lower]`.
-pub(crate) fn bbands(
+pub(crate) fn bbands<S: Sink>(
     x: &[f64],
     period: usize,
     nbdev_up: f64,
     nbdev_dn: f64,
     kind: MaType,
-) -> [Vec<f64>; 3] {
-    let middle = ma(x, period, kind);
+    [upper, middle, lower]: [&mut S; 3],
+) {
+    let means = ma(x, period, kind);
     // The deviation is always the plain rolling one, whatever the MA type:
     // the bands are not centred on the MA's own notion of the mean.
-    let deviation = stddev(x, period, 1.0);
-    let mut upper = middle.clone();
-    let mut lower = middle.clone();
-    for i in 0..x.len() {
-        upper[i] = middle[i] + deviation[i] * nbdev_up;
-        lower[i] = middle[i] - deviation[i] * nbdev_dn;
+    let deviations = stddev(x, period, 1.0);
+    // One output at a time: three interleaved output streams ran slower.
+    for (&m, &d) in means.iter().zip(&deviations) {
+        upper.push_value(m + d * nbdev_up);
     }
-    [upper, middle, lower]
+    for &m in &means {
+        middle.push_value(m);
+    }
+    for (&m, &d) in means.iter().zip(&deviations) {
+        lower.push_value(m - d * nbdev_dn);
+    }
 }
 
 /// `TA_MIDPOINT`: halfway between the highest and lowest close of the window.

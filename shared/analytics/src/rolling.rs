@@ -49,3 +49,60 @@ fn values(x: &[f64], indices: Vec<Option<usize>>) -> Vec<f64> {
         .map(|i| i.map_or(f64::NAN, |i| x[i]))
         .collect()
 }
+
+/// The window extreme one bar at a time, for kernels that fuse it with what
+/// follows instead of storing an index per bar.
+///
+/// TA-Lib's own scheme: keep the extreme's index, take a new bar that is at
+/// least as extreme, and rescan the window only when the extreme leaves it.
+/// On prices that is a rescan every few windows (a steady decline against a
+/// running maximum is the O(n · window) worst case, as in TA-Lib), and it
+/// runs several times faster than `extreme_indices`'s deque, whose pops
+/// the branch predictor cannot guess.
+pub(crate) struct SlidingExtreme<F> {
+    window: usize,
+    at_least: F,
+    /// The extreme's bar, `None` while the window holds only NaN.
+    extreme: Option<usize>,
+}
+
+impl<F: Fn(f64, f64) -> bool> SlidingExtreme<F> {
+    pub(crate) fn new(window: usize, at_least: F) -> Self {
+        SlidingExtreme {
+            window: window.max(1),
+            at_least,
+            extreme: None,
+        }
+    }
+
+    /// Admits bar `i` (bars must come in order, from 0) and returns the
+    /// window's extreme value, NaN before the first full window or when the
+    /// window holds nothing but NaN (NaN is never chosen).
+    #[inline]
+    pub(crate) fn next(&mut self, x: &[f64], i: usize) -> f64 {
+        let start = (i + 1).saturating_sub(self.window);
+        match self.extreme {
+            Some(e) if e >= start => {
+                if (self.at_least)(x[i], x[e]) {
+                    self.extreme = Some(i);
+                }
+            }
+            _ => {
+                self.extreme = None;
+                for (j, &v) in x[start..=i].iter().enumerate() {
+                    let better = match self.extreme {
+                        None => !v.is_nan(),
+                        Some(e) => (self.at_least)(v, x[e]),
+                    };
+                    if better {
+                        self.extreme = Some(start + j);
+                    }
+                }
+            }
+        }
+        match self.extreme {
+            Some(e) if i + 1 >= self.window => x[e],
+            _ => f64::NAN,
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! correlation, computed with TA-Lib's running sums so rounding matches.
 
 use crate::moving_average::TA_EPSILON;
-use crate::warmup::nan_vec;
+use crate::warmup::{Sink, collect_values, nan_vec};
 
 /// How often (in multiples of the period) a rolling sum is rebuilt from
 /// scratch. The TA-Lib build we match slides its sums for speed and
@@ -15,55 +15,115 @@ fn resyncs_at(i: usize, period: usize) -> bool {
 }
 
 /// Population variance of each window of `period` values.
+pub(crate) fn variance(x: &[f64], period: usize) -> Vec<f64> {
+    collect_values(x.len(), |out| {
+        let Some(mut windows) = RollingVariance::new(x, period) else {
+            out.push_missing(x.len());
+            return;
+        };
+        out.push_missing(windows.first_bar());
+        for _ in windows.first_bar()..x.len() {
+            out.push_value(windows.next_window());
+        }
+    })
+}
+
+/// The variance of each window of `period` values, one window after the
+/// other, in O(1) per window.
 ///
 /// Sums run over `x - anchor`, the anchor being the first value of the
 /// window at the last resync: Σx² − (Σx)²/n on raw prices near 1e6 loses
 /// every digit of a small variance, and the TA-Lib build we match shifts the
 /// same way.
-pub(crate) fn variance(x: &[f64], period: usize) -> Vec<f64> {
-    let mut out = nan_vec(x.len());
-    let period = period.max(1);
-    if x.len() < period {
-        return out;
+pub(crate) struct RollingVariance<'a> {
+    x: &'a [f64],
+    period: usize,
+    p: f64,
+    /// The last bar of the next window.
+    today: usize,
+    /// Windows left before the sums are rebuilt (0: rebuild now).
+    until_resync: usize,
+    sum: f64,
+    sum_sq: f64,
+    anchor: f64,
+}
+
+impl<'a> RollingVariance<'a> {
+    /// `None` when `x` is shorter than one window.
+    pub(crate) fn new(x: &'a [f64], period: usize) -> Option<Self> {
+        let period = period.max(1);
+        (x.len() >= period).then_some(RollingVariance {
+            x,
+            period,
+            p: period as f64,
+            today: period - 1,
+            until_resync: 0,
+            sum: 0.0,
+            sum_sq: 0.0,
+            anchor: 0.0,
+        })
     }
-    let p = period as f64;
-    let (mut sum, mut sum_sq, mut anchor) = (0.0, 0.0, 0.0);
-    for i in period - 1..x.len() {
-        if resyncs_at(i, period) {
-            anchor = x[i + 1 - period];
-            sum = 0.0;
-            sum_sq = 0.0;
-            for &v in &x[i + 1 - period..=i] {
-                let d = v - anchor;
-                sum += d;
-                sum_sq += d * d;
-            }
+
+    /// The bar the first window ends on.
+    pub(crate) fn first_bar(&self) -> usize {
+        self.period - 1
+    }
+
+    /// The variance of the window ending on the next bar; call at most
+    /// `x.len() - first_bar()` times.
+    #[inline]
+    pub(crate) fn next_window(&mut self) -> f64 {
+        let (x, i, period) = (self.x, self.today, self.period);
+        if self.until_resync == 0 {
+            self.resync();
         } else {
-            let new = x[i] - anchor;
-            let old = x[i - period] - anchor;
-            sum = sum - old + new;
-            sum_sq = sum_sq - old * old + new * new;
+            let new = x[i] - self.anchor;
+            let old = x[i - period] - self.anchor;
+            self.sum = self.sum - old + new;
+            self.sum_sq = self.sum_sq - old * old + new * new;
         }
-        let mean = sum / p;
-        out[i] = sum_sq / p - mean * mean;
+        self.until_resync -= 1;
+        self.today += 1;
+        let mean = self.sum / self.p;
+        self.sum_sq / self.p - mean * mean
     }
-    out
+
+    /// Rebuilds the sums from the window ending on `today`.
+    #[cold]
+    #[inline(never)]
+    fn resync(&mut self) {
+        let window = &self.x[self.today + 1 - self.period..=self.today];
+        self.until_resync = RESYNC_PERIODS * self.period;
+        self.anchor = window[0];
+        self.sum = 0.0;
+        self.sum_sq = 0.0;
+        for &v in window {
+            let d = v - self.anchor;
+            self.sum += d;
+            self.sum_sq += d * d;
+        }
+    }
 }
 
 /// `TA_STDDEV`: square root of the variance, times `nbdev`.
 pub(crate) fn stddev(x: &[f64], period: usize, nbdev: f64) -> Vec<f64> {
     variance(x, period)
         .into_iter()
-        .map(|v| {
-            if v.is_nan() {
-                v
-            } else if v > 0.0 {
-                v.sqrt() * nbdev
-            } else {
-                0.0
-            }
-        })
+        .map(|v| deviation(v, nbdev))
         .collect()
+}
+
+/// `nbdev` standard deviations from a variance; rounding can leave a flat
+/// window's variance a hair below zero, which counts as zero.
+#[inline]
+pub(crate) fn deviation(variance: f64, nbdev: f64) -> f64 {
+    if variance.is_nan() {
+        variance
+    } else if variance > 0.0 {
+        variance.sqrt() * nbdev
+    } else {
+        0.0
+    }
 }
 
 /// What `linear_regression` reports for each window.

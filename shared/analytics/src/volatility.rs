@@ -1,6 +1,6 @@
 //! True range and its Wilder-smoothed averages.
 
-use crate::warmup::nan_vec;
+use crate::warmup::{Sink, collect_values, nan_vec};
 
 /// `TA_TRANGE`: the first bar has no previous close, so no value.
 pub(crate) fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
@@ -27,12 +27,26 @@ fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
 /// `TA_ATR`: seeded with the SMA of the first `period` true ranges, then
 /// Wilder-smoothed (TA-Lib's unstable period is 0, so nothing is skipped).
 pub(crate) fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    collect_values(close.len(), |out| atr_into(high, low, close, period, out))
+}
+
+pub(crate) fn atr_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    out: &mut impl Sink,
+) {
     if period <= 1 {
-        return trange(high, low, close);
+        out.push_missing(close.len().min(1));
+        for i in 1..close.len() {
+            out.push_value(true_range(high[i], low[i], close[i - 1]));
+        }
+        return;
     }
-    let mut out = nan_vec(close.len());
     if close.len() <= period {
-        return out;
+        out.push_missing(close.len());
+        return;
     }
     let tr = |i: usize| true_range(high[i], low[i], close[i - 1]);
     // Summed in TA-Lib's SMA order: the first period - 1, then the last.
@@ -40,14 +54,14 @@ pub(crate) fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Ve
     seed += tr(period);
     let p = period as f64;
     let mut prev = seed / p;
-    out[period] = prev;
-    for (i, slot) in out.iter_mut().enumerate().skip(period + 1) {
+    out.push_missing(period);
+    out.push_value(prev);
+    for i in period + 1..close.len() {
         prev *= p - 1.0;
         prev += tr(i);
         prev /= p;
-        *slot = prev;
+        out.push_value(prev);
     }
-    out
 }
 
 /// `TA_NATR`: ATR as a percentage of the close; zero where the close is
