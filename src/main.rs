@@ -15,6 +15,7 @@ use gs_domain::{BarStore, DataSource, SeriesKey, Symbol, Timeframe};
 use gs_embedded_store::EmbeddedStore;
 use gs_market_data::{CsvOptions, demo_dataset, demo_source, parse_csv};
 use gs_mcp::{GoldenSignals, HttpConfig};
+use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
 const DEMO_SEED: u64 = 42;
@@ -199,7 +200,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         jwks: dev.as_ref().map(DevIssuer::jwks),
     };
     let store = Arc::new(store);
-    let handler = GoldenSignals::new(store.clone(), store);
+    let invoker = LocalInvoker::new(
+        Stores {
+            bars: store.clone(),
+            records: store.clone(),
+        },
+        Arc::new(ComputePool::per_core()),
+    );
+    let handler = GoldenSignals::new(Arc::new(invoker), store);
     let app = gs_mcp::router(
         handler,
         Arc::new(Verifier::new(verifier_config)),

@@ -191,6 +191,13 @@ async fn tools_are_listed_and_callable_only_within_the_callers_scopes() {
         .await
         .unwrap();
     let text = serde_json::to_value(&prompt.messages).unwrap()[0]["content"]["text"].to_string();
-    assert!(!text.contains("SYNTHETIC"), "no data attached: {text}");
+    // Only what its scopes allow is attached: indicators yes, quote and bars no.
+    assert!(!text.contains("- Quote:"), "{text}");
+    assert!(
+        text.contains("your token cannot call get_quote")
+            && text.contains("your token cannot call get_historical_data"),
+        "{text}"
+    );
+    assert!(text.contains("- rsi: real="), "{text}");
     client.cancel().await.unwrap();
 }

@@ -166,11 +166,7 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
     match gate.verifier.verify(token).await {
         Ok(caller) => {
             let permissions = caller.permissions(&gate.policy);
-            let principal = Principal {
-                subject: caller.subject.clone(),
-                caller,
-                permissions,
-            };
+            let principal = Principal::new(caller, permissions);
             request.extensions_mut().insert(Arc::new(principal));
             next.run(request).await
         }

@@ -1,13 +1,15 @@
 //! `detect_candlestick_patterns` of the `technical-analysis` server.
 
 use chrono::{DateTime, Utc};
-use gs_domain::BarStore;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
-use crate::technical::{Columns, DataSourceArgs, RowWindow, load_bars, row_window};
+use crate::registry::{Annotations, Tool};
+use crate::technical::{BarColumns, DataSourceArgs, RowWindow, load_bars, row_window};
+use gs_domain::Bar;
 
 const DEFAULT_RECENT_BARS: usize = 5;
 
@@ -58,9 +60,10 @@ pub struct DetectCandlesticksOutput {
 }
 
 pub async fn detect_candlestick_patterns(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: DetectCandlesticksArgs,
 ) -> Result<(DetectCandlesticksOutput, String), ToolError> {
+    let store = ctx.bars();
     let recent = args.recent_bars.map_or(DEFAULT_RECENT_BARS, |r| r as usize);
     let specs: Vec<&'static gs_candles::CandleSpec> = match &args.patterns {
         None => gs_candles::catalogue().iter().collect(),
@@ -81,54 +84,14 @@ pub async fn detect_candlestick_patterns(
             })
             .collect::<Result<_, _>>()?,
     };
-    let loaded = load_bars(store, &args.data).await?;
+    let mut loaded = load_bars(store, &args.data).await?;
     let (skip, window) = row_window(&loaded, args.output_rows)?;
-    let cols = Columns::from_bars(&loaded.bars);
-    let input = cols.ohlcv();
-    let n = loaded.bars.len();
-    let recent_from = n.saturating_sub(recent);
-
-    let mut patterns = Vec::with_capacity(specs.len());
-    let mut hits = Vec::new();
-    for spec in specs {
-        let params: Vec<(String, f64)> = match args.penetration {
-            Some(p) if !spec.params.is_empty() => vec![("penetration".to_string(), p)],
-            _ => Vec::new(),
-        };
-        let values = gs_candles::detect(
-            spec.name,
-            &params,
-            input.open,
-            input.high,
-            input.low,
-            input.close,
-        )
-        .map_err(|e| ToolError::invalid(e.to_string()))?;
-        for (i, &v) in values.iter().enumerate().skip(recent_from) {
-            if v != 0 {
-                hits.push(PatternHit {
-                    time: loaded.bars[i].time(),
-                    name: spec.name.to_string(),
-                    title: spec.title.to_string(),
-                    value: v,
-                    signal: if gs_candles::is_indecision(spec.name) {
-                        "indecision"
-                    } else if v > 0 {
-                        "bullish"
-                    } else {
-                        "bearish"
-                    }
-                    .to_string(),
-                    meaning: spec.meaning.to_string(),
-                });
-            }
-        }
-        patterns.push(PatternSeries {
-            name: spec.name.to_string(),
-            title: spec.title.to_string(),
-            values: values[skip..].to_vec(),
-        });
-    }
+    let penetration = args.penetration;
+    let (patterns, mut hits) = loaded
+        .compute(ctx, move |bars| {
+            detect_patterns(bars, &specs, penetration, skip, recent)
+        })
+        .await?;
     hits.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.name.cmp(&b.name)));
 
     let what = loaded.describe();
@@ -170,10 +133,84 @@ pub async fn detect_candlestick_patterns(
     ))
 }
 
+/// Every pattern's values over the returned rows, and the hits in the latest `recent` bars.
+fn detect_patterns(
+    bars: &[Bar],
+    specs: &[&'static gs_candles::CandleSpec],
+    penetration: Option<f64>,
+    skip: usize,
+    recent: usize,
+) -> Result<(Vec<PatternSeries>, Vec<PatternHit>), ToolError> {
+    let cols = BarColumns::from_bars(bars);
+    let recent_from = bars.len().saturating_sub(recent);
+    let mut patterns = Vec::with_capacity(specs.len());
+    let mut hits = Vec::new();
+    for spec in specs {
+        let params: Vec<(String, f64)> = match penetration {
+            Some(p) if !spec.params.is_empty() => vec![("penetration".to_string(), p)],
+            _ => Vec::new(),
+        };
+        let values = gs_candles::detect(
+            spec.name,
+            &params,
+            &cols.open,
+            &cols.high,
+            &cols.low,
+            &cols.close,
+        )
+        .map_err(|e| ToolError::invalid(e.to_string()))?;
+        for (bar, &v) in bars.iter().zip(&values).skip(recent_from) {
+            if v != 0 {
+                hits.push(PatternHit {
+                    time: bar.time(),
+                    name: spec.name.to_string(),
+                    title: spec.title.to_string(),
+                    value: v,
+                    signal: if gs_candles::is_indecision(spec.name) {
+                        "indecision"
+                    } else if v > 0 {
+                        "bullish"
+                    } else {
+                        "bearish"
+                    }
+                    .to_string(),
+                    meaning: spec.meaning.to_string(),
+                });
+            }
+        }
+        patterns.push(PatternSeries {
+            name: spec.name.to_string(),
+            title: spec.title.to_string(),
+            values: values.get(skip..).unwrap_or_default().to_vec(),
+        });
+    }
+    Ok((patterns, hits))
+}
+
 fn pattern_names() -> String {
     gs_candles::catalogue()
         .iter()
         .map(|s| s.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+// ------------------------------------------------------------- registry entries
+
+/// `detect_candlestick_patterns` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct DetectCandlestickPatterns;
+
+impl Tool for DetectCandlestickPatterns {
+    const NAME: &'static str = "detect_candlestick_patterns";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Detect candlestick patterns";
+    const DESCRIPTION: &'static str = "Run TA-Lib's candlestick pattern recognition (all 61 CDL functions by default, or the names given, e.g. cdlengulfing, cdlhammer) on stored bars (symbol + timeframe) or inline bars. Values per bar follow TA-Lib: +100 bullish, -100 bearish, 0 none (±200/±80 for a few). latest_hits lists the patterns in the most recent bars with what they mean.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = DetectCandlesticksArgs;
+    type Output = DetectCandlesticksOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        detect_candlestick_patterns(&ctx, args).await
+    }
 }

@@ -2,13 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use gs_chart_patterns::{ChartPattern, DetectorConfig, PatternType};
-use gs_domain::{Bar, BarStore};
+use gs_domain::Bar;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
-use crate::technical::{DataSourceArgs, load_bars};
+use crate::registry::{Annotations, Tool};
+use crate::technical::{BarColumns, DataSourceArgs, load_bars};
 
 const MAX_PATTERNS: usize = 50;
 
@@ -78,9 +80,10 @@ fn name<T: Serialize>(v: &T) -> String {
 }
 
 pub async fn analyze_pattern(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: AnalyzePatternArgs,
 ) -> Result<(AnalyzePatternOutput, String), ToolError> {
+    let store = ctx.bars();
     let kinds: Vec<PatternType> = match &args.pattern_types {
         None => PatternType::ALL.to_vec(),
         Some(list) if list.is_empty() => {
@@ -98,30 +101,35 @@ pub async fn analyze_pattern(
     if !(0.0..=1.0).contains(&min_confidence) {
         return Err(ToolError::invalid("min_confidence must be between 0 and 1"));
     }
-    let loaded = load_bars(store, &args.data).await?;
-    let bars = &loaded.bars;
-    let high: Vec<f64> = bars.iter().map(Bar::high).collect();
-    let low: Vec<f64> = bars.iter().map(Bar::low).collect();
-    let close: Vec<f64> = bars.iter().map(Bar::close).collect();
-    let volume: Vec<f64> = bars.iter().map(Bar::volume).collect();
-    let has_volume = volume.iter().any(|v| *v > 0.0);
+    let mut loaded = load_bars(store, &args.data).await?;
     let config = DetectorConfig {
         min_confidence,
         ..defaults
     };
-    let mut found: Vec<ChartPattern> = gs_chart_patterns::detect(
-        &high,
-        &low,
-        &close,
-        has_volume.then_some(volume.as_slice()),
-        &kinds,
-        &config,
-    );
+    let mut found: Vec<ChartPattern> = loaded
+        .compute(ctx, move |bars| {
+            let cols = BarColumns::from_bars(bars);
+            let has_volume = cols.volume.iter().any(|v| *v > 0.0);
+            Ok(gs_chart_patterns::detect(
+                &cols.high,
+                &cols.low,
+                &cols.close,
+                has_volume.then_some(cols.volume.as_slice()),
+                &kinds,
+                &config,
+            ))
+        })
+        .await?;
+    let bars = &loaded.bars;
     let confidence = gs_chart_patterns::overall_confidence(&found);
     found.sort_by_key(|p| std::cmp::Reverse(p.end_index));
     let truncated = found.len() > MAX_PATTERNS;
     found.truncate(MAX_PATTERNS);
-    let time = |i: usize| bars[i.min(bars.len().saturating_sub(1))].time();
+    let time = |i: usize| {
+        bars.get(i)
+            .or(bars.last())
+            .map_or(DateTime::<Utc>::UNIX_EPOCH, Bar::time)
+    };
     let patterns: Vec<PatternOut> = found
         .iter()
         .map(|p| PatternOut {
@@ -190,4 +198,24 @@ pub async fn analyze_pattern(
         },
         summary,
     ))
+}
+
+// ------------------------------------------------------------- registry entries
+
+/// `analyze_pattern` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct AnalyzePattern;
+
+impl Tool for AnalyzePattern {
+    const NAME: &'static str = "analyze_pattern";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Analyze chart patterns";
+    const DESCRIPTION: &'static str = "Find chart patterns (head and shoulders and inverse, double/triple tops and bottoms, ascending/descending/symmetrical triangles, rising/falling wedges, bull/bear flags, pennants, cup and handle, rectangles) from swing pivots, on stored or inline bars. Each pattern has its direction, key points with times and prices, breakout and invalidation levels, measured-move target, confidence in [0,1] and status (forming, confirmed, failed).";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = AnalyzePatternArgs;
+    type Output = AnalyzePatternOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        analyze_pattern(&ctx, args).await
+    }
 }

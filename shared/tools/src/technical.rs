@@ -9,8 +9,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::market_data::{HistoryRequest, load_history, synthetic_note};
+use crate::registry::{Annotations, Tool};
 use crate::time_input::{parse_time, parse_time_value};
 
 pub const DEFAULT_LOOKBACK: usize = 500;
@@ -130,7 +132,7 @@ pub fn row_window(
     }
     let n = loaded.bars.len();
     let skip = n.saturating_sub(output_rows);
-    let time: Vec<DateTime<Utc>> = loaded.bars[skip..].iter().map(Bar::time).collect();
+    let time: Vec<DateTime<Utc>> = loaded.bars.iter().skip(skip).map(Bar::time).collect();
     Ok((
         skip,
         RowWindow {
@@ -154,6 +156,24 @@ pub struct LoadedBars {
 }
 
 impl LoadedBars {
+    /// Runs CPU-heavy `work` over the bars on the compute pool (see
+    /// [`ToolContext::compute`]) and gets the bars back.
+    pub async fn compute<T, F>(&mut self, ctx: &ToolContext, work: F) -> Result<T, ToolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&[Bar]) -> Result<T, ToolError> + Send + 'static,
+    {
+        let bars = std::mem::take(&mut self.bars);
+        let (out, bars) = ctx
+            .compute(move || {
+                let out = work(&bars);
+                Ok((out, bars))
+            })
+            .await?;
+        self.bars = bars;
+        out
+    }
+
     /// "500 1d bars of AAPL" or "500 inline bars", for summaries.
     pub fn describe(&self) -> String {
         match (&self.symbol, self.timeframe) {
@@ -239,22 +259,42 @@ pub async fn load_bars(
 }
 
 pub async fn calculate_indicators(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: CalculateIndicatorsArgs,
 ) -> Result<(CalculateIndicatorsOutput, String), ToolError> {
+    let store = ctx.bars();
     if args.indicators.is_empty() || args.indicators.len() > MAX_INDICATORS {
         return Err(ToolError::invalid(format!(
             "indicators must list 1 to {MAX_INDICATORS} entries such as {{\"name\": \"rsi\", \"params\": {{\"timeperiod\": 14}}}}; valid names: {}",
             indicator_names()
         )));
     }
-    let loaded = load_bars(store, &args.data).await?;
+    let mut loaded = load_bars(store, &args.data).await?;
     let (skip, window) = row_window(&loaded, args.output_rows)?;
-    let cols = Columns::from_bars(&loaded.bars);
-    let input = cols.ohlcv();
+    let requests = args.indicators;
+    let results = loaded
+        .compute(ctx, move |bars| compute_indicators(bars, &requests, skip))
+        .await?;
 
-    let mut results = Vec::with_capacity(args.indicators.len());
-    for req in &args.indicators {
+    let summary = indicator_summary(&loaded, &results);
+    Ok((
+        CalculateIndicatorsOutput {
+            window,
+            indicators: results,
+        },
+        summary,
+    ))
+}
+
+fn compute_indicators(
+    bars: &[Bar],
+    requests: &[IndicatorRequest],
+    skip: usize,
+) -> Result<Vec<IndicatorResult>, ToolError> {
+    let cols = BarColumns::from_bars(bars);
+    let input = cols.ohlcv();
+    let mut results = Vec::with_capacity(requests.len());
+    for req in requests {
         let params: Vec<(String, f64)> = req.params.iter().map(|(k, v)| (k.clone(), *v)).collect();
         let out = gs_analytics::compute(&req.name, &params, &input)?;
         let spec = gs_analytics::find(out.name);
@@ -276,7 +316,12 @@ pub async fn calculate_indicators(
         let outputs = out
             .outputs
             .into_iter()
-            .map(|(name, values)| (name.to_string(), values[skip..].to_vec()))
+            .map(|(name, values)| {
+                (
+                    name.to_string(),
+                    values.get(skip..).unwrap_or_default().to_vec(),
+                )
+            })
             .collect();
         results.push(IndicatorResult {
             name: out.name.to_string(),
@@ -284,15 +329,7 @@ pub async fn calculate_indicators(
             outputs,
         });
     }
-
-    let summary = indicator_summary(&loaded, &results);
-    Ok((
-        CalculateIndicatorsOutput {
-            window,
-            indicators: results,
-        },
-        summary,
-    ))
+    Ok(results)
 }
 
 fn indicator_summary(loaded: &LoadedBars, results: &[IndicatorResult]) -> String {
@@ -333,15 +370,15 @@ pub fn indicator_names() -> String {
 }
 
 /// Bars in column form, as the analytics crate takes them.
-pub struct Columns {
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+pub struct BarColumns {
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
 }
 
-impl Columns {
+impl BarColumns {
     pub fn from_bars(bars: &[Bar]) -> Self {
         Self {
             open: bars.iter().map(Bar::open).collect(),
@@ -360,5 +397,25 @@ impl Columns {
             close: &self.close,
             volume: &self.volume,
         }
+    }
+}
+
+// ------------------------------------------------------------- registry entries
+
+/// `calculate_indicators` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct CalculateIndicators;
+
+impl Tool for CalculateIndicators {
+    const NAME: &'static str = "calculate_indicators";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Calculate technical indicators";
+    const DESCRIPTION: &'static str = "Compute TA-Lib indicators (names and parameters as in TA-Lib, lower case: sma, ema, rsi, macd, bbands, atr, ...) on stored bars (symbol + timeframe, optional start/end/lookback) or on inline bars. Results are exact to TA-Lib, one value per bar, null during warm-up; outputs use TA-Lib's output names (macd: macd, macdsignal, macdhist; bbands: upperband, middleband, lowerband; single-output functions: real).";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = CalculateIndicatorsArgs;
+    type Output = CalculateIndicatorsOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        calculate_indicators(&ctx, args).await
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use gs_domain::{BarStore, Timeframe};
+use gs_domain::Timeframe;
 use gs_signals::{
     Action, AgentOutcome, BacktestReport, BacktestRequest, HitStats, Method, SignalRequest,
     TimeframeAnalysis, VoteSummary,
@@ -12,8 +12,10 @@ use gs_signals::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
+use crate::registry::{Annotations, Tool};
 use crate::technical::{DataSourceArgs, LoadedBars, load_bars};
 
 /// Agents need history: the slowest (multi-timeframe, SMA(50), chart
@@ -21,12 +23,6 @@ use crate::technical::{DataSourceArgs, LoadedBars, load_bars};
 const SIGNAL_LOOKBACK: u32 = 750;
 const TIMEFRAMES_LOOKBACK: u32 = 5_000;
 const BACKTEST_LOOKBACK: u32 = 2_000;
-
-impl From<gs_signals::SignalError> for ToolError {
-    fn from(e: gs_signals::SignalError) -> Self {
-        Self::InvalidInput(e.to_string())
-    }
-}
 
 fn with_default_lookback(mut data: DataSourceArgs, lookback: u32) -> DataSourceArgs {
     if data.lookback.is_none() && data.start.is_none() {
@@ -92,22 +88,28 @@ pub struct GenerateSignalsOutput {
 }
 
 pub async fn generate_signals(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: GenerateSignalsArgs,
 ) -> Result<(GenerateSignalsOutput, String), ToolError> {
+    let store = ctx.bars();
     let data = with_default_lookback(args.data, SIGNAL_LOOKBACK);
-    let loaded = load_bars(store, &data).await?;
+    let mut loaded = load_bars(store, &data).await?;
     let tf = bars_timeframe(&loaded, &data)?;
     let request = SignalRequest {
         agents: args.agents,
         use_consensus: args.use_consensus.unwrap_or(true),
         weights: args.weights,
     };
-    let report = if args.hit_rate_weighting.unwrap_or(false) {
-        gs_signals::generate_hit_rate_weighted(&loaded.bars, tf, &request, 1)?
-    } else {
-        gs_signals::generate(&loaded.bars, tf, &request)?
-    };
+    let hit_rate_weighting = args.hit_rate_weighting.unwrap_or(false);
+    let report = loaded
+        .compute(ctx, move |bars| {
+            Ok(if hit_rate_weighting {
+                gs_signals::generate_hit_rate_weighted(bars, tf, &request, 1)?
+            } else {
+                gs_signals::generate(bars, tf, &request)?
+            })
+        })
+        .await?;
     let summary = format!(
         "{} on {} as of {}: {}{}",
         report.action,
@@ -158,9 +160,10 @@ pub struct AnalyzeTimeframesOutput {
 }
 
 pub async fn analyze_timeframes(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: AnalyzeTimeframesArgs,
 ) -> Result<(AnalyzeTimeframesOutput, String), ToolError> {
+    let store = ctx.bars();
     let timeframes = args
         .timeframes
         .as_ref()
@@ -171,9 +174,17 @@ pub async fn analyze_timeframes(
         })
         .transpose()?;
     let data = with_default_lookback(args.data, TIMEFRAMES_LOOKBACK);
-    let loaded = load_bars(store, &data).await?;
+    let mut loaded = load_bars(store, &data).await?;
     let tf = bars_timeframe(&loaded, &data)?;
-    let analysis = gs_signals::analyze_timeframes(&loaded.bars, tf, timeframes.as_deref())?;
+    let analysis = loaded
+        .compute(ctx, move |bars| {
+            Ok(gs_signals::analyze_timeframes(
+                bars,
+                tf,
+                timeframes.as_deref(),
+            )?)
+        })
+        .await?;
     let summary = format!(
         "{} (from {}).{}",
         analysis.summary,
@@ -210,14 +221,11 @@ pub struct BacktestSignalsOutput {
     pub report: BacktestReport,
 }
 
-/// Receives `(done, total)` as the backtest advances.
-pub type Progress = Box<dyn FnMut(usize, usize) + Send>;
-
 pub async fn backtest_signals(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: BacktestSignalsArgs,
-    mut progress: Progress,
 ) -> Result<(BacktestSignalsOutput, String), ToolError> {
+    let store = ctx.bars();
     let data = with_default_lookback(args.data, BACKTEST_LOOKBACK);
     let loaded = load_bars(store, &data).await?;
     let tf = bars_timeframe(&loaded, &data)?;
@@ -229,15 +237,19 @@ pub async fn backtest_signals(
         ..
     } = loaded;
     let request = args.request;
-    // A walk-forward run evaluates every agent at every bar: keep it off the
-    // async workers.
-    let report = tokio::task::spawn_blocking(move || {
-        gs_signals::backtest(&bars, tf, &request, &mut |done, total| {
-            progress(done, total)
+    // A walk-forward run evaluates every agent at every bar: it runs on the
+    // compute pool, never on the async workers.
+    let progress = ctx.clone();
+    let report = ctx
+        .compute(move || {
+            Ok(gs_signals::backtest(
+                &bars,
+                tf,
+                &request,
+                &mut |done, total| progress.report_progress(done as u64, total as u64),
+            )?)
         })
-    })
-    .await
-    .map_err(|e| ToolError::invalid(format!("backtest aborted: {e}")))??;
+        .await?;
     let pct = |x: f64| format!("{:+.2}%", x * 100.0);
     let summary = format!(
         "Walk-forward backtest ({} splits, {}) on {what}: strategy {} total ({} annualised, Sharpe {}, max drawdown {}), hit rate {}, {} trades; buy-and-hold {} over the same windows.{}",
@@ -269,4 +281,60 @@ pub async fn backtest_signals(
         },
         summary,
     ))
+}
+
+// ------------------------------------------------------------- registry entries
+
+/// `analyze_timeframes` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct AnalyzeTimeframes;
+
+impl Tool for AnalyzeTimeframes {
+    const NAME: &'static str = "analyze_timeframes";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Analyze multiple timeframes";
+    const DESCRIPTION: &'static str = "Read one symbol on several timeframes at once (the stored or inline bars resampled to coarser ones, default the next two): per timeframe the trend (direction and strength), momentum (RSI, MACD), volatility (ATR %, Bollinger width) and key support/resistance levels, plus an alignment score in [-1, 1] saying whether the timeframes agree.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = AnalyzeTimeframesArgs;
+    type Output = AnalyzeTimeframesOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        analyze_timeframes(&ctx, args).await
+    }
+}
+
+/// `generate_signals` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct GenerateSignals;
+
+impl Tool for GenerateSignals {
+    const NAME: &'static str = "generate_signals";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Generate trading signals";
+    const DESCRIPTION: &'static str = "Ask a panel of signal agents (rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern) about the latest bar and combine them by weighted vote: action BUY/SELL/HOLD with confidence in [0,1]; metadata.agent_breakdown gives every agent's action, confidence, reasons and numbers (or why it abstained). Deterministic for the same bars. Not investment advice.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = GenerateSignalsArgs;
+    type Output = GenerateSignalsOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        generate_signals(&ctx, args).await
+    }
+}
+
+/// `backtest_signals` of the `technical-analysis` server.
+#[derive(Debug)]
+pub struct BacktestSignals;
+
+impl Tool for BacktestSignals {
+    const NAME: &'static str = "backtest_signals";
+    const SERVER: &'static str = "technical-analysis";
+    const TITLE: &'static str = "Backtest trading signals";
+    const DESCRIPTION: &'static str = "Walk-forward backtest of the signal agents and their consensus over stored or inline history (default 2000 bars): per split and overall hit rate, total and annualised return, Sharpe, max drawdown, turnover and trades, against buy-and-hold over the same windows; optional hit-rate-fitted weights, costs and shorting. Signals at a bar use only earlier bars; trades fill at the next bar's open. Sends progress notifications when the request carries a progress token.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = BacktestSignalsArgs;
+    type Output = BacktestSignalsOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        backtest_signals(&ctx, args).await
+    }
 }

@@ -11,11 +11,15 @@ use gs_domain::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::ToolContext;
 use crate::error::ToolError;
+use crate::registry::{Annotations, Tool};
 use crate::time_input::parse_time;
 
 pub const DEFAULT_HISTORY_LIMIT: usize = 500;
 pub const MAX_HISTORY_LIMIT: usize = 5_000;
+/// Longest relative lookback `days` accepts: 100 years.
+pub const MAX_DAYS: u32 = 36_600;
 /// Bounds the finer bars read to build one page of resampled bars, so a
 /// request for weekly bars from minute data cannot scan millions of rows.
 const MAX_SOURCE_BARS: usize = 400_000;
@@ -58,9 +62,10 @@ pub struct ListSymbolsOutput {
 }
 
 pub async fn list_symbols(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: ListSymbolsArgs,
 ) -> Result<(ListSymbolsOutput, String), ToolError> {
+    let store = ctx.bars();
     let prefix = args.prefix.map(|p| p.trim().to_ascii_uppercase());
     let mut by_symbol: BTreeMap<String, Vec<SeriesSummary>> = BTreeMap::new();
     for info in store.list_series().await? {
@@ -136,9 +141,10 @@ pub struct QuoteOutput {
 }
 
 pub async fn get_quote(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: GetQuoteArgs,
 ) -> Result<(QuoteOutput, String), ToolError> {
+    let store = ctx.bars();
     let symbol = Symbol::parse(&args.symbol)?;
     let quote = quote_for(store, &symbol).await?;
     let (q, info) = quote;
@@ -190,12 +196,13 @@ pub async fn quote_for(
     let tf = finest.key.timeframe;
     // Enough bars to cover the current and the previous session, counting
     // overnight gaps: two days of this timeframe plus a margin.
-    let per_day = (86_400 / tf.seconds()).max(1) as usize;
+    let per_day =
+        usize::try_from(86_400_i64.checked_div(tf.seconds()).unwrap_or(1).max(1)).unwrap_or(1);
     let bars = store
         .get_bars(
             &finest.key,
             &BarQuery {
-                limit: Some(per_day * 2 + 2),
+                limit: Some(per_day.saturating_mul(2).saturating_add(2)),
                 order: Order::Descending,
                 ..BarQuery::default()
             },
@@ -207,9 +214,12 @@ pub async fn quote_for(
     } else {
         resample(&bars, tf, Timeframe::D1)?
     };
-    let n = sessions.len();
-    let today = sessions[n - 1];
-    let previous = n.checked_sub(2).map(|i| sessions[i]);
+    let today = *sessions.last().ok_or_else(|| unknown_symbol(symbol))?;
+    let previous = sessions
+        .len()
+        .checked_sub(2)
+        .and_then(|i| sessions.get(i))
+        .copied();
     let mut quote = Quote::from_bars(symbol.clone(), &today, previous.as_ref());
     quote.time = last.time();
     quote.price = last.close();
@@ -231,7 +241,7 @@ pub struct GetHistoricalDataArgs {
     /// Last bar time to include (RFC 3339, YYYY-MM-DD or epoch seconds). Defaults to the latest bar.
     pub end: Option<String>,
     /// Relative lookback in calendar days before `end` (or before the latest
-    /// bar); ignored when `start` is given.
+    /// bar), 1 to 36600; ignored when `start` is given.
     pub days: Option<u32>,
     /// Maximum bars to return (default 500, at most 5000). Without `start`
     /// or `days`, the latest `limit` bars are returned.
@@ -305,15 +315,23 @@ pub struct HistoryRequest {
 }
 
 pub async fn get_historical_data(
-    store: &dyn BarStore,
+    ctx: &ToolContext,
     args: GetHistoricalDataArgs,
 ) -> Result<(HistoricalDataOutput, String), ToolError> {
+    let store = ctx.bars();
     let symbol = Symbol::parse(&args.symbol)?;
     let timeframe = Timeframe::parse(args.timeframe.as_deref().unwrap_or("1d"))?;
     let limit = args.limit.map_or(DEFAULT_HISTORY_LIMIT, |l| l as usize);
     if limit == 0 || limit > MAX_HISTORY_LIMIT {
         return Err(ToolError::invalid(format!(
             "limit must be between 1 and {MAX_HISTORY_LIMIT}; page through longer ranges with cursor"
+        )));
+    }
+    if let Some(days) = args.days
+        && !(1..=MAX_DAYS).contains(&days)
+    {
+        return Err(ToolError::invalid(format!(
+            "days must be between 1 and {MAX_DAYS} (100 years); for a fixed range give start and end"
         )));
     }
     let mut start = args
@@ -416,11 +434,25 @@ pub async fn load_history(
         ))
     })?;
     let src_tf = source.key.timeframe;
-    let ratio = (req.timeframe.seconds() / src_tf.seconds()) as usize;
+    let ratio = usize::try_from(
+        req.timeframe
+            .seconds()
+            .checked_div(src_tf.seconds())
+            .unwrap_or(1),
+    )
+    .unwrap_or(1)
+    .max(1);
     let end = req.end;
     let start = match (req.start, req.days) {
         (Some(s), _) => Some(s),
-        (None, Some(days)) => Some(end.unwrap_or(source.last) - Duration::days(i64::from(days))),
+        (None, Some(days)) => {
+            let from = end.unwrap_or(source.last);
+            // Past the earliest representable time there is nothing stored anyway.
+            Some(
+                from.checked_sub_signed(Duration::days(i64::from(days)))
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            )
+        }
         (None, None) => None,
     };
     if let (Some(s), Some(e)) = (start, end)
@@ -435,7 +467,11 @@ pub async fn load_history(
     // One extra output bar tells us whether another page exists; with
     // resampling, `ratio` source bars per output bar is an upper bound
     // because sessions have gaps, never extra bars.
-    let fetch = ((req.limit + 1) * ratio).min(MAX_SOURCE_BARS);
+    let fetch = req
+        .limit
+        .saturating_add(1)
+        .saturating_mul(ratio)
+        .min(MAX_SOURCE_BARS);
     let query = BarQuery {
         start: start.map(|s| req.timeframe.bucket_start(s)),
         end,
@@ -456,8 +492,8 @@ pub async fn load_history(
     let mut next_start = None;
     let mut truncated = false;
     if start.is_some() {
-        if bars.len() > req.limit {
-            next_start = Some(bars[req.limit].time());
+        if let Some(next) = bars.get(req.limit) {
+            next_start = Some(next.time());
             bars.truncate(req.limit);
             truncated = true;
         }
@@ -466,8 +502,8 @@ pub async fn load_history(
         if ratio > 1 && full_fetch && !bars.is_empty() {
             bars.remove(0);
         }
-        if bars.len() > req.limit {
-            bars.drain(..bars.len() - req.limit);
+        if let Some(excess) = bars.len().checked_sub(req.limit).filter(|e| *e > 0) {
+            bars.drain(..excess);
             truncated = true;
         } else {
             truncated = full_fetch;
@@ -540,6 +576,62 @@ fn decode_cursor(cursor: &str) -> Result<DateTime<Utc>, ToolError> {
         .and_then(|s| s.parse().ok())
         .ok_or_else(bad)?;
     DateTime::from_timestamp(secs, 0).ok_or_else(bad)
+}
+
+// ------------------------------------------------------------- registry entries
+
+/// `list_symbols` of the `market-data` server.
+#[derive(Debug)]
+pub struct ListSymbols;
+
+impl Tool for ListSymbols {
+    const NAME: &'static str = "list_symbols";
+    const SERVER: &'static str = "market-data";
+    const TITLE: &'static str = "List symbols";
+    const DESCRIPTION: &'static str = "List the symbols with stored price history, with each stored series' timeframe, bar count, date range and whether it is synthetic demo data. Call this first to learn what get_quote, get_historical_data and calculate_indicators can be asked about.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = ListSymbolsArgs;
+    type Output = ListSymbolsOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        list_symbols(&ctx, args).await
+    }
+}
+
+/// `get_quote` of the `market-data` server.
+#[derive(Debug)]
+pub struct GetQuote;
+
+impl Tool for GetQuote {
+    const NAME: &'static str = "get_quote";
+    const SERVER: &'static str = "market-data";
+    const TITLE: &'static str = "Get quote";
+    const DESCRIPTION: &'static str = "Latest price of a symbol with the session's open, high, low and volume, and the change against the previous session's close. Derived from the finest stored bars.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = GetQuoteArgs;
+    type Output = QuoteOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        get_quote(&ctx, args).await
+    }
+}
+
+/// `get_historical_data` of the `market-data` server.
+#[derive(Debug)]
+pub struct GetHistoricalData;
+
+impl Tool for GetHistoricalData {
+    const NAME: &'static str = "get_historical_data";
+    const SERVER: &'static str = "market-data";
+    const TITLE: &'static str = "Get historical OHLCV bars";
+    const DESCRIPTION: &'static str = "OHLCV bars of a symbol for a timeframe (1m to 1w). Give start/end or a relative lookback in days; without either, the latest bars are returned. Coarser timeframes than stored are resampled from finer bars. At most 5000 bars per call: page with next_cursor.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = GetHistoricalDataArgs;
+    type Output = HistoricalDataOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        get_historical_data(&ctx, args).await
+    }
 }
 
 #[cfg(test)]

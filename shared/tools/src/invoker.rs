@@ -1,0 +1,225 @@
+//! The invoker port: a serialisable tool call in, a serialisable reply out.
+//! The local engine runs the registry in-process; the AWS issue adds an
+//! engine that sends the same call to the tool's own Lambda.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use gs_auth::{Permissions, Scope};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::context::{ComputePool, ProgressSink, Stores, ToolContext, panic_text};
+use crate::error::{ErrorKind, ToolError};
+use crate::registry::{ToolSpec, find, registry};
+
+/// Longest deadline a call may ask for.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Who is calling, as the edge verified it: enough for the tool side to
+/// check the scope again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerIdentity {
+    pub subject: String,
+    /// Effective scopes (token scopes plus the caller's roles).
+    pub scopes: Vec<String>,
+}
+
+impl CallerIdentity {
+    pub fn new(subject: impl Into<String>, permissions: &Permissions) -> Self {
+        Self {
+            subject: subject.into(),
+            scopes: permissions
+                .scopes()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        }
+    }
+
+    /// Scopes that do not parse grant nothing.
+    pub fn permissions(&self) -> Permissions {
+        self.scopes
+            .iter()
+            .filter_map(|s| Scope::parse(s).ok())
+            .collect()
+    }
+}
+
+/// One tool call, as it crosses the invoker.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub tool: String,
+    /// The JSON object of arguments (or `null`).
+    pub arguments: Box<RawValue>,
+    pub caller: CallerIdentity,
+    pub request_id: String,
+    /// Absolute deadline, milliseconds since the Unix epoch.
+    pub deadline_ms: u64,
+}
+
+impl ToolCall {
+    pub fn new(
+        tool: impl Into<String>,
+        arguments: Box<RawValue>,
+        caller: CallerIdentity,
+        request_id: impl Into<String>,
+        timeout: Duration,
+    ) -> Self {
+        let deadline = SystemTime::now()
+            .checked_add(timeout.min(MAX_DEADLINE))
+            .unwrap_or_else(SystemTime::now);
+        Self {
+            tool: tool.into(),
+            arguments,
+            caller,
+            request_id: request_id.into(),
+            deadline_ms: epoch_ms(deadline),
+        }
+    }
+
+    /// The deadline as a local instant (never later than [`MAX_DEADLINE`] from now).
+    pub fn deadline(&self) -> Instant {
+        let now_ms = epoch_ms(SystemTime::now());
+        let left = Duration::from_millis(self.deadline_ms.saturating_sub(now_ms)).min(MAX_DEADLINE);
+        Instant::now()
+            .checked_add(left)
+            .unwrap_or_else(Instant::now)
+    }
+}
+
+fn epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The outcome of a call.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ToolReply {
+    Ok {
+        structured: Box<RawValue>,
+        summary: String,
+    },
+    Error {
+        kind: ErrorKind,
+        /// Safe to show the caller.
+        message: String,
+    },
+}
+
+impl ToolReply {
+    pub fn is_error(&self) -> bool {
+        matches!(self, Self::Error { .. })
+    }
+
+    fn error(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self::Error {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs tool calls somewhere: in-process, or in another Lambda.
+#[async_trait]
+pub trait Invoker: Send + Sync {
+    async fn invoke(&self, call: ToolCall, progress: Option<ProgressSink>) -> ToolReply;
+}
+
+/// The in-process engine: the registry, the stores and a compute pool.
+pub struct LocalInvoker {
+    stores: Stores,
+    pool: Arc<ComputePool>,
+}
+
+impl LocalInvoker {
+    pub fn new(stores: Stores, pool: Arc<ComputePool>) -> Self {
+        Self { stores, pool }
+    }
+
+    pub fn tools(&self) -> &'static [ToolSpec] {
+        registry()
+    }
+}
+
+#[async_trait]
+impl Invoker for LocalInvoker {
+    async fn invoke(&self, call: ToolCall, progress: Option<ProgressSink>) -> ToolReply {
+        let started = Instant::now();
+        let Some(spec) = find(&call.tool) else {
+            let known: Vec<&str> = registry().iter().map(|t| t.name).collect();
+            return ToolReply::error(
+                ErrorKind::UnknownTool,
+                format!(
+                    "unknown tool {:?}; available: {}",
+                    call.tool,
+                    known.join(", ")
+                ),
+            );
+        };
+        let permissions = call.caller.permissions();
+        if !permissions.allows(spec.server, spec.name) {
+            return ToolReply::error(
+                ErrorKind::Forbidden,
+                format!(
+                    "permission denied: {tool} needs scope {server}:{tool} (or {server}:*); ask an administrator for a token or group with that scope",
+                    tool = spec.name,
+                    server = spec.server
+                ),
+            );
+        }
+        let deadline = call.deadline();
+        let ctx = ToolContext {
+            subject: call.caller.subject.clone(),
+            permissions: Arc::new(permissions),
+            request_id: call.request_id.clone(),
+            stores: self.stores.clone(),
+            deadline,
+            pool: self.pool.clone(),
+            progress,
+        };
+        let outcome = match spec.call(ctx, &call.arguments) {
+            Err(e) => Err(e),
+            Ok(body) => {
+                // The body runs in its own task: a panic there is caught as
+                // a JoinError instead of killing the request without an answer.
+                let task = tokio::spawn(body);
+                let left = deadline.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(left, task).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(join)) if join.is_panic() => Err(ToolError::Internal(format!(
+                        "tool body panicked: {}",
+                        panic_text(join.into_panic())
+                    ))),
+                    Ok(Err(join)) => Err(ToolError::Internal(format!("tool task failed: {join}"))),
+                    Err(_) => Err(ToolError::Timeout(format!(
+                        "{} did not finish before the request's deadline; ask for less data or retry",
+                        spec.name
+                    ))),
+                }
+            }
+        };
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        match outcome {
+            Ok(output) => {
+                tracing::info!(request_id = %call.request_id, subject = %call.caller.subject, tool = spec.name, elapsed_ms, "tool call");
+                ToolReply::Ok {
+                    structured: output.structured,
+                    summary: output.summary,
+                }
+            }
+            Err(e) => {
+                match e.kind() {
+                    ErrorKind::Unavailable | ErrorKind::Internal => {
+                        tracing::error!(request_id = %call.request_id, subject = %call.caller.subject, tool = spec.name, error = %e, elapsed_ms, "tool call failed");
+                    }
+                    _ => {
+                        tracing::info!(request_id = %call.request_id, subject = %call.caller.subject, tool = spec.name, error = %e, elapsed_ms, "tool call refused");
+                    }
+                }
+                ToolReply::error(e.kind(), e.public_message(&call.request_id))
+            }
+        }
+    }
+}

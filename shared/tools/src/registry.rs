@@ -1,0 +1,339 @@
+//! The one list of tools. Each entry is built from a type implementing
+//! [`Tool`], so a published tool without a body cannot compile; `tools/list`,
+//! dispatch, scopes and schemas are all derived from this list.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::context::ToolContext;
+use crate::error::ToolError;
+
+/// What a tool really does, as MCP's tool annotations say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+impl Annotations {
+    /// Reads stored data and computes; changes nothing, same answer for the same data.
+    pub const READ_ONLY: Annotations = Annotations {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: false,
+    };
+}
+
+/// A tool body with typed arguments and output.
+pub trait Tool: Send + Sync + 'static {
+    const NAME: &'static str;
+    /// MCP server (scope prefix) the tool belongs to.
+    const SERVER: &'static str;
+    const TITLE: &'static str;
+    const DESCRIPTION: &'static str;
+    const ANNOTATIONS: Annotations;
+    type Args: DeserializeOwned + JsonSchema + Send + 'static;
+    type Output: Serialize + JsonSchema + Send + 'static;
+
+    /// Runs the tool: structured output plus a one-paragraph summary.
+    fn call(
+        ctx: ToolContext,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<(Self::Output, String), ToolError>> + Send;
+}
+
+/// A tool's result as it crosses an invoker: the structured content already
+/// serialised (once), and the text summary.
+#[derive(Debug)]
+pub struct ToolOutput {
+    pub structured: Box<RawValue>,
+    pub summary: String,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type CallFn = fn(ToolContext, &RawValue) -> BoxFuture<Result<ToolOutput, ToolError>>;
+
+/// One published tool: everything `tools/list` shows, and its body.
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub server: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub annotations: Annotations,
+    pub input_schema: Arc<Map<String, Value>>,
+    pub output_schema: Arc<Map<String, Value>>,
+    /// Top-level argument names the input schema accepts.
+    pub accepted: Vec<String>,
+    call: CallFn,
+}
+
+impl std::fmt::Debug for ToolSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolSpec")
+            .field("name", &self.name)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolSpec {
+    pub fn of<T: Tool>() -> Self {
+        let input_schema = schema_for::<T::Args>(SchemaSettings::draft2020_12());
+        let output_schema = schema_for::<T::Output>(SchemaSettings::draft2020_12().for_serialize());
+        let accepted = input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        Self {
+            name: T::NAME,
+            server: T::SERVER,
+            title: T::TITLE,
+            description: T::DESCRIPTION,
+            annotations: T::ANNOTATIONS,
+            input_schema: Arc::new(input_schema),
+            output_schema: Arc::new(output_schema),
+            accepted,
+            call: call_erased::<T>,
+        }
+    }
+
+    /// The scope that allows this tool, `<server>:<tool>`.
+    pub fn scope(&self) -> String {
+        format!("{}:{}", self.server, self.name)
+    }
+
+    /// Parses `arguments` (a JSON object, or `null` for none) and runs the
+    /// body. Unknown argument names are refused before anything runs.
+    pub fn call(
+        &self,
+        ctx: ToolContext,
+        arguments: &RawValue,
+    ) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError> {
+        check_argument_names(self.name, arguments, &self.accepted)?;
+        Ok((self.call)(ctx, arguments))
+    }
+}
+
+fn call_erased<T: Tool>(
+    ctx: ToolContext,
+    arguments: &RawValue,
+) -> BoxFuture<Result<ToolOutput, ToolError>> {
+    let parsed = parse_args::<T::Args>(T::NAME, arguments);
+    Box::pin(async move {
+        let args = parsed?;
+        let (output, summary) = T::call(ctx, args).await?;
+        let structured = serde_json::value::to_raw_value(&output).map_err(|e| {
+            ToolError::Internal(format!("cannot encode the result of {}: {e}", T::NAME))
+        })?;
+        Ok(ToolOutput {
+            structured,
+            summary,
+        })
+    })
+}
+
+fn parse_args<A: DeserializeOwned>(tool: &str, arguments: &RawValue) -> Result<A, ToolError> {
+    let text = match arguments.get().trim() {
+        "null" | "" => "{}",
+        other => other,
+    };
+    serde_json::from_str(text).map_err(|e| {
+        ToolError::invalid(format!(
+            "invalid arguments for {tool}: {e}; see the tool's input schema"
+        ))
+    })
+}
+
+/// Refuses argument names the tool does not take, naming them and listing
+/// the accepted ones, so a model never believes a misspelled setting applied.
+fn check_argument_names(
+    tool: &str,
+    arguments: &RawValue,
+    accepted: &[String],
+) -> Result<(), ToolError> {
+    let text = arguments.get().trim();
+    if text == "null" || text.is_empty() {
+        return Ok(());
+    }
+    let keys: BTreeMap<Cow<'_, str>, IgnoredAny> = serde_json::from_str(text).map_err(|_| {
+        ToolError::invalid(format!(
+            "arguments for {tool} must be a JSON object with the fields of its input schema: {}",
+            accepted.join(", ")
+        ))
+    })?;
+    let unknown: Vec<&str> = keys
+        .keys()
+        .map(AsRef::as_ref)
+        .filter(|k| !accepted.iter().any(|a| a == k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "unknown argument{} for {tool}: {}; accepted: {}",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", "),
+            accepted.join(", ")
+        )))
+    }
+}
+
+/// JSON Schema formats every validator knows (JSON Schema 2020-12's
+/// vocabulary); schemars' own (`uint`, `int64`, `double`...) make strict
+/// validators such as Ajv warn, so they are dropped.
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+fn schema_for<T: JsonSchema>(settings: SchemaSettings) -> Map<String, Value> {
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    let mut value = schema.to_value();
+    strip_nonstandard_formats(&mut value);
+    let mut object = match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    // The wrapper type's name and doc are noise to a model.
+    object.remove("title");
+    object.remove("description");
+    object
+}
+
+fn strip_nonstandard_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !STANDARD_FORMATS.contains(&f))
+            {
+                map.remove("format");
+            }
+            for (key, child) in map.iter_mut() {
+                // `properties` maps names to schemas: a property may itself be called "format".
+                if key != "format" || child.is_object() {
+                    strip_nonstandard_formats(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nonstandard_formats),
+        _ => {}
+    }
+}
+
+/// Every published tool, in the order `tools/list` shows them.
+pub fn registry() -> &'static [ToolSpec] {
+    static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        use crate::{candlesticks, chart_patterns, market_data, signals, technical};
+        vec![
+            ToolSpec::of::<market_data::ListSymbols>(),
+            ToolSpec::of::<market_data::GetQuote>(),
+            ToolSpec::of::<market_data::GetHistoricalData>(),
+            ToolSpec::of::<technical::CalculateIndicators>(),
+            ToolSpec::of::<candlesticks::DetectCandlestickPatterns>(),
+            ToolSpec::of::<chart_patterns::AnalyzePattern>(),
+            ToolSpec::of::<signals::AnalyzeTimeframes>(),
+            ToolSpec::of::<signals::GenerateSignals>(),
+            ToolSpec::of::<signals::BacktestSignals>(),
+        ]
+    })
+}
+
+/// The published tool called `name`.
+pub fn find(name: &str) -> Option<&'static ToolSpec> {
+    registry().iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonstandard_formats_are_dropped_and_properties_named_format_kept() {
+        let mut schema = serde_json::json!({
+            "properties": {
+                "n": {"type": "integer", "format": "uint32"},
+                "t": {"type": "string", "format": "date-time"},
+                "format": {"type": "string"}
+            }
+        });
+        strip_nonstandard_formats(&mut schema);
+        assert_eq!(
+            schema["properties"]["n"],
+            serde_json::json!({"type": "integer"})
+        );
+        assert_eq!(schema["properties"]["t"]["format"], "date-time");
+        assert_eq!(schema["properties"]["format"]["type"], "string");
+    }
+
+    #[test]
+    fn unknown_argument_names_are_named_with_the_accepted_ones() {
+        let accepted = vec!["symbol".to_string(), "lookback".to_string()];
+        let raw = RawValue::from_string(r#"{"symbol":"AAPL","lookbak":5}"#.into()).unwrap();
+        let err = check_argument_names("calculate_indicators", &raw, &accepted)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lookbak") && err.contains("accepted: symbol, lookback"),
+            "{err}"
+        );
+        let ok = RawValue::from_string(r#"{"symbol":"AAPL"}"#.into()).unwrap();
+        assert!(check_argument_names("t", &ok, &accepted).is_ok());
+        let not_object = RawValue::from_string("[1]".into()).unwrap();
+        assert!(check_argument_names("t", &not_object, &accepted).is_err());
+    }
+
+    #[test]
+    fn every_tool_has_a_unique_name_and_object_schemas() {
+        let mut names: Vec<&str> = registry().iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), registry().len());
+        for t in registry() {
+            assert_eq!(
+                t.input_schema.get("type"),
+                Some(&Value::from("object")),
+                "{}",
+                t.name
+            );
+            assert!(
+                !t.accepted.is_empty() || t.name == "list_symbols",
+                "{}",
+                t.name
+            );
+        }
+    }
+}
