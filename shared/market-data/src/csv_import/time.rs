@@ -163,10 +163,9 @@ fn split_offset(s: &str) -> Result<(&str, Option<FixedOffset>), String> {
             return Ok((clock.trim(), FixedOffset::east_opt(0)));
         }
     }
-    let Some(i) = s.rfind(['+', '-']) else {
+    let Some((clock, offset)) = s.rfind(['+', '-']).and_then(|i| s.split_at_checked(i)) else {
         return Ok((s, None));
     };
-    let (clock, offset) = s.split_at(i);
     let malformed = || format!("offset {offset:?} is not +HH:MM, +HHMM or +HH");
     let (sign, rest) = match offset.split_at_checked(1) {
         Some(("-", rest)) => (-1, rest),
