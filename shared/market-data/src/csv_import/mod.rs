@@ -1,6 +1,6 @@
-//! CSV parsing for `goldensignals import`: one file of OHLCV rows in, bars
-//! that passed [`Bar::new`] out, all or nothing unless the caller opts in to
-//! skipping bad rows.
+//! CSV parsing for `goldensignals import` and for CSV text sent to the
+//! server: one file of OHLCV rows in, bars that passed [`Bar::new`] out, all
+//! or nothing unless the caller opts in to skipping bad rows.
 
 mod columns;
 mod dialect;
