@@ -8,8 +8,27 @@
 //! CLI, the server and the tests can all feed it. The demo generator uses its
 //! own PRNG so a seed means the same data forever, whatever our dependencies do.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 mod csv_import;
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    reason = "pure simulation maths over fixed specs; inputs are a seed and the clock, never request data"
+)]
 mod demo;
 
-pub use csv_import::{Column, ColumnMap, CsvError, CsvOptions, ParsedCsv, RowError, parse_csv};
+pub use csv_import::{
+    Column, ColumnMap, CsvError, CsvOptions, Dialect, ParsedCsv, RowError, parse_csv, parse_csv_str,
+};
 pub use demo::{DEMO_GENERATOR, DemoSeries, demo_dataset, demo_source};

@@ -2,7 +2,7 @@
 //! small inline cases for each time and number format.
 
 use chrono::{DateTime, Utc};
-use gs_market_data::{CsvError, CsvOptions, ParsedCsv, RowError, parse_csv};
+use gs_market_data::{CsvError, CsvOptions, ParsedCsv, RowError, parse_csv, parse_csv_str};
 
 const STRICT: CsvOptions = CsvOptions { skip_bad: false };
 const LENIENT: CsvOptions = CsvOptions { skip_bad: true };
@@ -316,4 +316,290 @@ fn read_failures_are_io_errors() {
     assert!(matches!(err, CsvError::Io(_)), "{err:?}");
     let cause = std::error::Error::source(&err).map(ToString::to_string);
     assert_eq!(cause.as_deref(), Some("disk on fire"));
+}
+
+/// yfinance's float64 text, read the way the parser reads it.
+fn num(text: &str) -> f64 {
+    text.parse().unwrap()
+}
+
+fn parse_fixture(name: &str) -> ParsedCsv {
+    parse_csv(&fixture(name)[..], &STRICT).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn ohlcv(parsed: &ParsedCsv, i: usize) -> (f64, f64, f64, f64, f64) {
+    let b = parsed.bars[i];
+    (b.open(), b.high(), b.low(), b.close(), b.volume())
+}
+
+fn days(dates: &[&str]) -> Vec<DateTime<Utc>> {
+    dates
+        .iter()
+        .map(|d| utc(&format!("{d}T00:00:00Z")))
+        .collect()
+}
+
+const AAPL_2024_01_02: (f64, f64, f64, f64, f64) = (187.15, 188.44, 183.89, 185.64, 82_488_700.0);
+const FIRST_DAYS: [&str; 3] = ["2024-01-02", "2024-01-03", "2024-01-04"];
+
+#[test]
+fn pandas_unnamed_datetime_index_is_the_time() {
+    let parsed = parse_fixture("pandas_unnamed_index.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+    assert_eq!(parsed.columns.time.index, 0);
+    assert_eq!(parsed.columns.time.header, None);
+    assert!(parsed.columns.ignored.is_empty(), "{}", parsed.columns);
+    assert_eq!(parsed.dialect.header_rows, 1);
+}
+
+#[test]
+fn pandas_range_index_is_ignored_for_the_date_column() {
+    let parsed = parse_fixture("pandas_range_index.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+    assert_eq!(parsed.columns.time.header.as_deref(), Some("Date"));
+    assert_eq!(parsed.columns.ignored, ["column 1 (unnamed)"]);
+
+    let parsed = parse(",timestamp,open,high,low,close\n0,1704209400,10,11,9,10\n");
+    assert_eq!(parsed.bars[0].time(), utc("2024-01-02T15:30:00Z"));
+}
+
+#[test]
+fn pandas_range_index_without_dates_is_refused_not_read_as_1970() {
+    let err = parse_csv(&fixture("pandas_range_index_no_dates.csv")[..], &STRICT).unwrap_err();
+    let CsvError::RowNumbersNotTimes { line, value } = &err else {
+        panic!("expected RowNumbersNotTimes, got {err:?}")
+    };
+    assert_eq!((*line, value.as_str()), (2, "0"));
+    let message = err.to_string();
+    assert!(message.contains("row numbers"), "{message}");
+    assert!(message.contains("set_index"), "{message}");
+}
+
+#[test]
+fn yfinance_header_rows_with_close_only() {
+    let parsed = parse_fixture("yfinance_aapl_1d.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    assert_eq!(
+        ohlcv(&parsed, 0),
+        (
+            num("185.78914184570312"),
+            num("187.07009887695312"),
+            num("182.55300903320312"),
+            num("184.29042053222656"),
+            82_488_700.0
+        )
+    );
+    let cols = &parsed.columns;
+    assert_eq!(cols.time.header.as_deref(), Some("Date"));
+    assert_eq!(cols.close.header.as_deref(), Some("Close"));
+    assert_eq!(
+        (
+            cols.close.index,
+            cols.high.index,
+            cols.low.index,
+            cols.open.index
+        ),
+        (1, 2, 3, 4)
+    );
+    assert!(cols.adj_close.is_none());
+    assert!(cols.ignored.is_empty(), "{cols}");
+    assert_eq!(parsed.dialect.header_rows, 3);
+    assert_eq!(parsed.dialect.ticker.as_deref(), Some("AAPL"));
+}
+
+#[test]
+fn yfinance_with_adj_close_uses_close() {
+    let parsed = parse_fixture("yfinance_aapl_1d_adj_close.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    let b = parsed.bars[0];
+    assert_eq!(b.close(), num("185.63999938964844"));
+    assert_eq!(parsed.columns.close.index, 2);
+    assert_eq!(parsed.columns.adj_close.as_ref().map(|c| c.index), Some(1));
+    let summary = parsed.columns.to_string();
+    assert!(summary.contains("noted, not applied"), "{summary}");
+}
+
+#[test]
+fn adj_close_is_the_close_when_it_is_the_only_one() {
+    let parsed = parse(
+        "Price,Adj Close,High,Low,Open,Volume\n\
+         Ticker,AAPL,AAPL,AAPL,AAPL,AAPL\n\
+         Date,,,,,\n\
+         2024-01-02,184.29,187.07,182.55,185.79,82488700\n",
+    );
+    assert_eq!(parsed.bars[0].close(), 184.29);
+    assert_eq!(parsed.columns.close.header.as_deref(), Some("Adj Close"));
+    assert!(parsed.columns.adj_close.is_none());
+}
+
+#[test]
+fn yfinance_grouped_by_ticker_puts_the_ticker_row_first() {
+    let parsed = parse_fixture("yfinance_group_by_ticker.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS[..2]));
+    assert_eq!(parsed.bars[1].close(), num("182.91050720214844"));
+    assert_eq!(parsed.columns.open.index, 1);
+    assert_eq!(parsed.dialect.ticker.as_deref(), Some("AAPL"));
+}
+
+#[test]
+fn yfinance_without_the_index_name_row() {
+    // An unnamed index makes pandas write an empty third row.
+    let parsed = parse(
+        "Price,Close,High,Low,Open,Volume\n\
+         Ticker,AAPL,AAPL,AAPL,AAPL,AAPL\n\
+         ,,,,,\n\
+         2024-01-02,184.29,187.07,182.55,185.79,82488700\n\
+         2024-01-03,182.91,184.53,182.10,182.88,58414500\n",
+    );
+    assert_eq!(times(&parsed), days(&FIRST_DAYS[..2]));
+    assert_eq!(parsed.dialect.header_rows, 2);
+}
+
+#[test]
+fn yfinance_with_several_tickers_is_refused_naming_them() {
+    let err = parse_csv(&fixture("yfinance_two_tickers.csv")[..], &STRICT).unwrap_err();
+    let CsvError::SeveralTickers(tickers) = &err else {
+        panic!("expected SeveralTickers, got {err:?}")
+    };
+    assert_eq!(tickers, &["AAPL", "MSFT"]);
+    let message = err.to_string();
+    assert!(message.contains("(AAPL, MSFT)"), "{message}");
+    assert!(
+        message.contains("df.xs(\"AAPL\", axis=1, level=\"Ticker\")"),
+        "{message}"
+    );
+}
+
+#[test]
+fn yfinance_line_numbers_count_the_three_header_rows() {
+    let err = parse_csv(&fixture("yfinance_bad_rows.csv")[..], &STRICT).unwrap_err();
+    let CsvError::BadRows(rows) = &err else {
+        panic!("expected BadRows, got {err:?}")
+    };
+    assert_eq!(lines(rows), [5, 7]);
+    assert_eq!(rows[0].to_string(), "line 5: high \"abc\" is not a number");
+
+    let parsed = parse_csv(&fixture("yfinance_bad_rows.csv")[..], &LENIENT).unwrap();
+    assert_eq!(times(&parsed), days(&["2024-01-02", "2024-01-04"]));
+    assert_eq!(lines(&parsed.skipped), [5, 7]);
+
+    // The first data row is line 4.
+    let err = parse_csv_str(
+        "Price,Close,High,Low,Open,Volume\nTicker,AAPL,AAPL,AAPL,AAPL,AAPL\nDate,,,,,\n2024-01-02,x,1,1,1,1\n",
+        &STRICT,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, CsvError::BadRows(rows) if lines(rows) == [4]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn time_zone_offsets_become_utc() {
+    let parsed = parse_fixture("pandas_tz_new_york_5m.csv");
+    assert_eq!(
+        times(&parsed),
+        [
+            utc("2024-01-02T14:30:00Z"),
+            utc("2024-01-02T14:35:00Z"),
+            utc("2024-01-02T14:40:00Z")
+        ]
+    );
+    let parsed = parse_fixture("yfinance_aapl_1h_new_york.csv");
+    assert_eq!(parsed.columns.time.header.as_deref(), Some("Datetime"));
+    assert_eq!(
+        times(&parsed),
+        [
+            utc("2024-01-02T14:30:00Z"),
+            utc("2024-01-02T15:30:00Z"),
+            utc("2024-01-02T20:30:00Z")
+        ]
+    );
+    for (time, instant) in [
+        ("2024-01-02T09:30:00+01:00", "2024-01-02T08:30:00Z"),
+        ("2024-01-02T09:30:00Z", "2024-01-02T09:30:00Z"),
+        ("2024-01-02 21:30:00-05:00", "2024-01-03T02:30:00Z"),
+        // No offset: already UTC, never the exchange's local time.
+        ("2024-01-02 09:30:00", "2024-01-02T09:30:00Z"),
+    ] {
+        let parsed = parse(&format!(
+            "Datetime,Open,High,Low,Close\n{time},10,11,9,10\n"
+        ));
+        assert_eq!(parsed.bars[0].time(), utc(instant), "{time}");
+    }
+}
+
+#[test]
+fn semicolons_with_decimal_commas_and_a_bom() {
+    let parsed = parse_fixture("pandas_semicolon_decimal_comma_bom.csv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+    assert_eq!(parsed.columns.time.header.as_deref(), Some("Date"));
+    assert_eq!(parsed.dialect.delimiter, ';');
+    assert!(parsed.dialect.decimal_comma);
+}
+
+#[test]
+fn semicolons_with_decimal_points_keep_points() {
+    let parsed =
+        parse("Date;Open;High;Low;Close;Volume\n2024-01-02;187.15;188.44;183.89;185.64;82488700\n");
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+    assert!(!parsed.dialect.decimal_comma);
+
+    // Both marks in one file: read with '.', so the comma number is refused, not guessed.
+    let err = parse_csv_str(
+        "Date;Open;High;Low;Close\n2024-01-02;187.15;188.44;183.89;185.64\n2024-01-03;184,22;185.88;183.43;184.25\n",
+        &STRICT,
+    )
+    .unwrap_err();
+    let CsvError::BadRows(rows) = &err else {
+        panic!("expected BadRows, got {err:?}")
+    };
+    assert_eq!(lines(rows), [3]);
+    assert!(
+        rows[0].message.starts_with("open \"184,22\""),
+        "{}",
+        rows[0].message
+    );
+
+    // Headerless ';' file with decimal commas.
+    let parsed = parse("2024-01-02;187,15;188,44;183,89;185,64;82488700\n");
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+}
+
+#[test]
+fn commas_stay_thousands_separators_in_comma_files() {
+    let parsed = parse("Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10,\"1,234\"\n");
+    assert_eq!(parsed.bars[0].volume(), 1234.0);
+    assert!(!parsed.dialect.decimal_comma);
+}
+
+#[test]
+fn tab_separated_files() {
+    let parsed = parse_fixture("pandas_tab.tsv");
+    assert_eq!(times(&parsed), days(&FIRST_DAYS));
+    assert_eq!(ohlcv(&parsed, 0), AAPL_2024_01_02);
+    assert_eq!(parsed.dialect.delimiter, '\t');
+}
+
+#[test]
+fn bom_before_a_headerless_file_or_a_quoted_header() {
+    let parsed = parse("\u{feff}2024-01-02,10,11,9,10.5,100\n");
+    assert!(!parsed.columns.has_header);
+    assert_eq!(parsed.bars[0].time(), utc("2024-01-02T00:00:00Z"));
+
+    let parsed =
+        parse("\u{feff}\"Date\",\"Open\",\"High\",\"Low\",\"Close\"\n2024-01-02,10,11,9,10\n");
+    assert_eq!(parsed.columns.time.header.as_deref(), Some("Date"));
+}
+
+#[test]
+fn parse_csv_str_matches_parse_csv() {
+    let text = String::from_utf8(fixture("yahoo_newest_first.csv")).unwrap();
+    let from_str = parse_csv_str(&text, &STRICT).unwrap();
+    let from_read = parse_csv(text.as_bytes(), &STRICT).unwrap();
+    assert_eq!(from_str, from_read);
 }

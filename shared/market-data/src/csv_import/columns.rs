@@ -7,8 +7,9 @@ use std::fmt;
 use super::number::is_number;
 use super::time::looks_like_time;
 
-/// One column of the file: its 0-based position and, when the file has a
-/// header row, the name it was found under.
+/// One column of the file: its 0-based position and the name it was found
+/// under (none without a header row, or when its header cell is empty, as
+/// pandas writes an unnamed index).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub index: usize,
@@ -29,12 +30,14 @@ pub struct ColumnMap {
     pub high: Column,
     pub low: Column,
     pub close: Column,
-    /// Noted but never applied: adjusting only the close would leave it
-    /// outside the unadjusted high/low range and break the bar.
+    /// Noted but never applied when there is a close: adjusting only the
+    /// close would leave it outside the unadjusted high/low range and break
+    /// the bar. When `Adj Close` is the only close it is `close` instead,
+    /// and this is `None`.
     pub adj_close: Option<Column>,
     /// Missing means every bar gets volume 0.
     pub volume: Option<Column>,
-    /// Header names (or `column N` without a header) that matched nothing.
+    /// Header names (or `column N` without a header or a name) that matched nothing.
     pub ignored: Vec<String>,
 }
 
@@ -57,13 +60,17 @@ enum Role {
     Volume,
 }
 
-fn role_of(header: &str) -> Option<Role> {
-    let name: String = header
+/// A header name as it is compared: lower case, letters and digits only.
+pub(crate) fn normalise(header: &str) -> String {
+    header
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect();
-    let role = match name.as_str() {
+        .collect()
+}
+
+fn role_of(header: &str) -> Option<Role> {
+    let role = match normalise(header).as_str() {
         "timestamp" | "datetime" | "ts" | "unixtime" | "epoch" => Role::Timestamp,
         "date" | "day" => Role::Date,
         "time" => Role::Clock,
@@ -97,8 +104,18 @@ impl ColumnMap {
     pub(crate) fn from_header(fields: &[String]) -> Result<Self, Missing> {
         let mut first: Vec<(Role, Column)> = Vec::new();
         let mut ignored = Vec::new();
+        let mut unnamed_first = false;
         for (index, raw) in fields.iter().enumerate() {
             let name = raw.trim().trim_start_matches('\u{feff}').to_string();
+            if name.is_empty() {
+                // pandas' unnamed index; kept for the time if nothing is named like one.
+                if index == 0 {
+                    unnamed_first = true;
+                } else {
+                    ignored.push(unnamed(index));
+                }
+                continue;
+            }
             let column = Column {
                 index,
                 header: Some(name.clone()),
@@ -125,19 +142,33 @@ impl ColumnMap {
                 (Some(ts), None)
             }
             (None, Some(date), clock) => (Some(date), clock),
-            (None, None, clock) => (clock, None),
+            (None, None, Some(clock)) => (Some(clock), None),
+            (None, None, None) if unnamed_first => {
+                unnamed_first = false;
+                let index = Column {
+                    index: 0,
+                    header: None,
+                };
+                (Some(index), None)
+            }
+            (None, None, None) => (None, None),
         };
+        if unnamed_first {
+            ignored.insert(0, unnamed(0));
+        }
         let open = take(Role::Open);
         let high = take(Role::High);
         let low = take(Role::Low);
-        let mut close = take(Role::Close);
-        let price = take(Role::Price);
-        match (&close, price) {
-            (None, price) => close = price,
-            (Some(_), Some(price)) => ignored.extend(price.header),
-            (Some(_), None) => {}
-        }
-        let adj_close = take(Role::AdjClose);
+        // Close, else Price (Investing.com), else Adj Close when it is all there is.
+        let (close, adj_close) = match (take(Role::Close), take(Role::Price), take(Role::AdjClose))
+        {
+            (Some(close), price, adj) => {
+                ignored.extend(price.and_then(|p| p.header));
+                (Some(close), adj)
+            }
+            (None, Some(price), adj) => (Some(price), adj),
+            (None, None, adj) => (adj, None),
+        };
         let volume = take(Role::Volume);
 
         let missing: Vec<&'static str> = REQUIRED
@@ -166,7 +197,7 @@ impl ColumnMap {
     /// A file without a header must be `time,open,high,low,close[,volume]`.
     pub(crate) fn positional(width: usize) -> Result<Self, Missing> {
         if width < REQUIRED.len() {
-            return Err(Missing(REQUIRED[width..].to_vec()));
+            return Err(Missing(REQUIRED.get(width..).unwrap_or_default().to_vec()));
         }
         let at = |index| Column {
             index,
@@ -182,16 +213,27 @@ impl ColumnMap {
             close: at(4),
             adj_close: None,
             volume: (width > 5).then(|| at(5)),
-            ignored: (6..width).map(|i| format!("column {}", i + 1)).collect(),
+            ignored: (6..width)
+                .map(|i| format!("column {}", ordinal(i)))
+                .collect(),
         })
     }
+}
+
+/// The 1-based column number users see in a spreadsheet.
+fn ordinal(index: usize) -> usize {
+    index.saturating_add(1)
+}
+
+fn unnamed(index: usize) -> String {
+    format!("column {} (unnamed)", ordinal(index))
 }
 
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.header {
-            Some(name) => write!(f, "{name:?} (column {})", self.index + 1),
-            None => write!(f, "column {}", self.index + 1),
+            Some(name) => write!(f, "{name:?} (column {})", ordinal(self.index)),
+            None => write!(f, "column {}", ordinal(self.index)),
         }
     }
 }
@@ -209,6 +251,14 @@ impl fmt::Display for ColumnMap {
             ", open={}, high={}, low={}, close={}",
             self.open, self.high, self.low, self.close
         )?;
+        if self
+            .close
+            .header
+            .as_deref()
+            .is_some_and(|h| role_of(h) == Some(Role::AdjClose))
+        {
+            write!(f, " (adjusted: the file has no unadjusted close)")?;
+        }
         match &self.volume {
             Some(v) => write!(f, ", volume={v}")?,
             None => write!(f, ", volume=none (0)")?,
@@ -267,9 +317,32 @@ mod tests {
     }
 
     #[test]
+    fn close_is_preferred_to_adj_close_which_stands_in_when_alone() {
+        let m = ColumnMap::from_header(&row("Date,Adj Close,Close,High,Low,Open")).unwrap();
+        assert_eq!((m.close.index, m.adj_close.unwrap().index), (2, 1));
+        let m = ColumnMap::from_header(&row("Date,Adj Close,High,Low,Open")).unwrap();
+        assert_eq!(m.close.index, 1);
+        assert!(m.adj_close.is_none());
+        assert!(m.to_string().contains("no unadjusted close"), "{m}");
+    }
+
+    #[test]
+    fn unnamed_first_column_is_the_time_unless_one_is_named() {
+        let m = ColumnMap::from_header(&row(",Open,High,Low,Close,Volume")).unwrap();
+        assert_eq!((m.time.index, m.time.header.as_deref()), (0, None));
+        assert!(m.ignored.is_empty());
+        let m = ColumnMap::from_header(&row(",Date,Open,High,Low,Close,,Volume")).unwrap();
+        assert_eq!(m.time.index, 1);
+        assert_eq!(m.ignored, ["column 1 (unnamed)", "column 7 (unnamed)"]);
+    }
+
+    #[test]
     fn reports_what_is_missing() {
-        let err = ColumnMap::from_header(&row("Date,Open,Adj Close,Volume")).unwrap_err();
+        let err = ColumnMap::from_header(&row("Date,Open,Volume")).unwrap_err();
         assert_eq!(err.0, vec!["high", "low", "close"]);
+        // Adj Close stands in for a missing close, so only high and low are missing.
+        let err = ColumnMap::from_header(&row("Date,Open,Adj Close,Volume")).unwrap_err();
+        assert_eq!(err.0, vec!["high", "low"]);
         assert_eq!(
             ColumnMap::positional(3).unwrap_err().0,
             vec!["low", "close"]

@@ -102,10 +102,10 @@ fn parse_epoch(s: &str) -> Result<Option<DateTime<Utc>>, String> {
 
 /// Splits `2024-01-02T15:30:00Z` or `2024-01-02 15:30` into date and clock.
 fn split_date_time(s: &str) -> (&str, Option<&str>) {
-    match s.find(['T', 't', ' ']) {
-        Some(i) => {
-            let rest = s[i + 1..].trim();
-            (&s[..i], (!rest.is_empty()).then_some(rest))
+    match s.split_once(['T', 't', ' ']) {
+        Some((date, rest)) => {
+            let rest = rest.trim();
+            (date, (!rest.is_empty()).then_some(rest))
         }
         None => (s, None),
     }
@@ -163,23 +163,36 @@ fn split_offset(s: &str) -> Result<(&str, Option<FixedOffset>), String> {
             return Ok((clock.trim(), FixedOffset::east_opt(0)));
         }
     }
-    let Some(i) = s.rfind(['+', '-']) else {
+    let Some((clock, offset)) = s.rfind(['+', '-']).and_then(|i| s.split_at_checked(i)) else {
         return Ok((s, None));
     };
-    let (clock, offset) = (s[..i].trim(), &s[i..]);
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
+    let malformed = || format!("offset {offset:?} is not +HH:MM, +HHMM or +HH");
+    let (sign, rest) = match offset.split_at_checked(1) {
+        Some(("-", rest)) => (-1, rest),
+        Some((_, rest)) => (1, rest),
+        None => return Err(malformed()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed());
+    }
     let (hh, mm) = match digits.len() {
-        2 => (&digits[..], "0"),
-        4 => (&digits[..2], &digits[2..]),
-        _ => return Err(format!("offset {offset:?} is not +HH:MM, +HHMM or +HH")),
+        2 => (digits.as_str(), "0"),
+        4 => digits.split_at_checked(2).ok_or_else(malformed)?,
+        _ => return Err(malformed()),
     };
     let (Ok(hh), Ok(mm)) = (hh.parse::<i32>(), mm.parse::<i32>()) else {
-        return Err(format!("offset {offset:?} is not +HH:MM, +HHMM or +HH"));
+        return Err(malformed());
     };
-    let offset = FixedOffset::east_opt(sign * (hh * 3600 + mm * 60))
+    let seconds = hh
+        .checked_mul(3600)
+        .zip(mm.checked_mul(60))
+        .and_then(|(h, m)| h.checked_add(m))
+        .and_then(|v| v.checked_mul(sign));
+    let offset = seconds
+        .and_then(FixedOffset::east_opt)
         .ok_or_else(|| format!("offset {offset:?} is out of range"))?;
-    Ok((clock, Some(offset)))
+    Ok((clock.trim(), Some(offset)))
 }
 
 #[cfg(test)]
@@ -224,6 +237,24 @@ mod tests {
         assert_eq!(parse("2024.01.02 15:30"), utc("2024-01-02T15:30:00Z"));
         assert_eq!(parse("2024/1/2"), utc("2024-01-02T00:00:00Z"));
         assert_eq!(parse("20240102"), utc("2024-01-02T00:00:00Z"));
+    }
+
+    #[test]
+    fn offsets_as_pandas_and_iso_write_them_become_utc() {
+        assert_eq!(
+            parse("2024-01-02 20:00:00-05:00"),
+            utc("2024-01-03T01:00:00Z")
+        );
+        assert_eq!(
+            parse("2024-01-02 00:00:00+05:30"),
+            utc("2024-01-01T18:30:00Z")
+        );
+        assert_eq!(
+            parse("2024-01-02 09:30:00.500-04:00"),
+            utc("2024-01-02T13:30:00.5Z")
+        );
+        assert_eq!(parse("2024-01-02T09:30:00+01"), utc("2024-01-02T08:30:00Z"));
+        assert_eq!(parse("2024-01-02T09:30:00z"), utc("2024-01-02T09:30:00Z"));
     }
 
     #[test]
@@ -275,6 +306,9 @@ mod tests {
                 "{bad:?} should be refused"
             );
         }
+        // Not ASCII digits in an offset: refused, never a panic on a char boundary.
+        assert!(parse_time("2024-01-02 15:30+1\u{e9}1", SlashOrder::MonthFirst).is_err());
+        assert!(parse_time("2024-01-02 15:30+", SlashOrder::MonthFirst).is_err());
         assert!(!looks_like_time("Date"));
         assert!(looks_like_time("12/31/2023"));
     }
