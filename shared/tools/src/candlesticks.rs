@@ -2,21 +2,19 @@
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::context::ToolContext;
+use crate::data_source::{BarColumns, RowWindow, load_bars, row_window, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
-use crate::technical::{BarColumns, DataSourceArgs, RowWindow, load_bars, row_window};
 use gs_domain::Bar;
 
 const DEFAULT_RECENT_BARS: usize = 5;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+with_data_source! {
 pub struct DetectCandlesticksArgs {
-    #[serde(flatten)]
-    pub data: DataSourceArgs,
     /// TA-Lib pattern names such as cdlengulfing, cdlhammer, cdlmorningstar (default: all 61).
     pub patterns: Option<Vec<String>>,
     /// Penetration for the patterns that take one (cdlabandonedbaby, cdldarkcloudcover, cdleveningdojistar, cdleveningstar, cdlmathold, cdlmorningdojistar, cdlmorningstar); default: TA-Lib's per pattern.
@@ -25,6 +23,7 @@ pub struct DetectCandlesticksArgs {
     pub output_rows: Option<u32>,
     /// How many of the latest bars the summary of hits covers (default 5).
     pub recent_bars: Option<u32>,
+}
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -61,7 +60,7 @@ pub struct DetectCandlesticksOutput {
 
 pub async fn detect_candlestick_patterns(
     ctx: &ToolContext,
-    args: DetectCandlesticksArgs,
+    mut args: DetectCandlesticksArgs,
 ) -> Result<(DetectCandlesticksOutput, String), ToolError> {
     let store = ctx.bars();
     let recent = args.recent_bars.map_or(DEFAULT_RECENT_BARS, |r| r as usize);
@@ -84,7 +83,7 @@ pub async fn detect_candlestick_patterns(
             })
             .collect::<Result<_, _>>()?,
     };
-    let mut loaded = load_bars(store, &args.data).await?;
+    let mut loaded = load_bars(store, args.take_data()).await?;
     let (skip, window) = row_window(&loaded, args.output_rows)?;
     let penetration = args.penetration;
     let (patterns, mut hits) = loaded

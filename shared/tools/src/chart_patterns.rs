@@ -4,24 +4,23 @@ use chrono::{DateTime, Utc};
 use gs_chart_patterns::{ChartPattern, DetectorConfig, PatternType};
 use gs_domain::Bar;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::context::ToolContext;
+use crate::data_source::{BarColumns, load_bars, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
-use crate::technical::{BarColumns, DataSourceArgs, load_bars};
 
 const MAX_PATTERNS: usize = 50;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+with_data_source! {
 pub struct AnalyzePatternArgs {
-    #[serde(flatten)]
-    pub data: DataSourceArgs,
     /// Chart pattern types to look for (default all): head_and_shoulders, inverse_head_and_shoulders, double_top, double_bottom, triple_top, triple_bottom, ascending_triangle, descending_triangle, symmetrical_triangle, rising_wedge, falling_wedge, bull_flag, bear_flag, pennant, cup_and_handle, rectangle.
     pub pattern_types: Option<Vec<String>>,
     /// Only report patterns at least this confident (0 to 1; default 0.6, the detector's own floor — lower it to see weaker candidates).
     pub min_confidence: Option<f64>,
+}
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -81,7 +80,7 @@ fn name<T: Serialize>(v: &T) -> String {
 
 pub async fn analyze_pattern(
     ctx: &ToolContext,
-    args: AnalyzePatternArgs,
+    mut args: AnalyzePatternArgs,
 ) -> Result<(AnalyzePatternOutput, String), ToolError> {
     let store = ctx.bars();
     let kinds: Vec<PatternType> = match &args.pattern_types {
@@ -101,7 +100,7 @@ pub async fn analyze_pattern(
     if !(0.0..=1.0).contains(&min_confidence) {
         return Err(ToolError::invalid("min_confidence must be between 0 and 1"));
     }
-    let mut loaded = load_bars(store, &args.data).await?;
+    let mut loaded = load_bars(store, args.take_data()).await?;
     let config = DetectorConfig {
         min_confidence,
         ..defaults

@@ -26,6 +26,7 @@
 pub mod candlesticks;
 pub mod chart_patterns;
 mod context;
+pub mod data_source;
 mod error;
 mod invoker;
 pub mod market_data;

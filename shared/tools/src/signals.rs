@@ -10,13 +10,13 @@ use gs_signals::{
     TimeframeAnalysis, VoteSummary,
 };
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::context::ToolContext;
+use crate::data_source::{LoadedBars, load_bars, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
-use crate::technical::{DataSourceArgs, LoadedBars, load_bars};
 
 /// Agents need history: the slowest (multi-timeframe, SMA(50), chart
 /// patterns) read a few hundred bars, so signals load more than the default.
@@ -24,28 +24,8 @@ const SIGNAL_LOOKBACK: u32 = 750;
 const TIMEFRAMES_LOOKBACK: u32 = 5_000;
 const BACKTEST_LOOKBACK: u32 = 2_000;
 
-fn with_default_lookback(mut data: DataSourceArgs, lookback: u32) -> DataSourceArgs {
-    if data.lookback.is_none() && data.start.is_none() {
-        data.lookback = Some(lookback);
-    }
-    data
-}
-
-/// The timeframe of the loaded bars: stored data knows it; inline bars take
-/// the `timeframe` argument (default 1d).
-fn bars_timeframe(loaded: &LoadedBars, data: &DataSourceArgs) -> Result<Timeframe, ToolError> {
-    match loaded.timeframe {
-        Some(tf) => Ok(tf),
-        None => Ok(Timeframe::parse(data.timeframe.as_deref().unwrap_or("1d"))?),
-    }
-}
-
-// ------------------------------------------------------------ generate_signals
-
-#[derive(Debug, Deserialize, JsonSchema)]
+with_data_source! {
 pub struct GenerateSignalsArgs {
-    #[serde(flatten)]
-    pub data: DataSourceArgs,
     /// Agents to run (default all): rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern.
     pub agents: Option<Vec<String>>,
     /// Combine the agents by weighted vote (default true); false reports every agent and takes the action of the most confident one.
@@ -54,6 +34,7 @@ pub struct GenerateSignalsArgs {
     pub weights: Option<BTreeMap<String, f64>>,
     /// Weight each agent by its hit rate over the loaded history (weight = max(0, hit_rate - 0.5) x 2).
     pub hit_rate_weighting: Option<bool>,
+}
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -89,12 +70,13 @@ pub struct GenerateSignalsOutput {
 
 pub async fn generate_signals(
     ctx: &ToolContext,
-    args: GenerateSignalsArgs,
+    mut args: GenerateSignalsArgs,
 ) -> Result<(GenerateSignalsOutput, String), ToolError> {
     let store = ctx.bars();
-    let data = with_default_lookback(args.data, SIGNAL_LOOKBACK);
-    let mut loaded = load_bars(store, &data).await?;
-    let tf = bars_timeframe(&loaded, &data)?;
+    let data = args.take_data().with_default_lookback(SIGNAL_LOOKBACK);
+    let given_timeframe = data.timeframe.clone();
+    let mut loaded = load_bars(store, data).await?;
+    let tf = loaded.timeframe_or(given_timeframe.as_deref())?;
     let request = SignalRequest {
         agents: args.agents,
         use_consensus: args.use_consensus.unwrap_or(true),
@@ -141,12 +123,11 @@ pub async fn generate_signals(
 
 // ---------------------------------------------------------- analyze_timeframes
 
-#[derive(Debug, Deserialize, JsonSchema)]
+with_data_source! {
 pub struct AnalyzeTimeframesArgs {
-    #[serde(flatten)]
-    pub data: DataSourceArgs,
     /// Timeframes to read, each a multiple of the bars' timeframe (default: the bars' timeframe and the next two coarser ones, e.g. 1h, 4h, 1d).
     pub timeframes: Option<Vec<String>>,
+}
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -161,7 +142,7 @@ pub struct AnalyzeTimeframesOutput {
 
 pub async fn analyze_timeframes(
     ctx: &ToolContext,
-    args: AnalyzeTimeframesArgs,
+    mut args: AnalyzeTimeframesArgs,
 ) -> Result<(AnalyzeTimeframesOutput, String), ToolError> {
     let store = ctx.bars();
     let timeframes = args
@@ -173,9 +154,10 @@ pub async fn analyze_timeframes(
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;
-    let data = with_default_lookback(args.data, TIMEFRAMES_LOOKBACK);
-    let mut loaded = load_bars(store, &data).await?;
-    let tf = bars_timeframe(&loaded, &data)?;
+    let data = args.take_data().with_default_lookback(TIMEFRAMES_LOOKBACK);
+    let given_timeframe = data.timeframe.clone();
+    let mut loaded = load_bars(store, data).await?;
+    let tf = loaded.timeframe_or(given_timeframe.as_deref())?;
     let analysis = loaded
         .compute(ctx, move |bars| {
             Ok(gs_signals::analyze_timeframes(
@@ -204,12 +186,11 @@ pub async fn analyze_timeframes(
 
 // ------------------------------------------------------------ backtest_signals
 
-#[derive(Debug, Deserialize, JsonSchema)]
+with_data_source! {
 pub struct BacktestSignalsArgs {
     #[serde(flatten)]
-    pub data: DataSourceArgs,
-    #[serde(flatten)]
     pub request: BacktestRequest,
+}
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -223,12 +204,13 @@ pub struct BacktestSignalsOutput {
 
 pub async fn backtest_signals(
     ctx: &ToolContext,
-    args: BacktestSignalsArgs,
+    mut args: BacktestSignalsArgs,
 ) -> Result<(BacktestSignalsOutput, String), ToolError> {
     let store = ctx.bars();
-    let data = with_default_lookback(args.data, BACKTEST_LOOKBACK);
-    let loaded = load_bars(store, &data).await?;
-    let tf = bars_timeframe(&loaded, &data)?;
+    let data = args.take_data().with_default_lookback(BACKTEST_LOOKBACK);
+    let given_timeframe = data.timeframe.clone();
+    let loaded = load_bars(store, data).await?;
+    let tf = loaded.timeframe_or(given_timeframe.as_deref())?;
     let what = loaded.describe();
     let LoadedBars {
         symbol,

@@ -1,7 +1,6 @@
 //! Times as callers write them: RFC 3339, a bare date, or epoch seconds.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use serde_json::Value;
 
 use crate::error::ToolError;
 
@@ -27,23 +26,7 @@ pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ToolError> {
     )))
 }
 
-/// A time given as a JSON string or number (epoch seconds).
-pub fn parse_time_value(field: &str, v: &Value) -> Result<DateTime<Utc>, ToolError> {
-    match v {
-        Value::String(s) => parse_time(field, s),
-        Value::Number(n) => match n.as_i64() {
-            Some(secs) => epoch(field, secs),
-            None => Err(ToolError::invalid(format!(
-                "{field} {n} is not whole epoch seconds"
-            ))),
-        },
-        other => Err(ToolError::invalid(format!(
-            "{field} must be an RFC 3339 string or epoch seconds, got {other}"
-        ))),
-    }
-}
-
-fn epoch(field: &str, secs: i64) -> Result<DateTime<Utc>, ToolError> {
+pub(crate) fn epoch(field: &str, secs: i64) -> Result<DateTime<Utc>, ToolError> {
     Utc.timestamp_opt(secs, 0)
         .single()
         .ok_or_else(|| ToolError::invalid(format!("{field} {secs} is out of range")))
@@ -64,10 +47,6 @@ mod tests {
         );
         assert_eq!(
             parse_time("start", &want.timestamp().to_string()).unwrap(),
-            want
-        );
-        assert_eq!(
-            parse_time_value("time", &Value::from(want.timestamp())).unwrap(),
             want
         );
         let err = parse_time("start", "yesterday").unwrap_err().to_string();
