@@ -1,17 +1,30 @@
 #!/usr/bin/env python3
-"""Measures the two figures the foundation issue asks for, on this machine:
+"""Measures, on this machine:
 
 1. time from starting `goldensignals serve` to its first answered MCP request
    (fresh data dir, i.e. including demo seeding, and an existing data dir);
 2. latency over HTTP of `calculate_indicators` with 6 indicators on 5,000
-   stored bars (median and p90 of N calls), for the default 1,000 returned
-   rows and for all 5,000 rows.
+   stored bars (median and p90), for the default 1,000 rows and all 5,000;
+3. with `--compare`: the same `calculate_indicators` call on 5,000 INLINE
+   bars, every row returned, against this server and against the Python SDK
+   + TA-Lib server in `scripts/reference_server.py`, side by side in one run
+   (calls alternate between the two), with the ratio of the medians. Both
+   answers are checked to agree to 1e-9 before anything is timed.
 
-Usage: scripts/measure.py [path/to/goldensignals] [calls]
-Build first (`cargo build --release` for deployable figures). Stdlib only.
+Usage:
+    scripts/measure.py [--binary target/release/goldensignals] [--calls 30] [--compare]
+
+Build first (`cargo build --release`). `--compare` needs `.venv` with
+`mcp==2.3.0 ta-lib==0.8.2 numpy` (`python3 -m venv .venv && .venv/bin/pip
+install mcp==2.3.0 ta-lib==0.8.2 numpy`). The rest is stdlib only.
 """
 
+import argparse
 import json
+import math
+import os
+import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -20,8 +33,6 @@ import time
 import urllib.error
 import urllib.request
 
-BINARY = sys.argv[1] if len(sys.argv) > 1 else "target/release/goldensignals"
-CALLS = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 INDICATORS = [
     {"name": "sma", "params": {"timeperiod": 20}},
     {"name": "ema", "params": {"timeperiod": 50}},
@@ -30,55 +41,86 @@ INDICATORS = [
     {"name": "bbands"},
     {"name": "atr"},
 ]
+HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-11-25",
+}
+
+
+def post_raw(url, token, data):
+    headers = dict(HEADERS)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.read()
 
 
 def post(url, token, body):
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-11-25",
-        },
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
+    return json.loads(post_raw(url, token, json.dumps(body).encode()))
 
 
-def start(data_dir):
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "measure", "version": "1"},
+    },
+}
+
+
+def wait_ready(url, token, proc):
+    while True:
+        try:
+            post(url, token, INIT)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None:
+                sys.exit(f"server at {url} exited with {proc.returncode}")
+            time.sleep(0.002)
+
+
+def start(binary, data_dir):
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [BINARY, "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir],
+        [binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    lines = [proc.stdout.readline() for _ in range(4)]
-    url = lines[0].split(": ", 1)[1].strip()
-    token = lines[3].strip()
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "measure", "version": "1"},
-        },
-    }
-    while True:
-        try:
-            post(url, token, init)
+    url = proc.stdout.readline().split(": ", 1)[1].strip()
+    token_file = os.path.join(data_dir, "dev-token")
+    token = None
+    while token is None:
+        line = proc.stdout.readline()
+        if not line:
             break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.002)
+        if line.startswith("Dev token"):
+            nxt = proc.stdout.readline().strip()
+            token = nxt if nxt.count(".") == 2 else None
+    if token is None and os.path.exists(token_file):
+        token = open(token_file).read().strip()
+    wait_ready(url, token, proc)
     return proc, url, token, time.perf_counter() - t0
 
 
-def latency(url, token, output_rows):
-    body = {
+def timed(url, token, data, check, calls):
+    samples = []
+    for i in range(calls + 3):
+        t0 = time.perf_counter()
+        reply = json.loads(post_raw(url, token, data))
+        samples.append(time.perf_counter() - t0)
+        check(reply)
+    samples = sorted(samples[3:])  # the first calls warm caches
+    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
+
+
+def stored_call(output_rows):
+    return {
         "jsonrpc": "2.0",
         "id": 2,
         "method": "tools/call",
@@ -93,29 +135,104 @@ def latency(url, token, output_rows):
             },
         },
     }
-    samples = []
-    for _ in range(CALLS + 3):
-        t0 = time.perf_counter()
-        reply = post(url, token, body)
-        samples.append(time.perf_counter() - t0)
-        result = reply["result"]
-        assert not result.get("isError"), result
-        assert result["structuredContent"]["bars_used"] == 5000, result["structuredContent"]["bars_used"]
-    samples = sorted(samples[3:])  # the first calls warm caches
-    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
+
+
+def inline_bars(n=5000, seed=7):
+    rng = random.Random(seed)
+    price, t = 100.0, 1_700_000_000
+    bars = []
+    for i in range(n):
+        o = price
+        c = o * math.exp(rng.gauss(0, 0.01))
+        h = max(o, c) * (1 + 0.005 * rng.random())
+        lo = min(o, c) * (1 - 0.005 * rng.random())
+        bars.append({"time": t + 300 * i, "open": o, "high": h, "low": lo, "close": c,
+                     "volume": float(round(1e5 * (0.5 + rng.random())))})
+        price = c
+    return bars
+
+
+def inline_call(bars):
+    return {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {
+            "name": "calculate_indicators",
+            "arguments": {"bars": bars, "output_rows": len(bars), "indicators": INDICATORS},
+        },
+    }
+
+
+def ok(reply):
+    result = reply["result"]
+    assert not result.get("isError"), result
+    return result["structuredContent"]
+
+
+def outputs(structured):
+    return {(ind["name"], k): v for ind in structured["indicators"] for k, v in ind["outputs"].items()}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def compare(url, token, calls):
+    bars = inline_bars()
+    data = json.dumps(inline_call(bars)).encode()
+    port = free_port()
+    ref = subprocess.Popen([os.path.join(".venv", "bin", "python"), "scripts/reference_server.py", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ref_url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        wait_ready(ref_url, None, ref)
+        ours = outputs(ok(json.loads(post_raw(url, token, data))))
+        theirs = outputs(ok(json.loads(post_raw(ref_url, None, data))))
+        assert set(ours) == set(theirs), (sorted(ours), sorted(theirs))
+        for key in ours:
+            for a, b in zip(ours[key], theirs[key]):
+                assert (a is None) == (b is None) and (a is None or abs(a - b) <= 1e-9 * max(1, abs(b))), key
+        print(f"inline comparison: {len(bars)} bars, {len(ours)} output series agree to 1e-9; "
+              f"request {len(data) / 1e6:.2f} MB")
+        ours_t, theirs_t = [], []
+        for _ in range(calls + 3):  # alternate so both see the same machine state
+            for target, u, tok in ((ours_t, url, token), (theirs_t, ref_url, None)):
+                t0 = time.perf_counter()
+                ok(json.loads(post_raw(u, tok, data)))
+                target.append(time.perf_counter() - t0)
+        med_o = statistics.median(sorted(ours_t[3:]))
+        med_t = statistics.median(sorted(theirs_t[3:]))
+        print(f"calculate_indicators, 6 indicators, 5000 inline bars, every row: "
+              f"goldensignals median {med_o * 1000:.1f} ms, Python SDK + TA-Lib median {med_t * 1000:.1f} ms "
+              f"over {calls} calls each: {med_t / med_o:.1f}x faster")
+    finally:
+        ref.terminate()
+        ref.wait()
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("binary", nargs="?", default="target/release/goldensignals")
+    parser.add_argument("calls", nargs="?", type=int, default=30)
+    parser.add_argument("--compare", action="store_true", help="also time the inline call against the Python SDK + TA-Lib server")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        proc, url, token, fresh = start(data_dir)
+        proc, url, token, fresh = start(args.binary, data_dir)
         print(f"serve -> first answered request, fresh data dir (seeds demo): {fresh * 1000:.0f} ms")
         for rows in (1000, 5000):
-            med, p90 = latency(url, token, rows)
-            print(f"calculate_indicators, 6 indicators, 5000 bars, {rows} rows returned: "
-                  f"median {med * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms over {CALLS} calls")
+            def check(reply):
+                assert ok(reply)["bars_used"] == 5000
+            med, p90 = timed(url, token, json.dumps(stored_call(rows)).encode(), check, args.calls)
+            print(f"calculate_indicators, 6 indicators, 5000 stored bars, {rows} rows returned: "
+                  f"median {med * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms over {args.calls} calls")
+        if args.compare:
+            compare(url, token, args.calls)
         proc.terminate()
         proc.wait()
-        proc, _, _, warm = start(data_dir)
+        proc, _, _, warm = start(args.binary, data_dir)
         print(f"serve -> first answered request, existing data dir: {warm * 1000:.0f} ms")
         proc.terminate()
         proc.wait()
