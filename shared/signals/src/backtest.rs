@@ -24,10 +24,13 @@ use gs_domain::{Bar, Timeframe};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Panel, standard_registry};
-use crate::consensus::{Method, hit_stats, resolve_weights, weights_from_hit_rates};
-use crate::generate::decide;
-use crate::{Action, AgentOutcome, AgentRegistry, HitStats, Market, SignalError};
+use crate::agent::{Action, AgentOutcome};
+use crate::consensus::{
+    HitStats, Method, decide, hit_stats, resolve_weights, weights_from_hit_rates,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::registry::{AgentRegistry, Panel, standard_registry};
 
 /// What to backtest and how; every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

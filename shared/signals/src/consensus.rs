@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::{Action, AgentOutcome, SignalError};
+use crate::agent::{Action, AgentOutcome, unit};
+use crate::error::SignalError;
 
 /// |D| at or below this is HOLD.
 pub const DIRECTION_THRESHOLD: f64 = 0.15;
@@ -106,7 +107,23 @@ pub(crate) fn weighted_vote(
     } else {
         (Action::Hold, v.participation * v.hold_score / w_vote)
     };
-    (action, crate::agent::unit(confidence), v)
+    (action, unit(confidence), v)
+}
+
+/// Applies the method to one bar's outcomes.
+pub(crate) fn decide(
+    outcomes: &[AgentOutcome],
+    weights: &[f64],
+    method: Method,
+) -> (Action, f64, VoteSummary) {
+    let (action, confidence, votes) = weighted_vote(outcomes, weights);
+    match method {
+        Method::SingleAgent => {
+            let (a, c) = most_confident(outcomes);
+            (a, c, votes)
+        }
+        Method::WeightedVote | Method::HitRateWeighted => (action, confidence, votes),
+    }
 }
 
 /// The most confident signal; ties go to the earliest agent.
@@ -236,7 +253,7 @@ pub(crate) fn hit_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AgentSignal;
+    use crate::agent::AgentSignal;
 
     fn vote(agent: &'static str, action: Action, confidence: f64) -> AgentOutcome {
         AgentSignal::new(agent, action, confidence).into()

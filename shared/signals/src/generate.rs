@@ -7,12 +7,13 @@ use gs_domain::{Bar, Timeframe};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Panel, standard_registry};
+use crate::agent::{Action, AgentOutcome};
 use crate::consensus::{
-    Method, VoteSummary, hit_stats, most_confident, resolve_weights, weighted_vote,
-    weights_from_hit_rates,
+    HitStats, Method, VoteSummary, decide, hit_stats, resolve_weights, weights_from_hit_rates,
 };
-use crate::{Action, AgentOutcome, AgentRegistry, HitStats, Market, SignalError};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::registry::{AgentRegistry, Panel, standard_registry};
 
 /// Which agents to ask and how to combine them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -143,22 +144,6 @@ pub fn generate_hit_rate_weighted(
         Method::HitRateWeighted,
         hit_rates,
     ))
-}
-
-/// Applies the method to one bar's outcomes.
-pub(crate) fn decide(
-    outcomes: &[AgentOutcome],
-    weights: &[f64],
-    method: Method,
-) -> (Action, f64, VoteSummary) {
-    let (action, confidence, votes) = weighted_vote(outcomes, weights);
-    match method {
-        Method::SingleAgent => {
-            let (a, c) = most_confident(outcomes);
-            (a, c, votes)
-        }
-        Method::WeightedVote | Method::HitRateWeighted => (action, confidence, votes),
-    }
 }
 
 fn report(

@@ -5,8 +5,9 @@ use gs_domain::{Bar, Timeframe, resample};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::agents::at;
-use crate::{Market, SignalError};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// The base timeframe and the next two coarser standard ones that it divides
 /// evenly (1h gives 1h, 4h, 1d; 1d gives 1d, 1w).

@@ -2,9 +2,10 @@
 
 use gs_domain::Timeframe;
 
-use crate::agents::out_of_range;
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit};
+use crate::error::SignalError;
+use crate::market::Market;
 use crate::timeframes::default_timeframes;
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
 
 /// On each timeframe (the bars' own and the next coarser ones that divide
 /// it), the trend is up when the close is above its SMA and the SMA has risen
@@ -203,7 +204,7 @@ impl Evaluator for MultiTimeframeEval {
         }
         AgentSignal {
             action,
-            confidence: crate::agent::unit(confidence),
+            confidence: unit(confidence),
             ..signal
         }
         .reason(format!(

@@ -1,8 +1,12 @@
 //! Contrarian readings: oversold/overbought oscillators and stretches away
 //! from an average.
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{
+    Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit, warming_up,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// RSI below `oversold` is a BUY, above `overbought` a SELL; confidence grows
 /// with the distance past the threshold.
@@ -268,7 +272,7 @@ impl Evaluator for MeanReversionEval {
         } else if deviation <= -k {
             AgentSignal {
                 action: Action::Buy,
-                confidence: crate::agent::unit(0.5 + 0.5 * (-deviation - k) / k),
+                confidence: unit(0.5 + 0.5 * (-deviation - k) / k),
                 ..base
             }
             .reason(format!(
@@ -278,7 +282,7 @@ impl Evaluator for MeanReversionEval {
         } else if deviation >= k {
             AgentSignal {
                 action: Action::Sell,
-                confidence: crate::agent::unit(0.5 + 0.5 * (deviation - k) / k),
+                confidence: unit(0.5 + 0.5 * (deviation - k) / k),
                 ..base
             }
             .reason(format!(
@@ -287,7 +291,7 @@ impl Evaluator for MeanReversionEval {
             ))
         } else {
             AgentSignal {
-                confidence: crate::agent::unit(0.5 * (1.0 - deviation.abs() / k)),
+                confidence: unit(0.5 * (1.0 - deviation.abs() / k)),
                 ..base
             }
             .reason(format!(

@@ -3,7 +3,9 @@
 
 use gs_chart_patterns::{ChartPattern, DetectorConfig, Direction, PatternType, Status};
 
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, warming_up};
+use crate::error::SignalError;
+use crate::market::Market;
 
 /// Weighs the candlestick patterns that fired on the latest `window` bars:
 /// each hit counts its TA-Lib strength (±100 = 1) times a recency factor, and
@@ -70,13 +72,13 @@ impl Evaluator for CandlestickEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "candlestick";
         if t >= self.len {
-            return super::out_of_range(NAME, t, self.len);
+            return out_of_range(NAME, t, self.len);
         }
         // TA-Lib's candle settings average the previous 10 candles, and the
         // longest patterns span 5 bars: before that, nothing can be seen.
         const WARM_UP: usize = 15;
         if t + 1 < WARM_UP {
-            return super::warming_up(NAME, "candlestick patterns", WARM_UP, t);
+            return warming_up(NAME, "candlestick patterns", WARM_UP, t);
         }
         let first = (t + 1).saturating_sub(self.cfg.window);
         let mut score = 0.0;
@@ -179,11 +181,11 @@ impl Evaluator for ChartPatternEval {
         const NAME: &str = "chart_pattern";
         let len = self.close.len();
         if t >= len {
-            return super::out_of_range(NAME, t, len);
+            return out_of_range(NAME, t, len);
         }
         let config = DetectorConfig::default();
         if t + 1 < config.min_pattern_bars * 2 {
-            return super::warming_up(NAME, "chart patterns", config.min_pattern_bars * 2, t);
+            return warming_up(NAME, "chart patterns", config.min_pattern_bars * 2, t);
         }
         let from = (t + 1).saturating_sub(self.cfg.lookback);
         let range = from..t + 1;

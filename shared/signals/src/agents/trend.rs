@@ -1,8 +1,12 @@
 //! Trend-following readings: the direction of averages, of momentum and of
 //! directional movement.
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{
+    Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit, warming_up,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// MACD histogram sign gives the direction; a crossover in the last few bars
 /// and a histogram large against ATR raise the confidence.
@@ -204,9 +208,7 @@ impl Evaluator for MaCrossoverEval {
         let action = if up { Action::Buy } else { Action::Sell };
         let mut out = AgentSignal {
             action,
-            confidence: crate::agent::unit(
-                0.4 + 0.3 * (gap_pct.abs() / 3.0).min(1.0) + 0.3 * fresh,
-            ),
+            confidence: unit(0.4 + 0.3 * (gap_pct.abs() / 3.0).min(1.0) + 0.3 * fresh),
             ..base
         }
         .reason(format!(

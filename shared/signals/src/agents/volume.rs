@@ -3,9 +3,11 @@
 
 use gs_analytics::{Ohlcv, compute};
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::market::trailing_mean;
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, warming_up};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
+use crate::series::trailing_mean;
 
 /// On-balance volume trend (regression slope over `period` bars, in units of
 /// average volume per bar) compared with the price's side of its SMA: both up
