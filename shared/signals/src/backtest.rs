@@ -221,18 +221,19 @@ pub fn backtest_with(
             if request.hit_rate_weighting {
                 train.start
             } else {
-                test.start - 1
+                test.start.saturating_sub(1)
             }
         })
         .min()
         .unwrap_or(0);
-    let last = n - 1; // the last bar's signal would trade after the data ends
-    let total = (last - first) + plan.len();
-    let step = ((last - first) / 50).max(1);
+    let last = n.saturating_sub(1); // the last bar's signal would trade after the data ends
+    let evaluated = last.saturating_sub(first);
+    let total = evaluated.saturating_add(plan.len());
+    let step = (evaluated / 50).max(1);
     let mut rows: Vec<Vec<AgentOutcome>> = vec![Vec::new(); n];
     for (t, row) in rows.iter_mut().enumerate().take(last).skip(first) {
         *row = panel.evaluate(t);
-        let done = t + 1 - first;
+        let done = t.saturating_add(1).saturating_sub(first);
         if done % step == 0 {
             progress(done, total);
         }
@@ -265,7 +266,7 @@ pub fn backtest_with(
             &rows,
             names.len(),
             close,
-            (test.start - 1)..(test.end - 1),
+            test.start.saturating_sub(1)..test.end.saturating_sub(1),
             request.horizon,
             test.end,
         )) {
@@ -289,7 +290,7 @@ pub fn backtest_with(
             buy_and_hold: performance(&run.passive_returns, ppy),
             signals: request.include_signals.then_some(run.signals),
         });
-        progress((last - first) + index + 1, total);
+        progress(evaluated.saturating_add(index).saturating_add(1), total);
     }
     overall_trading.exposure = exposed_bars as f64 / all_strategy.len().max(1) as f64;
     Ok(BacktestReport {
@@ -350,7 +351,7 @@ fn splits(n: usize, r: &BacktestRequest) -> Result<Vec<(Range, Range)>, SignalEr
             what: format!(
                 "{k} test windows of at least 2 bars after a {initial}-bar training window"
             ),
-            needed: initial + 2 * k,
+            needed: initial.saturating_add(2 * k),
             got: n,
         });
     }
@@ -395,8 +396,17 @@ fn simulate(
     let mut held = 0.0;
     let mut exposed = 0usize;
     for j in test.clone() {
-        let t = j - 1;
-        let (action, confidence, _) = decide(&rows[t], weights, method);
+        // splits() keeps every test window inside 1..n, so all of these exist.
+        let (Some(t), Some(&open_j), Some(&close_j)) =
+            (j.checked_sub(1), open.get(j), close.get(j))
+        else {
+            break;
+        };
+        let (Some(row), Some(bar), Some(&close_t)) = (rows.get(t), bars.get(t), close.get(t))
+        else {
+            break;
+        };
+        let (action, confidence, _) = decide(row, weights, method);
         let target = match action {
             Action::Buy => 1.0,
             Action::Sell if r.allow_short => -1.0,
@@ -405,7 +415,7 @@ fn simulate(
         };
         if r.include_signals {
             run.signals.push(SignalPoint {
-                time: bars[t].time(),
+                time: bar.time(),
                 action,
                 confidence,
                 position: target,
@@ -414,9 +424,9 @@ fn simulate(
         let gap = if j == test.start {
             0.0
         } else {
-            ratio(open[j], close[j - 1])
+            ratio(open_j, close_t)
         };
-        let session = ratio(close[j], open[j]);
+        let session = ratio(close_j, open_j);
         let traded: f64 = (target - held).abs();
         if traded > 0.0 {
             run.trading.trades += 1;
@@ -427,19 +437,26 @@ fn simulate(
         run.passive_returns.push(if j == test.start {
             session
         } else {
-            ratio(close[j], close[j - 1])
+            ratio(close_j, close_t)
         });
         exposed += usize::from(target != 0.0);
         held = target;
     }
     // The consensus's own calls, judged like the agents' calls.
     let mut hits = HitStats::default();
-    for t in (test.start - 1)..(test.end - 1) {
-        if t + r.horizon >= test.end || close[t] <= 0.0 {
+    for t in test.start.saturating_sub(1)..test.end.saturating_sub(1) {
+        let Some(ahead) = t.checked_add(r.horizon).filter(|&a| a < test.end) else {
+            continue;
+        };
+        let (Some(row), Some(&now), Some(&later)) = (rows.get(t), close.get(t), close.get(ahead))
+        else {
+            continue;
+        };
+        if now <= 0.0 {
             continue;
         }
-        let (action, _, _) = decide(&rows[t], weights, method);
-        hits.record(action, close[t + r.horizon] / close[t] - 1.0);
+        let (action, _, _) = decide(row, weights, method);
+        hits.record(action, later / now - 1.0);
     }
     run.trading.calls = hits.calls;
     run.trading.hits = hits.hits;
@@ -477,11 +494,17 @@ fn named<T>(names: &[&'static str], values: Vec<T>) -> BTreeMap<String, T> {
 
 fn window(bars: &[Bar], range: Range) -> Window {
     let last = range.end.saturating_sub(1).max(range.start);
+    let time = |i: usize| {
+        bars.get(i)
+            .or(bars.last())
+            .map(Bar::time)
+            .unwrap_or_default()
+    };
     Window {
         start_index: range.start,
         end_index: range.end,
-        start_time: bars[range.start.min(bars.len() - 1)].time(),
-        end_time: bars[last.min(bars.len() - 1)].time(),
+        start_time: time(range.start),
+        end_time: time(last),
     }
 }
 

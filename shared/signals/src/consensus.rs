@@ -163,11 +163,12 @@ pub(crate) fn resolve_weights(
                 reason: format!("got {w}; weights must be finite and >= 0"),
             });
         }
-        if let Some(i) = selected
-            .iter()
-            .position(|s| s.eq_ignore_ascii_case(name.trim()))
+        if let Some((slot, _)) = weights
+            .iter_mut()
+            .zip(selected)
+            .find(|(_, s)| s.eq_ignore_ascii_case(name.trim()))
         {
-            weights[i] = w;
+            *slot = w;
         }
     }
     if weights.iter().sum::<f64>() <= 0.0 {
@@ -237,10 +238,16 @@ pub(crate) fn hit_stats(
     let mut stats = vec![HitStats::default(); agents];
     for t in ts {
         let Some(row) = rows.get(t) else { break };
-        if t + horizon >= known_until || t + horizon >= close.len() || close[t] <= 0.0 {
+        let Some(ahead) = t.checked_add(horizon).filter(|&a| a < known_until) else {
+            continue;
+        };
+        let (Some(&now), Some(&later)) = (close.get(t), close.get(ahead)) else {
+            continue;
+        };
+        if now <= 0.0 {
             continue;
         }
-        let forward = close[t + horizon] / close[t] - 1.0;
+        let forward = later / now - 1.0;
         for (stat, outcome) in stats.iter_mut().zip(row) {
             if let Some(s) = outcome.signal() {
                 stat.record(s.action, forward);

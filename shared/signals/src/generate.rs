@@ -89,7 +89,7 @@ pub fn generate_with(
     let names: Vec<&'static str> = agents.iter().map(|a| a.name()).collect();
     let weights = resolve_weights(&names, &registry.names(), request.weights.as_ref())?;
     let panel = Panel::prepare(&agents, &market)?;
-    let outcomes = panel.evaluate(market.len() - 1);
+    let outcomes = panel.evaluate(market.last_index());
     let method = if request.use_consensus {
         Method::WeightedVote
     } else {
@@ -155,7 +155,6 @@ fn report(
     hit_rates: BTreeMap<String, HitStats>,
 ) -> SignalReport {
     let (action, confidence, votes) = decide(&outcomes, weights, method);
-    let t = market.len() - 1;
     let list = |a: Action| {
         outcomes
             .iter()
@@ -183,7 +182,7 @@ fn report(
         action,
         confidence,
         method,
-        time: market.bars()[t].time(),
+        time: market.last().time(),
         timeframe: market.timeframe(),
         bars: market.len(),
         weights: names

@@ -28,6 +28,18 @@
 //! TA-Lib-exact indicators (gs-analytics). It must never depend on storage,
 //! networking, a runtime, MCP or AWS, and it never does I/O.
 
+// Bars and arguments arrive from callers: short, flat or huge input must
+// give a result or a `SignalError`, never a panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 mod agent;
 pub mod agents;
 mod backtest;

@@ -57,9 +57,9 @@ impl Ladder {
             if let Some(last) = finals.last_mut() {
                 *last = bar.close();
             }
-            bucket.push(finals.len() - 1);
+            bucket.push(finals.len().saturating_sub(1));
         }
-        let mut prefix = Vec::with_capacity(finals.len() + 1);
+        let mut prefix = Vec::with_capacity(finals.len().saturating_add(1));
         prefix.push(0.0);
         for c in &finals {
             prefix.push(prefix.last().copied().unwrap_or(0.0) + c);
@@ -75,13 +75,15 @@ impl Ladder {
     /// `back` coarse bars before the current (forming) one; `None` without
     /// enough coarse bars.
     fn sma(&self, t: usize, close_t: f64, period: usize, back: usize) -> Option<f64> {
-        let k = self.bucket[t]; // the forming bucket; buckets < k are final
+        let k = *self.bucket.get(t)?; // the forming bucket; buckets < k are final
         let end = k.checked_sub(back)?; // index of the last coarse bar used
-        let start = (end + 1).checked_sub(period)?;
+        let after_end = end.checked_add(1)?;
+        let start = after_end.checked_sub(period)?;
+        let prefix = |j: usize| self.prefix.get(j).copied();
         let sum = if back == 0 {
-            self.prefix[k] - self.prefix[start] + close_t
+            prefix(k)? - prefix(start)? + close_t
         } else {
-            self.prefix[end + 1] - self.prefix[start]
+            prefix(after_end)? - prefix(start)?
         };
         Some(sum / period as f64)
     }
@@ -117,10 +119,9 @@ impl Evaluator for MultiTimeframeEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "multi_timeframe";
         let (n, s) = (self.cfg.period, self.cfg.slope_bars);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
-        let close = self.close[t];
+        };
         let mut signal = AgentSignal::new(NAME, Action::Hold, 0.0);
         let mut votes = Vec::new();
         let mut skipped = Vec::new();
@@ -131,8 +132,8 @@ impl Evaluator for MultiTimeframeEval {
             else {
                 skipped.push(format!(
                     "{tf} (has {} bars, needs {})",
-                    ladder.bucket[t] + 1,
-                    n + s
+                    ladder.bucket.get(t).map_or(0, |b| b.saturating_add(1)),
+                    n.saturating_add(s)
                 ));
                 continue;
             };

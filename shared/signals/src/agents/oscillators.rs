@@ -139,15 +139,14 @@ impl Evaluator for BollingerEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "bollinger";
         let (p, k) = (self.cfg.period, self.cfg.deviations);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
+        };
         let (Some(upper), Some(middle), Some(lower)) =
             (at(&self.upper, t), at(&self.middle, t), at(&self.lower, t))
         else {
             return warming_up(NAME, &format!("Bollinger({p}, {k})"), p, t);
         };
-        let close = self.close[t];
         let span = upper - lower;
         if span <= 0.0 || middle <= 0.0 {
             return AgentSignal::new(NAME, Action::Hold, 0.2)
@@ -244,16 +243,15 @@ impl Evaluator for MeanReversionEval {
         const NAME: &str = "mean_reversion";
         let c = &self.cfg;
         let (n, a, k) = (c.average_period, c.atr_period, c.entry_atrs);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
+        };
         let (Some(sma), Some(atr), Some(adx)) =
             (at(&self.sma, t), at(&self.atr, t), at(&self.adx, t))
         else {
             let needed = n.max(2 * a);
             return warming_up(NAME, &format!("SMA({n}), ATR({a}) and ADX({a})"), needed, t);
         };
-        let close = self.close[t];
         let deviation = if atr > 0.0 { (close - sma) / atr } else { 0.0 };
         let base = AgentSignal::new(NAME, Action::Hold, 0.0)
             .metric("sma", sma)

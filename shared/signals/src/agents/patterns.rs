@@ -2,6 +2,7 @@
 //! and chart patterns (gs-chart-patterns).
 
 use gs_chart_patterns::{ChartPattern, DetectorConfig, Direction, PatternType, Status};
+use gs_domain::BarColumns;
 
 use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, warming_up};
 use crate::error::SignalError;
@@ -152,10 +153,7 @@ impl Default for ChartPatternAgent {
 
 struct ChartPatternEval {
     cfg: ChartPatternAgent,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+    columns: BarColumns,
 }
 
 impl Agent for ChartPatternAgent {
@@ -168,10 +166,7 @@ impl Agent for ChartPatternAgent {
     fn prepare(&self, market: &Market<'_>) -> Result<Box<dyn Evaluator>, SignalError> {
         Ok(Box::new(ChartPatternEval {
             cfg: self.clone(),
-            high: market.high().to_vec(),
-            low: market.low().to_vec(),
-            close: market.close().to_vec(),
-            volume: market.volume().to_vec(),
+            columns: market.columns().clone(),
         }))
     }
 }
@@ -179,7 +174,8 @@ impl Agent for ChartPatternAgent {
 impl Evaluator for ChartPatternEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "chart_pattern";
-        let len = self.close.len();
+        let bars = &self.columns;
+        let len = bars.len();
         if t >= len {
             return out_of_range(NAME, t, len);
         }
@@ -187,13 +183,13 @@ impl Evaluator for ChartPatternEval {
         if t + 1 < config.min_pattern_bars * 2 {
             return warming_up(NAME, "chart patterns", config.min_pattern_bars * 2, t);
         }
-        let from = (t + 1).saturating_sub(self.cfg.lookback);
-        let range = from..t + 1;
-        let volume = &self.volume[range.clone()];
+        let from = t.saturating_add(1).saturating_sub(self.cfg.lookback);
+        let window = |column| bars_between(column, from, t);
+        let volume = window(bars.volume());
         let found = gs_chart_patterns::detect(
-            &self.high[range.clone()],
-            &self.low[range.clone()],
-            &self.close[range],
+            window(bars.high()),
+            window(bars.low()),
+            window(bars.close()),
             volume.iter().any(|v| *v > 0.0).then_some(volume),
             &PatternType::ALL,
             &config,
@@ -240,4 +236,9 @@ impl Evaluator for ChartPatternEval {
             .metric("confirmed_patterns", fresh.len() as f64)
             .into()
     }
+}
+
+/// `column[from..=t]`, empty when that is out of range.
+fn bars_between(column: &[f64], from: usize, t: usize) -> &[f64] {
+    column.get(from..=t).unwrap_or_default()
 }

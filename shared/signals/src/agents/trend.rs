@@ -276,11 +276,14 @@ impl Evaluator for MomentumEval {
         const NAME: &str = "momentum";
         let c = &self.cfg;
         let n = c.lookback;
-        if t >= self.close.len() {
+        let Some(&now) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
-        let (true, Some(atr)) = (t >= n, at(&self.atr, t)) else {
-            let needed = (n + 1).max(c.atr_period + 1);
+        };
+        let (Some(&then), Some(atr)) = (
+            t.checked_sub(n).and_then(|i| self.close.get(i)),
+            at(&self.atr, t),
+        ) else {
+            let needed = n.max(c.atr_period).saturating_add(1);
             return warming_up(
                 NAME,
                 &format!("a {n}-bar change and ATR({})", c.atr_period),
@@ -288,7 +291,6 @@ impl Evaluator for MomentumEval {
                 t,
             );
         };
-        let (now, then) = (self.close[t], self.close[t - n]);
         let change = now - then;
         let roc = if then > 0.0 {
             change / then * 100.0
