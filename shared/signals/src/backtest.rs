@@ -234,7 +234,7 @@ pub fn backtest_with(
     for (t, row) in rows.iter_mut().enumerate().take(last).skip(first) {
         *row = panel.evaluate(t);
         let done = t.saturating_add(1).saturating_sub(first);
-        if done % step == 0 {
+        if done.checked_rem(step) == Some(0) {
             progress(done, total);
         }
     }
@@ -270,12 +270,12 @@ pub fn backtest_with(
             request.horizon,
             test.end,
         )) {
-            acc.calls += s.calls;
-            acc.hits += s.hits;
+            acc.calls = acc.calls.saturating_add(s.calls);
+            acc.hits = acc.hits.saturating_add(s.hits);
             acc.hit_rate = (acc.calls > 0).then(|| acc.hits as f64 / acc.calls as f64);
         }
         overall_trading.add(&run.trading);
-        exposed_bars += run.exposed;
+        exposed_bars = exposed_bars.saturating_add(run.exposed);
         all_strategy.extend_from_slice(&run.strategy_returns);
         all_passive.extend_from_slice(&run.passive_returns);
         split_reports.push(SplitReport {
@@ -344,22 +344,31 @@ type Range = std::ops::Range<usize>;
 /// ends where its test window starts.
 fn splits(n: usize, r: &BacktestRequest) -> Result<Vec<(Range, Range)>, SignalError> {
     let k = r.n_splits;
-    let initial = r.train_bars.unwrap_or(n / (k + 1)).max(1);
+    let initial = r
+        .train_bars
+        .unwrap_or(n.checked_div(k.saturating_add(1)).unwrap_or(0))
+        .max(1);
     let test_len = n.saturating_sub(initial);
-    if test_len < 2 * k {
+    if test_len < k.saturating_mul(2) {
         return Err(SignalError::NotEnoughBars {
             what: format!(
                 "{k} test windows of at least 2 bars after a {initial}-bar training window"
             ),
-            needed: initial.saturating_add(2 * k),
+            needed: initial.saturating_add(k.saturating_mul(2)),
             got: n,
         });
     }
-    let (base, extra) = (test_len / k, test_len % k);
+    // validate() keeps k in 1..=50.
+    let (base, extra) = (
+        test_len.checked_div(k).unwrap_or(0),
+        test_len.checked_rem(k).unwrap_or(0),
+    );
     let mut out = Vec::with_capacity(k);
     let mut start = initial;
     for i in 0..k {
-        let end = start + base + usize::from(i < extra);
+        let end = start
+            .saturating_add(base)
+            .saturating_add(usize::from(i < extra));
         let train_start = r.train_bars.map_or(0, |m| start.saturating_sub(m));
         out.push((train_start..start, start..end));
         start = end;
@@ -429,7 +438,7 @@ fn simulate(
         let session = ratio(close_j, open_j);
         let traded: f64 = (target - held).abs();
         if traded > 0.0 {
-            run.trading.trades += 1;
+            run.trading.trades = run.trading.trades.saturating_add(1);
             run.trading.turnover += traded;
         }
         let growth = (1.0 + held * gap) * (1.0 - cost * traded) * (1.0 + target * session);
@@ -439,7 +448,7 @@ fn simulate(
         } else {
             ratio(close_j, close_t)
         });
-        exposed += usize::from(target != 0.0);
+        exposed = exposed.saturating_add(usize::from(target != 0.0));
         held = target;
     }
     // The consensus's own calls, judged like the agents' calls.
@@ -480,10 +489,10 @@ impl TradingStats {
 
     /// Accumulates a split's counts (exposure is set by the caller).
     fn add(&mut self, other: &TradingStats) {
-        self.trades += other.trades;
+        self.trades = self.trades.saturating_add(other.trades);
         self.turnover += other.turnover;
-        self.calls += other.calls;
-        self.hits += other.hits;
+        self.calls = self.calls.saturating_add(other.calls);
+        self.hits = self.hits.saturating_add(other.hits);
         self.hit_rate = (self.calls > 0).then(|| self.hits as f64 / self.calls as f64);
     }
 }
@@ -531,7 +540,8 @@ pub(crate) fn performance(returns: &[f64], periods_per_year: f64) -> Performance
     };
     let (sharpe, annualised_volatility) = if n >= 2 {
         let mean = returns.iter().sum::<f64>() / n as f64;
-        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let var =
+            returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n.saturating_sub(1) as f64;
         let sd = var.sqrt();
         let vol = Some(sd * periods_per_year.sqrt());
         // Identical returns give a standard deviation of rounding noise, and
@@ -566,9 +576,13 @@ pub(crate) fn periods_per_year(
         return (p, "given in the request".to_string());
     }
     if let (Some(first), Some(last)) = (bars.first(), bars.last()) {
-        let days = (last.time() - first.time()).num_seconds() as f64 / 86_400.0;
+        let days = last
+            .time()
+            .signed_duration_since(first.time())
+            .num_seconds() as f64
+            / 86_400.0;
         if days >= 28.0 && bars.len() >= 2 {
-            let ppy = (bars.len() - 1) as f64 / (days / 365.25);
+            let ppy = bars.len().saturating_sub(1) as f64 / (days / 365.25);
             return (
                 ppy,
                 format!(

@@ -83,15 +83,15 @@ pub(crate) fn weighted_vote(
     for (outcome, &w) in outcomes.iter().zip(weights) {
         w_all += w;
         let Some(s) = outcome.signal() else {
-            v.abstained += 1;
+            v.abstained = v.abstained.saturating_add(1);
             continue;
         };
         w_vote += w;
         let score = w * s.confidence;
         match s.action {
-            Action::Buy => (v.buy += 1, v.buy_score += score),
-            Action::Sell => (v.sell += 1, v.sell_score += score),
-            Action::Hold => (v.hold += 1, v.hold_score += score),
+            Action::Buy => (v.buy = v.buy.saturating_add(1), v.buy_score += score),
+            Action::Sell => (v.sell = v.sell.saturating_add(1), v.sell_score += score),
+            Action::Hold => (v.hold = v.hold.saturating_add(1), v.hold_score += score),
         };
     }
     if w_vote <= 0.0 {
@@ -198,8 +198,8 @@ impl HitStats {
             Action::Sell => forward_return < 0.0,
             Action::Hold => return,
         };
-        self.calls += 1;
-        self.hits += usize::from(hit);
+        self.calls = self.calls.saturating_add(1);
+        self.hits = self.hits.saturating_add(usize::from(hit));
         self.hit_rate = Some(self.hits as f64 / self.calls as f64);
     }
 }

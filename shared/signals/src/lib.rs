@@ -29,10 +29,11 @@
 //! networking, a runtime, MCP or AWS, and it never does I/O.
 
 // Bars and arguments arrive from callers: short, flat or huge input must
-// give a result or a `SignalError`, never a panic.
+// give a result or a `SignalError`, never a panic or a wrapped integer.
 #![cfg_attr(
     not(test),
     deny(
+        clippy::arithmetic_side_effects,
         clippy::indexing_slicing,
         clippy::unwrap_used,
         clippy::expect_used,

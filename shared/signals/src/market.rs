@@ -26,7 +26,7 @@ impl<'a> Market<'a> {
             .find(|(_, pair)| matches!(pair, [a, b] if b.time() <= a.time()))
         {
             return Err(SignalError::Unordered {
-                index: index + 1,
+                index: index.saturating_add(1),
                 time: pair
                     .last()
                     .map(|b| b.time().to_rfc3339())

@@ -376,7 +376,7 @@ fn key_levels(market: &Market<'_>, atr: Option<f64>) -> KeyLevels {
         .zip(recent(low).windows(span))
         .enumerate()
     {
-        let i = from + offset + SWING_SPAN;
+        let i = from.saturating_add(offset).saturating_add(SWING_SPAN);
         if let Some(&top) = h.get(SWING_SPAN)
             && h.iter().all(|&x| x <= top)
         {

@@ -56,7 +56,7 @@ impl Evaluator for RsiEval {
             return out_of_range(NAME, t, self.rsi.len());
         }
         let Some(rsi) = at(&self.rsi, t) else {
-            return warming_up(NAME, &format!("RSI({p})"), p + 1, t);
+            return warming_up(NAME, &format!("RSI({p})"), p.saturating_add(1), t);
         };
         let signal = if rsi < lo {
             AgentSignal::new(NAME, Action::Buy, 0.5 + 0.5 * (lo - rsi) / lo)
@@ -249,7 +249,7 @@ impl Evaluator for MeanReversionEval {
         let (Some(sma), Some(atr), Some(adx)) =
             (at(&self.sma, t), at(&self.atr, t), at(&self.adx, t))
         else {
-            let needed = n.max(2 * a);
+            let needed = n.max(a.saturating_mul(2));
             return warming_up(NAME, &format!("SMA({n}), ATR({a}) and ADX({a})"), needed, t);
         };
         let deviation = if atr > 0.0 { (close - sma) / atr } else { 0.0 };

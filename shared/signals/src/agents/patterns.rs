@@ -78,16 +78,21 @@ impl Evaluator for CandlestickEval {
         // TA-Lib's candle settings average the previous 10 candles, and the
         // longest patterns span 5 bars: before that, nothing can be seen.
         const WARM_UP: usize = 15;
-        if t + 1 < WARM_UP {
+        if t.saturating_add(1) < WARM_UP {
             return warming_up(NAME, "candlestick patterns", WARM_UP, t);
         }
-        let first = (t + 1).saturating_sub(self.cfg.window);
+        let first = t.saturating_add(1).saturating_sub(self.cfg.window);
         let mut score = 0.0;
         let mut reasons = Vec::new();
         for (title, values) in &self.hits {
-            for (i, &v) in values.iter().enumerate().take(t + 1).skip(first) {
+            for (i, &v) in values
+                .iter()
+                .enumerate()
+                .take(t.saturating_add(1))
+                .skip(first)
+            {
                 if v != 0 {
-                    let age = t - i;
+                    let age = t.saturating_sub(i);
                     let recency = 1.0 / (1.0 + age as f64);
                     score += f64::from(v) / 100.0 * recency;
                     reasons.push(format!(
@@ -180,8 +185,9 @@ impl Evaluator for ChartPatternEval {
             return out_of_range(NAME, t, len);
         }
         let config = DetectorConfig::default();
-        if t + 1 < config.min_pattern_bars * 2 {
-            return warming_up(NAME, "chart patterns", config.min_pattern_bars * 2, t);
+        let needed = config.min_pattern_bars.saturating_mul(2);
+        if t.saturating_add(1) < needed {
+            return warming_up(NAME, "chart patterns", needed, t);
         }
         let from = t.saturating_add(1).saturating_sub(self.cfg.lookback);
         let window = |column| bars_between(column, from, t);
@@ -194,13 +200,13 @@ impl Evaluator for ChartPatternEval {
             &PatternType::ALL,
             &config,
         );
-        let last = t - from;
+        let last = t.saturating_sub(from);
         let fresh: Vec<&ChartPattern> = found
             .iter()
             .filter(|p| {
                 p.status == Status::Confirmed
                     && p.breakout_index
-                        .is_some_and(|b| last - b.min(last) < self.cfg.recent)
+                        .is_some_and(|b| last.saturating_sub(b) < self.cfg.recent)
             })
             .collect();
         let Some(best) = fresh
@@ -221,7 +227,7 @@ impl Evaluator for ChartPatternEval {
             Direction::Bearish => Action::Sell,
             Direction::Neutral => Action::Hold,
         };
-        let ago = last - best.breakout_index.unwrap_or(last).min(last);
+        let ago = last.saturating_sub(best.breakout_index.unwrap_or(last));
         AgentSignal::new(NAME, action, best.confidence)
             .reason(format!(
                 "{} confirmed {} bar(s) ago: close beyond {:.4}, measured-move target {:.4}",
