@@ -2,7 +2,8 @@
 //! know no concrete agent, the agents know no registry, and the timeframe
 //! analysis knows no agent. Every module names the module it takes an item
 //! from (`crate::agent::Action`), never the crate root's re-exports
-//! (`crate::Action`), so the `use` lines are the whole dependency graph.
+//! (`crate::Action`), so the `use` lines are the whole dependency graph
+//! (every `crate::` in a file counts, comments included).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -87,6 +88,40 @@ fn module_dependencies_form_a_dag() {
     assert!(graph.len() >= 10, "modules found: {graph:?}");
     if let Some(found) = cycle(&graph) {
         panic!("module cycle: {}", found.join(" -> "));
+    }
+}
+
+/// The order in the crate docs' module map: each module uses only modules
+/// listed before it.
+const LAYERS: [&str; 10] = [
+    "error",
+    "series",
+    "market",
+    "agent",
+    "timeframes",
+    "agents",
+    "registry",
+    "consensus",
+    "generate",
+    "backtest",
+];
+
+#[test]
+fn every_module_uses_only_those_listed_before_it() {
+    let graph = graph();
+    let mut modules: Vec<&str> = graph.keys().map(String::as_str).collect();
+    modules.sort_by_key(|m| LAYERS.iter().position(|l| l == m));
+    assert_eq!(
+        modules, LAYERS,
+        "a module was added or removed; update LAYERS and lib.rs"
+    );
+    for (i, module) in LAYERS.iter().enumerate() {
+        for used in &graph[*module] {
+            assert!(
+                LAYERS[..i].contains(&used.as_str()),
+                "{module} uses {used}, which is not listed before it"
+            );
+        }
     }
 }
 
