@@ -7,6 +7,7 @@
 //! without saying how.
 
 mod bar;
+mod columns;
 mod error;
 mod ports;
 mod quote;
@@ -14,6 +15,7 @@ mod symbol;
 mod timeframe;
 
 pub use bar::{Bar, resample};
+pub use columns::BarColumns;
 pub use error::DomainError;
 pub use ports::{
     BarQuery, BarStore, DataSource, Order, PutCondition, PutReport, Record, RecordStore,

@@ -1,12 +1,15 @@
+//! What an agent is and what it says: the [`Agent`] and [`Evaluator`]
+//! traits, the outcome types, and the abstentions every agent shares. This
+//! module knows no concrete agent and no registry; both build on it.
+
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agents;
-use crate::{Market, SignalError};
+use crate::error::SignalError;
+use crate::market::Market;
 
 /// What a signal tells a trader to do.
 #[derive(
@@ -127,7 +130,7 @@ impl From<AgentSignal> for AgentOutcome {
 
 /// A source of signals. Adding one (e.g. candlestick or chart patterns) means
 /// implementing this trait and listing the agent in
-/// [`AgentRegistry::standard`]; consensus, backtests and the tool layer pick
+/// `AgentRegistry::standard`; consensus, backtests and the tool layer pick
 /// it up by name without further changes.
 pub trait Agent: Send + Sync {
     /// Stable, lower-case, unique name; the tool layer accepts it in `agents`.
@@ -149,122 +152,26 @@ pub trait Evaluator {
     fn evaluate(&self, t: usize) -> AgentOutcome;
 }
 
-/// The agents available to `generate` and `backtest`, in a fixed order (the
-/// order of reports and of tie-breaking).
-pub struct AgentRegistry {
-    agents: Vec<Box<dyn Agent>>,
-}
-
-impl fmt::Debug for AgentRegistry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.names()).finish()
-    }
-}
-
-impl AgentRegistry {
-    pub fn empty() -> Self {
-        Self { agents: Vec::new() }
-    }
-
-    /// The built-in agents. Future pattern agents (`candlestick`,
-    /// `chart_pattern`) belong in this list.
-    pub fn standard() -> Self {
-        let mut registry = Self::empty();
-        for agent in agents::builtin() {
-            // Built-in names are distinct by construction (tested).
-            let _ = registry.register(agent);
-        }
-        registry
-    }
-
-    /// Adds an agent after the existing ones.
-    pub fn register(&mut self, agent: Box<dyn Agent>) -> Result<(), SignalError> {
-        if self.agents.iter().any(|a| a.name() == agent.name()) {
-            return Err(SignalError::DuplicateAgent(agent.name()));
-        }
-        self.agents.push(agent);
-        Ok(())
-    }
-
-    pub fn names(&self) -> Vec<&'static str> {
-        self.agents.iter().map(|a| a.name()).collect()
-    }
-
-    /// (name, description) of every agent, for tool listings.
-    pub fn describe(&self) -> Vec<(&'static str, &'static str)> {
-        self.agents
-            .iter()
-            .map(|a| (a.name(), a.description()))
-            .collect()
-    }
-
-    /// The requested agents in registry order (all when `None`); names are
-    /// matched case-insensitively and duplicates collapse.
-    pub fn select(&self, requested: Option<&[String]>) -> Result<Vec<&dyn Agent>, SignalError> {
-        let Some(requested) = requested else {
-            return Ok(self.agents.iter().map(|a| a.as_ref()).collect());
-        };
-        let valid = || self.names().join(", ");
-        for name in requested {
-            if !self
-                .agents
-                .iter()
-                .any(|a| a.name().eq_ignore_ascii_case(name.trim()))
-            {
-                return Err(SignalError::UnknownAgent {
-                    name: name.clone(),
-                    valid: valid(),
-                });
-            }
-        }
-        let chosen: Vec<&dyn Agent> = self
-            .agents
-            .iter()
-            .filter(|a| {
-                requested
-                    .iter()
-                    .any(|n| a.name().eq_ignore_ascii_case(n.trim()))
-            })
-            .map(|a| a.as_ref())
-            .collect();
-        if chosen.is_empty() {
-            return Err(SignalError::NoAgents { valid: valid() });
-        }
-        Ok(chosen)
-    }
-}
-
-pub(crate) fn standard_registry() -> &'static AgentRegistry {
-    static REGISTRY: OnceLock<AgentRegistry> = OnceLock::new();
-    REGISTRY.get_or_init(AgentRegistry::standard)
-}
-
-/// Names of the built-in agents, in report order.
-pub fn agent_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| standard_registry().names())
-}
-
 /// Clamps into [0, 1]; NaN becomes 0.
 pub(crate) fn unit(x: f64) -> f64 {
     if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
-/// The selected agents prepared over one market: one row of outcomes per bar.
-pub(crate) struct Panel {
-    evaluators: Vec<Box<dyn Evaluator>>,
+/// The abstention for a bar inside an indicator's warm-up.
+pub(crate) fn warming_up(agent: &'static str, what: &str, needed: usize, t: usize) -> AgentOutcome {
+    AgentOutcome::abstain(
+        agent,
+        format!(
+            "not enough history: {what} needs at least {needed} bars, {} available at this bar",
+            t.saturating_add(1)
+        ),
+    )
 }
 
-impl Panel {
-    pub(crate) fn prepare(agents: &[&dyn Agent], market: &Market<'_>) -> Result<Self, SignalError> {
-        let evaluators = agents
-            .iter()
-            .map(|a| a.prepare(market))
-            .collect::<Result<_, _>>()?;
-        Ok(Self { evaluators })
-    }
-
-    pub(crate) fn evaluate(&self, t: usize) -> Vec<AgentOutcome> {
-        self.evaluators.iter().map(|e| e.evaluate(t)).collect()
-    }
+/// The abstention for a bar index past the last bar.
+pub(crate) fn out_of_range(agent: &'static str, t: usize, len: usize) -> AgentOutcome {
+    AgentOutcome::abstain(
+        agent,
+        format!("bar index {t} is past the last bar (history has {len} bars)"),
+    )
 }

@@ -24,10 +24,13 @@ use gs_domain::{Bar, Timeframe};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Panel, standard_registry};
-use crate::consensus::{Method, hit_stats, resolve_weights, weights_from_hit_rates};
-use crate::generate::decide;
-use crate::{Action, AgentOutcome, AgentRegistry, HitStats, Market, SignalError};
+use crate::agent::{Action, AgentOutcome};
+use crate::consensus::{
+    HitStats, Method, decide, hit_stats, resolve_weights, weights_from_hit_rates,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::registry::{AgentRegistry, Panel, standard_registry};
 
 /// What to backtest and how; every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -218,19 +221,20 @@ pub fn backtest_with(
             if request.hit_rate_weighting {
                 train.start
             } else {
-                test.start - 1
+                test.start.saturating_sub(1)
             }
         })
         .min()
         .unwrap_or(0);
-    let last = n - 1; // the last bar's signal would trade after the data ends
-    let total = (last - first) + plan.len();
-    let step = ((last - first) / 50).max(1);
+    let last = n.saturating_sub(1); // the last bar's signal would trade after the data ends
+    let evaluated = last.saturating_sub(first);
+    let total = evaluated.saturating_add(plan.len());
+    let step = (evaluated / 50).max(1);
     let mut rows: Vec<Vec<AgentOutcome>> = vec![Vec::new(); n];
     for (t, row) in rows.iter_mut().enumerate().take(last).skip(first) {
         *row = panel.evaluate(t);
-        let done = t + 1 - first;
-        if done % step == 0 {
+        let done = t.saturating_add(1).saturating_sub(first);
+        if done.checked_rem(step) == Some(0) {
             progress(done, total);
         }
     }
@@ -262,16 +266,16 @@ pub fn backtest_with(
             &rows,
             names.len(),
             close,
-            (test.start - 1)..(test.end - 1),
+            test.start.saturating_sub(1)..test.end.saturating_sub(1),
             request.horizon,
             test.end,
         )) {
-            acc.calls += s.calls;
-            acc.hits += s.hits;
+            acc.calls = acc.calls.saturating_add(s.calls);
+            acc.hits = acc.hits.saturating_add(s.hits);
             acc.hit_rate = (acc.calls > 0).then(|| acc.hits as f64 / acc.calls as f64);
         }
         overall_trading.add(&run.trading);
-        exposed_bars += run.exposed;
+        exposed_bars = exposed_bars.saturating_add(run.exposed);
         all_strategy.extend_from_slice(&run.strategy_returns);
         all_passive.extend_from_slice(&run.passive_returns);
         split_reports.push(SplitReport {
@@ -286,7 +290,7 @@ pub fn backtest_with(
             buy_and_hold: performance(&run.passive_returns, ppy),
             signals: request.include_signals.then_some(run.signals),
         });
-        progress((last - first) + index + 1, total);
+        progress(evaluated.saturating_add(index).saturating_add(1), total);
     }
     overall_trading.exposure = exposed_bars as f64 / all_strategy.len().max(1) as f64;
     Ok(BacktestReport {
@@ -340,22 +344,31 @@ type Range = std::ops::Range<usize>;
 /// ends where its test window starts.
 fn splits(n: usize, r: &BacktestRequest) -> Result<Vec<(Range, Range)>, SignalError> {
     let k = r.n_splits;
-    let initial = r.train_bars.unwrap_or(n / (k + 1)).max(1);
+    let initial = r
+        .train_bars
+        .unwrap_or(n.checked_div(k.saturating_add(1)).unwrap_or(0))
+        .max(1);
     let test_len = n.saturating_sub(initial);
-    if test_len < 2 * k {
+    if test_len < k.saturating_mul(2) {
         return Err(SignalError::NotEnoughBars {
             what: format!(
                 "{k} test windows of at least 2 bars after a {initial}-bar training window"
             ),
-            needed: initial + 2 * k,
+            needed: initial.saturating_add(k.saturating_mul(2)),
             got: n,
         });
     }
-    let (base, extra) = (test_len / k, test_len % k);
+    // validate() keeps k in 1..=50.
+    let (base, extra) = (
+        test_len.checked_div(k).unwrap_or(0),
+        test_len.checked_rem(k).unwrap_or(0),
+    );
     let mut out = Vec::with_capacity(k);
     let mut start = initial;
     for i in 0..k {
-        let end = start + base + usize::from(i < extra);
+        let end = start
+            .saturating_add(base)
+            .saturating_add(usize::from(i < extra));
         let train_start = r.train_bars.map_or(0, |m| start.saturating_sub(m));
         out.push((train_start..start, start..end));
         start = end;
@@ -392,8 +405,17 @@ fn simulate(
     let mut held = 0.0;
     let mut exposed = 0usize;
     for j in test.clone() {
-        let t = j - 1;
-        let (action, confidence, _) = decide(&rows[t], weights, method);
+        // splits() keeps every test window inside 1..n, so all of these exist.
+        let (Some(t), Some(&open_j), Some(&close_j)) =
+            (j.checked_sub(1), open.get(j), close.get(j))
+        else {
+            break;
+        };
+        let (Some(row), Some(bar), Some(&close_t)) = (rows.get(t), bars.get(t), close.get(t))
+        else {
+            break;
+        };
+        let (action, confidence, _) = decide(row, weights, method);
         let target = match action {
             Action::Buy => 1.0,
             Action::Sell if r.allow_short => -1.0,
@@ -402,7 +424,7 @@ fn simulate(
         };
         if r.include_signals {
             run.signals.push(SignalPoint {
-                time: bars[t].time(),
+                time: bar.time(),
                 action,
                 confidence,
                 position: target,
@@ -411,12 +433,12 @@ fn simulate(
         let gap = if j == test.start {
             0.0
         } else {
-            ratio(open[j], close[j - 1])
+            ratio(open_j, close_t)
         };
-        let session = ratio(close[j], open[j]);
+        let session = ratio(close_j, open_j);
         let traded: f64 = (target - held).abs();
         if traded > 0.0 {
-            run.trading.trades += 1;
+            run.trading.trades = run.trading.trades.saturating_add(1);
             run.trading.turnover += traded;
         }
         let growth = (1.0 + held * gap) * (1.0 - cost * traded) * (1.0 + target * session);
@@ -424,19 +446,26 @@ fn simulate(
         run.passive_returns.push(if j == test.start {
             session
         } else {
-            ratio(close[j], close[j - 1])
+            ratio(close_j, close_t)
         });
-        exposed += usize::from(target != 0.0);
+        exposed = exposed.saturating_add(usize::from(target != 0.0));
         held = target;
     }
     // The consensus's own calls, judged like the agents' calls.
     let mut hits = HitStats::default();
-    for t in (test.start - 1)..(test.end - 1) {
-        if t + r.horizon >= test.end || close[t] <= 0.0 {
+    for t in test.start.saturating_sub(1)..test.end.saturating_sub(1) {
+        let Some(ahead) = t.checked_add(r.horizon).filter(|&a| a < test.end) else {
+            continue;
+        };
+        let (Some(row), Some(&now), Some(&later)) = (rows.get(t), close.get(t), close.get(ahead))
+        else {
+            continue;
+        };
+        if now <= 0.0 {
             continue;
         }
-        let (action, _, _) = decide(&rows[t], weights, method);
-        hits.record(action, close[t + r.horizon] / close[t] - 1.0);
+        let (action, _, _) = decide(row, weights, method);
+        hits.record(action, later / now - 1.0);
     }
     run.trading.calls = hits.calls;
     run.trading.hits = hits.hits;
@@ -460,10 +489,10 @@ impl TradingStats {
 
     /// Accumulates a split's counts (exposure is set by the caller).
     fn add(&mut self, other: &TradingStats) {
-        self.trades += other.trades;
+        self.trades = self.trades.saturating_add(other.trades);
         self.turnover += other.turnover;
-        self.calls += other.calls;
-        self.hits += other.hits;
+        self.calls = self.calls.saturating_add(other.calls);
+        self.hits = self.hits.saturating_add(other.hits);
         self.hit_rate = (self.calls > 0).then(|| self.hits as f64 / self.calls as f64);
     }
 }
@@ -474,11 +503,17 @@ fn named<T>(names: &[&'static str], values: Vec<T>) -> BTreeMap<String, T> {
 
 fn window(bars: &[Bar], range: Range) -> Window {
     let last = range.end.saturating_sub(1).max(range.start);
+    let time = |i: usize| {
+        bars.get(i)
+            .or(bars.last())
+            .map(Bar::time)
+            .unwrap_or_default()
+    };
     Window {
         start_index: range.start,
         end_index: range.end,
-        start_time: bars[range.start.min(bars.len() - 1)].time(),
-        end_time: bars[last.min(bars.len() - 1)].time(),
+        start_time: time(range.start),
+        end_time: time(last),
     }
 }
 
@@ -505,7 +540,8 @@ pub(crate) fn performance(returns: &[f64], periods_per_year: f64) -> Performance
     };
     let (sharpe, annualised_volatility) = if n >= 2 {
         let mean = returns.iter().sum::<f64>() / n as f64;
-        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let var =
+            returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n.saturating_sub(1) as f64;
         let sd = var.sqrt();
         let vol = Some(sd * periods_per_year.sqrt());
         // Identical returns give a standard deviation of rounding noise, and
@@ -540,9 +576,13 @@ pub(crate) fn periods_per_year(
         return (p, "given in the request".to_string());
     }
     if let (Some(first), Some(last)) = (bars.first(), bars.last()) {
-        let days = (last.time() - first.time()).num_seconds() as f64 / 86_400.0;
+        let days = last
+            .time()
+            .signed_duration_since(first.time())
+            .num_seconds() as f64
+            / 86_400.0;
         if days >= 28.0 && bars.len() >= 2 {
-            let ppy = (bars.len() - 1) as f64 / (days / 365.25);
+            let ppy = bars.len().saturating_sub(1) as f64 / (days / 365.25);
             return (
                 ppy,
                 format!(

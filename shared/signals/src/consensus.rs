@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::{Action, AgentOutcome, SignalError};
+use crate::agent::{Action, AgentOutcome, unit};
+use crate::error::SignalError;
 
 /// |D| at or below this is HOLD.
 pub const DIRECTION_THRESHOLD: f64 = 0.15;
@@ -82,15 +83,15 @@ pub(crate) fn weighted_vote(
     for (outcome, &w) in outcomes.iter().zip(weights) {
         w_all += w;
         let Some(s) = outcome.signal() else {
-            v.abstained += 1;
+            v.abstained = v.abstained.saturating_add(1);
             continue;
         };
         w_vote += w;
         let score = w * s.confidence;
         match s.action {
-            Action::Buy => (v.buy += 1, v.buy_score += score),
-            Action::Sell => (v.sell += 1, v.sell_score += score),
-            Action::Hold => (v.hold += 1, v.hold_score += score),
+            Action::Buy => (v.buy = v.buy.saturating_add(1), v.buy_score += score),
+            Action::Sell => (v.sell = v.sell.saturating_add(1), v.sell_score += score),
+            Action::Hold => (v.hold = v.hold.saturating_add(1), v.hold_score += score),
         };
     }
     if w_vote <= 0.0 {
@@ -106,7 +107,23 @@ pub(crate) fn weighted_vote(
     } else {
         (Action::Hold, v.participation * v.hold_score / w_vote)
     };
-    (action, crate::agent::unit(confidence), v)
+    (action, unit(confidence), v)
+}
+
+/// Applies the method to one bar's outcomes.
+pub(crate) fn decide(
+    outcomes: &[AgentOutcome],
+    weights: &[f64],
+    method: Method,
+) -> (Action, f64, VoteSummary) {
+    let (action, confidence, votes) = weighted_vote(outcomes, weights);
+    match method {
+        Method::SingleAgent => {
+            let (a, c) = most_confident(outcomes);
+            (a, c, votes)
+        }
+        Method::WeightedVote | Method::HitRateWeighted => (action, confidence, votes),
+    }
 }
 
 /// The most confident signal; ties go to the earliest agent.
@@ -146,11 +163,12 @@ pub(crate) fn resolve_weights(
                 reason: format!("got {w}; weights must be finite and >= 0"),
             });
         }
-        if let Some(i) = selected
-            .iter()
-            .position(|s| s.eq_ignore_ascii_case(name.trim()))
+        if let Some((slot, _)) = weights
+            .iter_mut()
+            .zip(selected)
+            .find(|(_, s)| s.eq_ignore_ascii_case(name.trim()))
         {
-            weights[i] = w;
+            *slot = w;
         }
     }
     if weights.iter().sum::<f64>() <= 0.0 {
@@ -180,8 +198,8 @@ impl HitStats {
             Action::Sell => forward_return < 0.0,
             Action::Hold => return,
         };
-        self.calls += 1;
-        self.hits += usize::from(hit);
+        self.calls = self.calls.saturating_add(1);
+        self.hits = self.hits.saturating_add(usize::from(hit));
         self.hit_rate = Some(self.hits as f64 / self.calls as f64);
     }
 }
@@ -220,10 +238,16 @@ pub(crate) fn hit_stats(
     let mut stats = vec![HitStats::default(); agents];
     for t in ts {
         let Some(row) = rows.get(t) else { break };
-        if t + horizon >= known_until || t + horizon >= close.len() || close[t] <= 0.0 {
+        let Some(ahead) = t.checked_add(horizon).filter(|&a| a < known_until) else {
+            continue;
+        };
+        let (Some(&now), Some(&later)) = (close.get(t), close.get(ahead)) else {
+            continue;
+        };
+        if now <= 0.0 {
             continue;
         }
-        let forward = close[t + horizon] / close[t] - 1.0;
+        let forward = later / now - 1.0;
         for (stat, outcome) in stats.iter_mut().zip(row) {
             if let Some(s) = outcome.signal() {
                 stat.record(s.action, forward);
@@ -236,7 +260,7 @@ pub(crate) fn hit_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AgentSignal;
+    use crate::agent::AgentSignal;
 
     fn vote(agent: &'static str, action: Action, confidence: f64) -> AgentOutcome {
         AgentSignal::new(agent, action, confidence).into()

@@ -7,12 +7,13 @@ use gs_domain::{Bar, Timeframe};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Panel, standard_registry};
+use crate::agent::{Action, AgentOutcome};
 use crate::consensus::{
-    Method, VoteSummary, hit_stats, most_confident, resolve_weights, weighted_vote,
-    weights_from_hit_rates,
+    HitStats, Method, VoteSummary, decide, hit_stats, resolve_weights, weights_from_hit_rates,
 };
-use crate::{Action, AgentOutcome, AgentRegistry, HitStats, Market, SignalError};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::registry::{AgentRegistry, Panel, standard_registry};
 
 /// Which agents to ask and how to combine them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -88,7 +89,7 @@ pub fn generate_with(
     let names: Vec<&'static str> = agents.iter().map(|a| a.name()).collect();
     let weights = resolve_weights(&names, &registry.names(), request.weights.as_ref())?;
     let panel = Panel::prepare(&agents, &market)?;
-    let outcomes = panel.evaluate(market.len() - 1);
+    let outcomes = panel.evaluate(market.last_index());
     let method = if request.use_consensus {
         Method::WeightedVote
     } else {
@@ -145,22 +146,6 @@ pub fn generate_hit_rate_weighted(
     ))
 }
 
-/// Applies the method to one bar's outcomes.
-pub(crate) fn decide(
-    outcomes: &[AgentOutcome],
-    weights: &[f64],
-    method: Method,
-) -> (Action, f64, VoteSummary) {
-    let (action, confidence, votes) = weighted_vote(outcomes, weights);
-    match method {
-        Method::SingleAgent => {
-            let (a, c) = most_confident(outcomes);
-            (a, c, votes)
-        }
-        Method::WeightedVote | Method::HitRateWeighted => (action, confidence, votes),
-    }
-}
-
 fn report(
     market: &Market<'_>,
     names: &[&'static str],
@@ -170,7 +155,6 @@ fn report(
     hit_rates: BTreeMap<String, HitStats>,
 ) -> SignalReport {
     let (action, confidence, votes) = decide(&outcomes, weights, method);
-    let t = market.len() - 1;
     let list = |a: Action| {
         outcomes
             .iter()
@@ -198,7 +182,7 @@ fn report(
         action,
         confidence,
         method,
-        time: market.bars()[t].time(),
+        time: market.last().time(),
         timeframe: market.timeframe(),
         bars: market.len(),
         weights: names

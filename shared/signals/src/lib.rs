@@ -16,9 +16,30 @@
 //! Callers with their own agents can build a registry and use
 //! [`generate_with`] and [`backtest_with`].
 //!
+//! Module map, each using only those listed before it (checked by
+//! `tests/module_graph.rs`): `error`; `series` (reading indicator series);
+//! `market` (validated bars in column form); `agent` (the traits, outcome
+//! types and shared abstentions); `timeframes` (the multi-timeframe
+//! analysis); `agents` (the built-in agents); `registry` (which agents exist,
+//! and a panel of them prepared over one market); `consensus`; `generate`;
+//! `backtest`.
+//!
 //! This crate is pure computation on validated bars (gs-domain) and
 //! TA-Lib-exact indicators (gs-analytics). It must never depend on storage,
 //! networking, a runtime, MCP or AWS, and it never does I/O.
+
+// Bars and arguments arrive from callers: short, flat or huge input must
+// give a result or a `SignalError`, never a panic or a wrapped integer.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 mod agent;
 pub mod agents;
@@ -27,11 +48,11 @@ mod consensus;
 mod error;
 mod generate;
 mod market;
+mod registry;
+mod series;
 mod timeframes;
 
-pub use agent::{
-    Abstention, Action, Agent, AgentOutcome, AgentRegistry, AgentSignal, Evaluator, agent_names,
-};
+pub use agent::{Abstention, Action, Agent, AgentOutcome, AgentSignal, Evaluator};
 pub use backtest::{
     BacktestReport, BacktestRequest, Performance, SignalPoint, SplitReport, TradingStats, Window,
     backtest, backtest_with,
@@ -42,6 +63,7 @@ pub use generate::{
     SignalReport, SignalRequest, generate, generate_hit_rate_weighted, generate_with,
 };
 pub use market::Market;
+pub use registry::{AgentRegistry, agent_names};
 pub use timeframes::{
     KeyLevels, Level, LevelKind, MomentumView, TimeframeAnalysis, TimeframeView, TrendDirection,
     TrendView, VolatilityView, analyze_timeframes, default_timeframes,

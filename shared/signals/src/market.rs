@@ -1,7 +1,7 @@
 use gs_analytics::{Ohlcv, compute};
-use gs_domain::{Bar, Timeframe};
+use gs_domain::{Bar, BarColumns, Timeframe};
 
-use crate::SignalError;
+use crate::error::SignalError;
 
 /// The bars an agent reads, in column form, validated once: non-empty and in
 /// strictly increasing time order. Agents compute whole indicator series from
@@ -11,32 +11,33 @@ use crate::SignalError;
 pub struct Market<'a> {
     bars: &'a [Bar],
     timeframe: Timeframe,
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+    columns: BarColumns,
+    last: Bar,
 }
 
 impl<'a> Market<'a> {
     pub fn new(bars: &'a [Bar], timeframe: Timeframe) -> Result<Self, SignalError> {
-        if bars.is_empty() {
+        let Some(&last) = bars.last() else {
             return Err(SignalError::NoBars);
-        }
-        if let Some(i) = (1..bars.len()).find(|&i| bars[i].time() <= bars[i - 1].time()) {
+        };
+        if let Some((index, pair)) = bars
+            .windows(2)
+            .enumerate()
+            .find(|(_, pair)| matches!(pair, [a, b] if b.time() <= a.time()))
+        {
             return Err(SignalError::Unordered {
-                index: i,
-                time: bars[i].time().to_rfc3339(),
+                index: index.saturating_add(1),
+                time: pair
+                    .last()
+                    .map(|b| b.time().to_rfc3339())
+                    .unwrap_or_default(),
             });
         }
         Ok(Self {
             bars,
             timeframe,
-            open: bars.iter().map(Bar::open).collect(),
-            high: bars.iter().map(Bar::high).collect(),
-            low: bars.iter().map(Bar::low).collect(),
-            close: bars.iter().map(Bar::close).collect(),
-            volume: bars.iter().map(Bar::volume).collect(),
+            columns: BarColumns::from_bars(bars),
+            last,
         })
     }
 
@@ -53,19 +54,31 @@ impl<'a> Market<'a> {
         self.bars.is_empty()
     }
     pub fn open(&self) -> &[f64] {
-        &self.open
+        self.columns.open()
     }
     pub fn high(&self) -> &[f64] {
-        &self.high
+        self.columns.high()
     }
     pub fn low(&self) -> &[f64] {
-        &self.low
+        self.columns.low()
     }
     pub fn close(&self) -> &[f64] {
-        &self.close
+        self.columns.close()
     }
     pub fn volume(&self) -> &[f64] {
-        &self.volume
+        self.columns.volume()
+    }
+    /// The bars in column form.
+    pub fn columns(&self) -> &BarColumns {
+        &self.columns
+    }
+    /// The last bar (a `Market` is never empty).
+    pub fn last(&self) -> &Bar {
+        &self.last
+    }
+    /// Index of the last bar.
+    pub fn last_index(&self) -> usize {
+        self.bars.len().saturating_sub(1)
     }
 
     /// Every output series of a gs-analytics indicator over all bars, in
@@ -78,11 +91,11 @@ impl<'a> Market<'a> {
     ) -> Result<Vec<Vec<Option<f64>>>, SignalError> {
         let params: Vec<(String, f64)> = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let input = Ohlcv {
-            open: &self.open,
-            high: &self.high,
-            low: &self.low,
-            close: &self.close,
-            volume: &self.volume,
+            open: self.columns.open(),
+            high: self.columns.high(),
+            low: self.columns.low(),
+            close: self.columns.close(),
+            volume: self.columns.volume(),
         };
         let out = compute(name, &params, &input)?;
         Ok(out.outputs.into_iter().map(|(_, series)| series).collect())
@@ -100,25 +113,4 @@ impl<'a> Market<'a> {
             .next()
             .unwrap_or_default())
     }
-}
-
-/// `period`-bar simple moving average of `x` ending at each index, `None`
-/// until `period` values exist. Used where an average of a derived series
-/// (not a bar column) is needed.
-pub(crate) fn trailing_mean(x: &[f64], period: usize) -> Vec<Option<f64>> {
-    let mut out = vec![None; x.len()];
-    if period == 0 {
-        return out;
-    }
-    let mut sum = 0.0;
-    for i in 0..x.len() {
-        sum += x[i];
-        if i >= period {
-            sum -= x[i - period];
-        }
-        if i + 1 >= period {
-            out[i] = Some(sum / period as f64);
-        }
-    }
-    out
 }

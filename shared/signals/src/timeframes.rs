@@ -5,8 +5,9 @@ use gs_domain::{Bar, Timeframe, resample};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::agents::at;
-use crate::{Market, SignalError};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// The base timeframe and the next two coarser standard ones that it divides
 /// evenly (1h gives 1h, 4h, 1d; 1d gives 1d, 1w).
@@ -243,8 +244,8 @@ pub fn analyze_timeframes(
 
 fn view(market: &Market<'_>) -> Result<TimeframeView, SignalError> {
     let n = market.len();
-    let t = n - 1; // Market::new refuses empty input
-    let close = market.close()[t];
+    let t = market.last_index();
+    let close = market.last().close();
     let mut notes = Vec::new();
     let hlc14 = [("timeperiod", 14.0)];
     let atr = at(&market.series("atr", &hlc14)?, t);
@@ -342,7 +343,7 @@ fn view(market: &Market<'_>) -> Result<TimeframeView, SignalError> {
     Ok(TimeframeView {
         timeframe: market.timeframe(),
         bars: n,
-        last_time: market.bars()[t].time(),
+        last_time: market.last().time(),
         close,
         trend,
         momentum,
@@ -353,6 +354,11 @@ fn view(market: &Market<'_>) -> Result<TimeframeView, SignalError> {
     })
 }
 
+/// `x[from..]`, empty when `from` is past the end.
+fn from_index(x: &[f64], from: usize) -> &[f64] {
+    x.get(from..).unwrap_or_default()
+}
+
 /// Swing highs and lows of the last `LEVEL_WINDOW` bars plus the recent
 /// range; levels closer than half an ATR (0.5% without one) are merged, since
 /// a trader reads them as one zone. Swings need `SWING_SPAN` bars on each
@@ -360,26 +366,45 @@ fn view(market: &Market<'_>) -> Result<TimeframeView, SignalError> {
 fn key_levels(market: &Market<'_>, atr: Option<f64>) -> KeyLevels {
     let (high, low, bars) = (market.high(), market.low(), market.bars());
     let n = market.len();
-    let close = market.close()[n - 1];
+    let close = market.last().close();
     let from = n.saturating_sub(LEVEL_WINDOW);
+    let recent = |x| from_index(x, from);
+    let span = 2 * SWING_SPAN + 1;
     let mut candidates: Vec<(f64, LevelKind, usize)> = Vec::new();
-    for i in (from + SWING_SPAN)..n.saturating_sub(SWING_SPAN) {
-        let window = (i - SWING_SPAN)..=(i + SWING_SPAN);
-        if window.clone().all(|j| high[j] <= high[i]) {
-            candidates.push((high[i], LevelKind::SwingHigh, i));
+    for (offset, (h, l)) in recent(high)
+        .windows(span)
+        .zip(recent(low).windows(span))
+        .enumerate()
+    {
+        let i = from.saturating_add(offset).saturating_add(SWING_SPAN);
+        if let Some(&top) = h.get(SWING_SPAN)
+            && h.iter().all(|&x| x <= top)
+        {
+            candidates.push((top, LevelKind::SwingHigh, i));
         }
-        if window.clone().all(|j| low[j] >= low[i]) {
-            candidates.push((low[i], LevelKind::SwingLow, i));
+        if let Some(&bottom) = l.get(SWING_SPAN)
+            && l.iter().all(|&x| x >= bottom)
+        {
+            candidates.push((bottom, LevelKind::SwingLow, i));
         }
     }
+    // The first bar of the last `RANGE_WINDOW` with the most extreme value.
     let range_from = n.saturating_sub(RANGE_WINDOW);
-    let by = |x: &[f64], better: fn(f64, f64) -> bool| {
-        (range_from..n).fold(range_from, |b, j| if better(x[j], x[b]) { j } else { b })
+    let extreme = |x: &[f64], better: fn(f64, f64) -> bool| {
+        x.iter()
+            .enumerate()
+            .skip(range_from)
+            .fold(None, |best: Option<(usize, f64)>, (j, &v)| match best {
+                Some((_, b)) if !better(v, b) => best,
+                _ => Some((j, v)),
+            })
     };
-    let hi = by(high, |a, b| a > b);
-    let lo = by(low, |a, b| a < b);
-    candidates.push((high[hi], LevelKind::RangeHigh, hi));
-    candidates.push((low[lo], LevelKind::RangeLow, lo));
+    if let Some((i, price)) = extreme(high, |a, b| a > b) {
+        candidates.push((price, LevelKind::RangeHigh, i));
+    }
+    if let Some((i, price)) = extreme(low, |a, b| a < b) {
+        candidates.push((price, LevelKind::RangeLow, i));
+    }
 
     let merge = atr.filter(|a| *a > 0.0).map_or(close * 0.005, |a| a * 0.5);
     let pick = |above: bool| {
@@ -403,7 +428,7 @@ fn key_levels(market: &Market<'_>, atr: Option<f64>) -> KeyLevels {
                 kept.push(Level {
                     price,
                     kind,
-                    time: bars[i].time(),
+                    time: bars.get(i).unwrap_or(market.last()).time(),
                     distance_pct: if close > 0.0 {
                         (price - close) / close * 100.0
                     } else {

@@ -2,10 +2,14 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use common::*;
 use gs_domain::Timeframe;
-use gs_signals::{AgentRegistry, BacktestRequest, Market, SignalRequest, backtest, generate};
+use gs_signals::{
+    Action, AgentRegistry, BacktestRequest, Market, SignalRequest, backtest, generate,
+};
 
 #[test]
 fn agents_read_nothing_after_t() {
@@ -48,18 +52,76 @@ fn agents_read_nothing_after_t() {
     }
 }
 
+/// The consensus a backtest trades at bar `t` comes from one panel evaluated
+/// over the whole series, future included; `generate` on `bars[..=t]` never
+/// sees that future. The two must agree for every method, or the backtest
+/// trades on information a live caller would not have had.
 #[test]
 fn consensus_at_t_equals_the_report_on_history_up_to_t() {
     let bars = random_walk(3, 400, Duration::days(1));
+    let weights: BTreeMap<String, f64> = [("rsi", 2.0), ("macd", 0.5), ("volume", 0.0)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let methods = [
+        (true, None),
+        (true, Some(weights)),
+        (false, None), // the most confident agent
+    ];
     let mut rng = Rng::new(5);
-    for _ in 0..5 {
+    let mut compared = 0;
+    let mut directional = 0;
+    for _ in 0..6 {
         let t = 60 + rng.below(300);
-        let other = splice_future(&bars, &random_walk(1234, bars.len(), Duration::days(1)), t);
-        let request = SignalRequest::default();
-        let a = generate(&bars[..=t], Timeframe::D1, &request).unwrap();
-        let b = generate(&other[..=t], Timeframe::D1, &request).unwrap();
-        assert_eq!(a, b);
+        // Everything after t replaced by an unrelated walk (same timestamps).
+        let future = random_walk(1234 + t as u64, bars.len(), Duration::days(1));
+        let whole = splice_future(&bars, &future, t);
+        for (use_consensus, weights) in &methods {
+            // 8 splits of 400 bars: the first training window is 44 bars, so
+            // the backtest trades (and reports) the signal of every bar from 43.
+            let run = backtest(
+                &whole,
+                Timeframe::D1,
+                &BacktestRequest {
+                    use_consensus: *use_consensus,
+                    weights: weights.clone(),
+                    n_splits: 8,
+                    include_signals: true,
+                    ..BacktestRequest::default()
+                },
+                &mut |_, _| {},
+            )
+            .unwrap();
+            let in_run = run
+                .splits
+                .iter()
+                .flat_map(|s| s.signals.iter().flatten())
+                .find(|p| p.time == bars[t].time())
+                .unwrap_or_else(|| panic!("the backtest has no signal at bar {t}"));
+            let truncated = generate(
+                &bars[..=t],
+                Timeframe::D1,
+                &SignalRequest {
+                    use_consensus: *use_consensus,
+                    weights: weights.clone(),
+                    ..SignalRequest::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(truncated.time, bars[t].time());
+            assert_eq!(
+                (in_run.action, in_run.confidence),
+                (truncated.action, truncated.confidence),
+                "bar {t}, use_consensus {use_consensus}, weights {weights:?}: the run over \
+                 the whole series disagrees with generate on the bars up to {t}"
+            );
+            compared += 1;
+            directional += usize::from(truncated.action != Action::Hold);
+        }
     }
+    assert_eq!(compared, 18);
+    // Not a comparison of empty opinions: some of the bars got BUY or SELL.
+    assert!(directional >= 3, "only {directional} directional signals");
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub use patterns::{CandlestickAgent, ChartPatternAgent};
 pub use trend::{MaCrossoverAgent, MacdAgent, MomentumAgent, TrendStrengthAgent};
 pub use volume::VolumeAgent;
 
-use crate::{Agent, AgentOutcome};
+use crate::agent::Agent;
 
 /// The built-in agents in report order.
 pub(crate) fn builtin() -> Vec<Box<dyn Agent>> {
@@ -30,27 +30,4 @@ pub(crate) fn builtin() -> Vec<Box<dyn Agent>> {
         Box::new(CandlestickAgent::default()),
         Box::new(ChartPatternAgent::default()),
     ]
-}
-
-/// The value of an indicator series at `t`, if it has one there.
-pub(crate) fn at(series: &[Option<f64>], t: usize) -> Option<f64> {
-    series.get(t).copied().flatten()
-}
-
-/// The abstention for a bar inside an indicator's warm-up (or past the end).
-pub(crate) fn warming_up(agent: &'static str, what: &str, needed: usize, t: usize) -> AgentOutcome {
-    AgentOutcome::abstain(
-        agent,
-        format!(
-            "not enough history: {what} needs at least {needed} bars, {} available at this bar",
-            t + 1
-        ),
-    )
-}
-
-pub(crate) fn out_of_range(agent: &'static str, t: usize, len: usize) -> AgentOutcome {
-    AgentOutcome::abstain(
-        agent,
-        format!("bar index {t} is past the last bar (history has {len} bars)"),
-    )
 }

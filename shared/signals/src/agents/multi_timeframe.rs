@@ -2,9 +2,10 @@
 
 use gs_domain::Timeframe;
 
-use crate::agents::out_of_range;
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit};
+use crate::error::SignalError;
+use crate::market::Market;
 use crate::timeframes::default_timeframes;
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
 
 /// On each timeframe (the bars' own and the next coarser ones that divide
 /// it), the trend is up when the close is above its SMA and the SMA has risen
@@ -56,9 +57,9 @@ impl Ladder {
             if let Some(last) = finals.last_mut() {
                 *last = bar.close();
             }
-            bucket.push(finals.len() - 1);
+            bucket.push(finals.len().saturating_sub(1));
         }
-        let mut prefix = Vec::with_capacity(finals.len() + 1);
+        let mut prefix = Vec::with_capacity(finals.len().saturating_add(1));
         prefix.push(0.0);
         for c in &finals {
             prefix.push(prefix.last().copied().unwrap_or(0.0) + c);
@@ -74,13 +75,15 @@ impl Ladder {
     /// `back` coarse bars before the current (forming) one; `None` without
     /// enough coarse bars.
     fn sma(&self, t: usize, close_t: f64, period: usize, back: usize) -> Option<f64> {
-        let k = self.bucket[t]; // the forming bucket; buckets < k are final
+        let k = *self.bucket.get(t)?; // the forming bucket; buckets < k are final
         let end = k.checked_sub(back)?; // index of the last coarse bar used
-        let start = (end + 1).checked_sub(period)?;
+        let after_end = end.checked_add(1)?;
+        let start = after_end.checked_sub(period)?;
+        let prefix = |j: usize| self.prefix.get(j).copied();
         let sum = if back == 0 {
-            self.prefix[k] - self.prefix[start] + close_t
+            prefix(k)? - prefix(start)? + close_t
         } else {
-            self.prefix[end + 1] - self.prefix[start]
+            prefix(after_end)? - prefix(start)?
         };
         Some(sum / period as f64)
     }
@@ -116,10 +119,9 @@ impl Evaluator for MultiTimeframeEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "multi_timeframe";
         let (n, s) = (self.cfg.period, self.cfg.slope_bars);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
-        let close = self.close[t];
+        };
         let mut signal = AgentSignal::new(NAME, Action::Hold, 0.0);
         let mut votes = Vec::new();
         let mut skipped = Vec::new();
@@ -130,8 +132,8 @@ impl Evaluator for MultiTimeframeEval {
             else {
                 skipped.push(format!(
                     "{tf} (has {} bars, needs {})",
-                    ladder.bucket[t] + 1,
-                    n + s
+                    ladder.bucket.get(t).map_or(0, |b| b.saturating_add(1)),
+                    n.saturating_add(s)
                 ));
                 continue;
             };
@@ -203,7 +205,7 @@ impl Evaluator for MultiTimeframeEval {
         }
         AgentSignal {
             action,
-            confidence: crate::agent::unit(confidence),
+            confidence: unit(confidence),
             ..signal
         }
         .reason(format!(

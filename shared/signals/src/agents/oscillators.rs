@@ -1,8 +1,12 @@
 //! Contrarian readings: oversold/overbought oscillators and stretches away
 //! from an average.
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{
+    Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit, warming_up,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// RSI below `oversold` is a BUY, above `overbought` a SELL; confidence grows
 /// with the distance past the threshold.
@@ -52,7 +56,7 @@ impl Evaluator for RsiEval {
             return out_of_range(NAME, t, self.rsi.len());
         }
         let Some(rsi) = at(&self.rsi, t) else {
-            return warming_up(NAME, &format!("RSI({p})"), p + 1, t);
+            return warming_up(NAME, &format!("RSI({p})"), p.saturating_add(1), t);
         };
         let signal = if rsi < lo {
             AgentSignal::new(NAME, Action::Buy, 0.5 + 0.5 * (lo - rsi) / lo)
@@ -135,15 +139,14 @@ impl Evaluator for BollingerEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "bollinger";
         let (p, k) = (self.cfg.period, self.cfg.deviations);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
+        };
         let (Some(upper), Some(middle), Some(lower)) =
             (at(&self.upper, t), at(&self.middle, t), at(&self.lower, t))
         else {
             return warming_up(NAME, &format!("Bollinger({p}, {k})"), p, t);
         };
-        let close = self.close[t];
         let span = upper - lower;
         if span <= 0.0 || middle <= 0.0 {
             return AgentSignal::new(NAME, Action::Hold, 0.2)
@@ -240,16 +243,15 @@ impl Evaluator for MeanReversionEval {
         const NAME: &str = "mean_reversion";
         let c = &self.cfg;
         let (n, a, k) = (c.average_period, c.atr_period, c.entry_atrs);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
+        };
         let (Some(sma), Some(atr), Some(adx)) =
             (at(&self.sma, t), at(&self.atr, t), at(&self.adx, t))
         else {
-            let needed = n.max(2 * a);
+            let needed = n.max(a.saturating_mul(2));
             return warming_up(NAME, &format!("SMA({n}), ATR({a}) and ADX({a})"), needed, t);
         };
-        let close = self.close[t];
         let deviation = if atr > 0.0 { (close - sma) / atr } else { 0.0 };
         let base = AgentSignal::new(NAME, Action::Hold, 0.0)
             .metric("sma", sma)
@@ -268,7 +270,7 @@ impl Evaluator for MeanReversionEval {
         } else if deviation <= -k {
             AgentSignal {
                 action: Action::Buy,
-                confidence: crate::agent::unit(0.5 + 0.5 * (-deviation - k) / k),
+                confidence: unit(0.5 + 0.5 * (-deviation - k) / k),
                 ..base
             }
             .reason(format!(
@@ -278,7 +280,7 @@ impl Evaluator for MeanReversionEval {
         } else if deviation >= k {
             AgentSignal {
                 action: Action::Sell,
-                confidence: crate::agent::unit(0.5 + 0.5 * (deviation - k) / k),
+                confidence: unit(0.5 + 0.5 * (deviation - k) / k),
                 ..base
             }
             .reason(format!(
@@ -287,7 +289,7 @@ impl Evaluator for MeanReversionEval {
             ))
         } else {
             AgentSignal {
-                confidence: crate::agent::unit(0.5 * (1.0 - deviation.abs() / k)),
+                confidence: unit(0.5 * (1.0 - deviation.abs() / k)),
                 ..base
             }
             .reason(format!(

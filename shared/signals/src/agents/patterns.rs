@@ -2,8 +2,11 @@
 //! and chart patterns (gs-chart-patterns).
 
 use gs_chart_patterns::{ChartPattern, DetectorConfig, Direction, PatternType, Status};
+use gs_domain::BarColumns;
 
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, warming_up};
+use crate::error::SignalError;
+use crate::market::Market;
 
 /// Weighs the candlestick patterns that fired on the latest `window` bars:
 /// each hit counts its TA-Lib strength (±100 = 1) times a recency factor, and
@@ -70,21 +73,26 @@ impl Evaluator for CandlestickEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "candlestick";
         if t >= self.len {
-            return super::out_of_range(NAME, t, self.len);
+            return out_of_range(NAME, t, self.len);
         }
         // TA-Lib's candle settings average the previous 10 candles, and the
         // longest patterns span 5 bars: before that, nothing can be seen.
         const WARM_UP: usize = 15;
-        if t + 1 < WARM_UP {
-            return super::warming_up(NAME, "candlestick patterns", WARM_UP, t);
+        if t.saturating_add(1) < WARM_UP {
+            return warming_up(NAME, "candlestick patterns", WARM_UP, t);
         }
-        let first = (t + 1).saturating_sub(self.cfg.window);
+        let first = t.saturating_add(1).saturating_sub(self.cfg.window);
         let mut score = 0.0;
         let mut reasons = Vec::new();
         for (title, values) in &self.hits {
-            for (i, &v) in values.iter().enumerate().take(t + 1).skip(first) {
+            for (i, &v) in values
+                .iter()
+                .enumerate()
+                .take(t.saturating_add(1))
+                .skip(first)
+            {
                 if v != 0 {
-                    let age = t - i;
+                    let age = t.saturating_sub(i);
                     let recency = 1.0 / (1.0 + age as f64);
                     score += f64::from(v) / 100.0 * recency;
                     reasons.push(format!(
@@ -150,10 +158,7 @@ impl Default for ChartPatternAgent {
 
 struct ChartPatternEval {
     cfg: ChartPatternAgent,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+    columns: BarColumns,
 }
 
 impl Agent for ChartPatternAgent {
@@ -166,10 +171,7 @@ impl Agent for ChartPatternAgent {
     fn prepare(&self, market: &Market<'_>) -> Result<Box<dyn Evaluator>, SignalError> {
         Ok(Box::new(ChartPatternEval {
             cfg: self.clone(),
-            high: market.high().to_vec(),
-            low: market.low().to_vec(),
-            close: market.close().to_vec(),
-            volume: market.volume().to_vec(),
+            columns: market.columns().clone(),
         }))
     }
 }
@@ -177,32 +179,34 @@ impl Agent for ChartPatternAgent {
 impl Evaluator for ChartPatternEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "chart_pattern";
-        let len = self.close.len();
+        let bars = &self.columns;
+        let len = bars.len();
         if t >= len {
-            return super::out_of_range(NAME, t, len);
+            return out_of_range(NAME, t, len);
         }
         let config = DetectorConfig::default();
-        if t + 1 < config.min_pattern_bars * 2 {
-            return super::warming_up(NAME, "chart patterns", config.min_pattern_bars * 2, t);
+        let needed = config.min_pattern_bars.saturating_mul(2);
+        if t.saturating_add(1) < needed {
+            return warming_up(NAME, "chart patterns", needed, t);
         }
-        let from = (t + 1).saturating_sub(self.cfg.lookback);
-        let range = from..t + 1;
-        let volume = &self.volume[range.clone()];
+        let from = t.saturating_add(1).saturating_sub(self.cfg.lookback);
+        let window = |column| bars_between(column, from, t);
+        let volume = window(bars.volume());
         let found = gs_chart_patterns::detect(
-            &self.high[range.clone()],
-            &self.low[range.clone()],
-            &self.close[range],
+            window(bars.high()),
+            window(bars.low()),
+            window(bars.close()),
             volume.iter().any(|v| *v > 0.0).then_some(volume),
             &PatternType::ALL,
             &config,
         );
-        let last = t - from;
+        let last = t.saturating_sub(from);
         let fresh: Vec<&ChartPattern> = found
             .iter()
             .filter(|p| {
                 p.status == Status::Confirmed
                     && p.breakout_index
-                        .is_some_and(|b| last - b.min(last) < self.cfg.recent)
+                        .is_some_and(|b| last.saturating_sub(b) < self.cfg.recent)
             })
             .collect();
         let Some(best) = fresh
@@ -223,7 +227,7 @@ impl Evaluator for ChartPatternEval {
             Direction::Bearish => Action::Sell,
             Direction::Neutral => Action::Hold,
         };
-        let ago = last - best.breakout_index.unwrap_or(last).min(last);
+        let ago = last.saturating_sub(best.breakout_index.unwrap_or(last));
         AgentSignal::new(NAME, action, best.confidence)
             .reason(format!(
                 "{} confirmed {} bar(s) ago: close beyond {:.4}, measured-move target {:.4}",
@@ -238,4 +242,9 @@ impl Evaluator for ChartPatternEval {
             .metric("confirmed_patterns", fresh.len() as f64)
             .into()
     }
+}
+
+/// `column[from..=t]`, empty when that is out of range.
+fn bars_between(column: &[f64], from: usize, t: usize) -> &[f64] {
+    column.get(from..=t).unwrap_or_default()
 }

@@ -1,8 +1,12 @@
 //! Trend-following readings: the direction of averages, of momentum and of
 //! directional movement.
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{
+    Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, unit, warming_up,
+};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
 
 /// MACD histogram sign gives the direction; a crossover in the last few bars
 /// and a histogram large against ATR raise the confidence.
@@ -73,7 +77,15 @@ impl Evaluator for MacdEval {
         let (Some(macd), Some(signal), Some(hist)) =
             (at(&self.macd, t), at(&self.signal, t), at(&self.hist, t))
         else {
-            return warming_up(NAME, &label, c.slow.max(c.fast) + c.signal - 1, t);
+            return warming_up(
+                NAME,
+                &label,
+                c.slow
+                    .max(c.fast)
+                    .saturating_add(c.signal)
+                    .saturating_sub(1),
+                t,
+            );
         };
         // A histogram within rounding of zero (a perfectly linear trend makes
         // MACD and its signal converge) is no crossover either way.
@@ -89,8 +101,10 @@ impl Evaluator for MacdEval {
         let up = hist > 0.0;
         // Bars since the histogram last had the other sign, looking back at
         // most `fresh_bars` bars.
-        let crossed_ago = (1..=c.fresh_bars.min(t))
-            .find(|&k| at(&self.hist, t - k).is_some_and(|h| if up { h <= 0.0 } else { h >= 0.0 }));
+        let crossed_ago = (1..=c.fresh_bars.min(t)).find(|&k| {
+            at(&self.hist, t.saturating_sub(k))
+                .is_some_and(|h| if up { h <= 0.0 } else { h >= 0.0 })
+        });
         let strength = match at(&self.atr, t) {
             Some(atr) if atr > 0.0 => (hist.abs() / (0.25 * atr)).min(1.0),
             _ => 1.0,
@@ -189,7 +203,10 @@ impl Evaluator for MaCrossoverEval {
         }
         let up = fast > slow;
         let crossed_ago = (1..=c.fresh_bars.min(t)).find(|&k| {
-            match (at(&self.fast, t - k), at(&self.slow, t - k)) {
+            match (
+                at(&self.fast, t.saturating_sub(k)),
+                at(&self.slow, t.saturating_sub(k)),
+            ) {
                 (Some(f), Some(s)) => {
                     if up {
                         f <= s
@@ -204,9 +221,7 @@ impl Evaluator for MaCrossoverEval {
         let action = if up { Action::Buy } else { Action::Sell };
         let mut out = AgentSignal {
             action,
-            confidence: crate::agent::unit(
-                0.4 + 0.3 * (gap_pct.abs() / 3.0).min(1.0) + 0.3 * fresh,
-            ),
+            confidence: unit(0.4 + 0.3 * (gap_pct.abs() / 3.0).min(1.0) + 0.3 * fresh),
             ..base
         }
         .reason(format!(
@@ -274,11 +289,14 @@ impl Evaluator for MomentumEval {
         const NAME: &str = "momentum";
         let c = &self.cfg;
         let n = c.lookback;
-        if t >= self.close.len() {
+        let Some(&now) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
-        let (true, Some(atr)) = (t >= n, at(&self.atr, t)) else {
-            let needed = (n + 1).max(c.atr_period + 1);
+        };
+        let (Some(&then), Some(atr)) = (
+            t.checked_sub(n).and_then(|i| self.close.get(i)),
+            at(&self.atr, t),
+        ) else {
+            let needed = n.max(c.atr_period).saturating_add(1);
             return warming_up(
                 NAME,
                 &format!("a {n}-bar change and ATR({})", c.atr_period),
@@ -286,7 +304,6 @@ impl Evaluator for MomentumEval {
                 t,
             );
         };
-        let (now, then) = (self.close[t], self.close[t - n]);
         let change = now - then;
         let roc = if then > 0.0 {
             change / then * 100.0
@@ -391,9 +408,12 @@ impl Evaluator for TrendStrengthEval {
             at(&self.plus_di, t),
             at(&self.minus_di, t),
         ) else {
-            return warming_up(NAME, &format!("ADX({p})"), 2 * p, t);
+            return warming_up(NAME, &format!("ADX({p})"), p.saturating_mul(2), t);
         };
-        let rising = t > 0 && at(&self.adx, t - 1).is_some_and(|prev| adx > prev);
+        let rising = t
+            .checked_sub(1)
+            .and_then(|prev| at(&self.adx, prev))
+            .is_some_and(|prev| adx > prev);
         let di = format!("+DI = {pdi:.1}, -DI = {mdi:.1}");
         let signal = if adx < min_adx {
             AgentSignal::new(NAME, Action::Hold, 0.5 + 0.5 * (min_adx - adx) / min_adx)

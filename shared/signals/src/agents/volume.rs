@@ -3,9 +3,11 @@
 
 use gs_analytics::{Ohlcv, compute};
 
-use crate::agents::{at, out_of_range, warming_up};
-use crate::market::trailing_mean;
-use crate::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, Market, SignalError};
+use crate::agent::{Action, Agent, AgentOutcome, AgentSignal, Evaluator, out_of_range, warming_up};
+use crate::error::SignalError;
+use crate::market::Market;
+use crate::series::at;
+use crate::series::trailing_mean;
 
 /// On-balance volume trend (regression slope over `period` bars, in units of
 /// average volume per bar) compared with the price's side of its SMA: both up
@@ -81,9 +83,9 @@ impl Evaluator for VolumeEval {
     fn evaluate(&self, t: usize) -> AgentOutcome {
         const NAME: &str = "volume";
         let (n, k) = (self.cfg.period, self.cfg.min_flow);
-        if t >= self.close.len() {
+        let Some(&close) = self.close.get(t) else {
             return out_of_range(NAME, t, self.close.len());
-        }
+        };
         let (Some(slope), Some(avg), Some(sma)) = (
             at(&self.obv_slope, t),
             at(&self.avg_volume, t),
@@ -97,7 +99,6 @@ impl Evaluator for VolumeEval {
                 format!("no volume traded in the last {n} bars: volume cannot confirm anything"),
             );
         }
-        let close = self.close[t];
         let flow = slope / avg;
         let price_up = close > sma;
         let price_down = close < sma;
@@ -138,7 +139,10 @@ impl Evaluator for VolumeEval {
         signal
             .metric("obv_slope_per_avg_volume", flow)
             .metric("average_volume", avg)
-            .metric("volume_ratio", self.volume[t] / avg)
+            .metric(
+                "volume_ratio",
+                self.volume.get(t).map_or(f64::NAN, |v| v / avg),
+            )
             .metric("sma", sma)
             .into()
     }
