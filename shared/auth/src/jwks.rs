@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,8 @@ impl KeyStore {
 /// refetch fails, the old keys keep verifying for one more lifetime (so until twice the
 /// lifetime after they were fetched, with a retry at most every few seconds), then tokens are
 /// refused with [`AuthError::JwksUnavailable`]: an issuer outage does not lock everyone out at
-/// once, and a key the issuer withdrew is not trusted for ever.
+/// once, and a key the issuer withdrew is not trusted for ever. While the issuer is failing,
+/// only the caller that retries waits for the retry; concurrent ones use the old keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JwksCachePolicy {
     /// A token naming a `kid` the fresh set lacks triggers a refetch at most this often.
@@ -140,6 +142,8 @@ pub(crate) struct RemoteJwks {
     client: Result<reqwest::Client, SharedError>,
     policy: JwksCachePolicy,
     keys: RwLock<Option<Arc<Snapshot>>>,
+    /// The last fetch failed; read without the fetch lock.
+    issuer_failing: AtomicBool,
     /// Held for the whole fetch, so concurrent verifications wait for one fetch instead of
     /// each starting their own.
     fetch: tokio::sync::Mutex<FetchState>,
@@ -162,6 +166,7 @@ impl RemoteJwks {
             client,
             policy,
             keys: RwLock::new(None),
+            issuer_failing: AtomicBool::new(false),
             fetch: tokio::sync::Mutex::new(FetchState::default()),
         }
     }
@@ -181,11 +186,30 @@ impl RemoteJwks {
             .and_then(|snapshot| snapshot.keys.get(kid).cloned())
     }
 
+    /// A key of the set still within its grace, fresh or not.
+    fn usable_key(&self, kid: &str) -> Option<Arc<VerificationKey>> {
+        self.snapshot()
+            .filter(|snapshot| Instant::now() < snapshot.usable_until)
+            .and_then(|snapshot| snapshot.keys.get(kid).cloned())
+    }
+
     async fn key(&self, kid: &str) -> Result<Arc<VerificationKey>, AuthError> {
         if let Some(key) = self.fresh_key(kid, Instant::now()) {
             return Ok(key);
         }
-        let mut state = self.fetch.lock().await;
+        let mut state = match self.fetch.try_lock() {
+            Ok(state) => state,
+            Err(_) => {
+                // While the issuer is failing, a retry can take the whole fetch timeout: only
+                // the caller that retries waits; the others use keys still in their grace.
+                if self.issuer_failing.load(Ordering::Acquire)
+                    && let Some(key) = self.usable_key(kid)
+                {
+                    return Ok(key);
+                }
+                self.fetch.lock().await
+            }
+        };
         let now = Instant::now();
         // Whoever held the lock before us may just have fetched the key we need.
         if let Some(key) = self.fresh_key(kid, now) {
@@ -213,6 +237,7 @@ impl RemoteJwks {
             state.last_completed = Some(done);
             match outcome {
                 Ok((keys, ttl)) => {
+                    self.issuer_failing.store(false, Ordering::Release);
                     tracing::debug!(url = %self.url, keys = keys.len(), ttl_secs = ttl.as_secs(), "fetched JWKS");
                     state.last_error = None;
                     let fresh_until = done.checked_add(ttl).unwrap_or(done);
@@ -230,6 +255,7 @@ impl RemoteJwks {
                         .ok_or_else(|| unknown_key(kid));
                 }
                 Err(source) => {
+                    self.issuer_failing.store(true, Ordering::Release);
                     tracing::warn!(url = %self.url, error = %source, "could not fetch JWKS");
                     state.last_error = Some(source);
                 }
@@ -237,13 +263,7 @@ impl RemoteJwks {
         }
 
         // No fetch now (too soon) or it failed: keys within their grace still count.
-        let usable = self
-            .snapshot()
-            .filter(|snapshot| Instant::now() < snapshot.usable_until);
-        match (
-            usable.and_then(|snapshot| snapshot.keys.get(kid).cloned()),
-            &state.last_error,
-        ) {
+        match (self.usable_key(kid), &state.last_error) {
             (Some(key), _) => {
                 tracing::debug!(url = %self.url, "verifying with JWKS keys past their lifetime");
                 Ok(key)

@@ -373,3 +373,38 @@ async fn oversized_jwks_bodies_are_refused_at_the_cap() {
         .unwrap_err();
     assert!(source_text(&err).contains("larger than"), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_an_outage_only_the_retrying_caller_waits() {
+    let primary = primary_token();
+    let fetch_time = Duration::from_millis(500);
+    let server = JwksServer::start(&primary_set(), fetch_time).await;
+    server.serve_with_cache_control(&primary_set(), Some("max-age=3"));
+    let cache = short_lived(|c| c.min_refetch_interval = Duration::from_millis(300));
+    let verifier =
+        Verifier::with_jwks_cache(rsa_config(JwksSource::Url(server.url.clone())), cache);
+    verifier.verify(&primary).await.unwrap();
+
+    server.fail_with(503);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    // The first retry after expiry: the caller waits for it, and is served from the grace.
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(server.requests(), 2);
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let retrying = tokio::spawn({
+        let verifier = verifier.clone();
+        let token = primary.clone();
+        async move { verifier.verify(&token).await }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let started = std::time::Instant::now();
+    verifier.verify(&primary).await.unwrap();
+    assert!(
+        started.elapsed() < fetch_time / 2,
+        "a concurrent caller does not wait for the retry: {:?}",
+        started.elapsed()
+    );
+    retrying.await.unwrap().unwrap();
+    assert_eq!(server.requests(), 3, "one retry");
+}
