@@ -4,8 +4,8 @@
 //!
 //! This crate knows nothing about MCP, HTTP servers, Lambda or DynamoDB: it takes a token string
 //! and answers with a caller or an [`AuthError`]. Its only I/O is fetching an issuer's JWKS (with
-//! `reqwest`) and reading or creating local files (the policy, the dev signing key). It never
-//! logs tokens or key material.
+//! `reqwest`) and reading or creating local files (the policy, the dev signing key, the dev token
+//! file). It never logs tokens or key material.
 //!
 //! # Verification rules
 //! A token is accepted only if all of these hold:

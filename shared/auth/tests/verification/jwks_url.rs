@@ -267,7 +267,7 @@ async fn assert_lifetime(cache: JwksCachePolicy, cache_control: Option<&str>, li
 
 #[tokio::test]
 async fn no_store_and_no_cache_get_the_floor_not_zero() {
-    let floor = Duration::from_millis(600);
+    let floor = Duration::from_millis(1000);
     for cache_control in ["no-store", "no-cache, max-age=3600", "max-age=0"] {
         let cache = short_lived(|c| c.min_ttl = floor);
         assert_lifetime(cache, Some(cache_control), floor).await;
@@ -276,13 +276,13 @@ async fn no_store_and_no_cache_get_the_floor_not_zero() {
 
 #[tokio::test]
 async fn without_cache_control_the_default_lifetime_applies() {
-    let default = Duration::from_millis(600);
+    let default = Duration::from_millis(1000);
     assert_lifetime(short_lived(|c| c.default_ttl = default), None, default).await;
 }
 
 #[tokio::test]
 async fn a_long_max_age_is_capped() {
-    let cap = Duration::from_millis(600);
+    let cap = Duration::from_millis(1000);
     assert_lifetime(short_lived(|c| c.max_ttl = cap), Some("max-age=86400"), cap).await;
 }
 
