@@ -51,6 +51,8 @@ impl DevIssuer {
     pub const ISSUER: &str = "goldensignals-dev";
     pub const AUDIENCE: &str = "goldensignals-mcp";
     pub const CLIENT_ID: &str = "goldensignals-dev-cli";
+    /// Suggested name, in the data directory, for [`DevIssuer::write_token_file`].
+    pub const TOKEN_FILE: &str = "dev-token";
 
     /// Loads `dev-signing-key.pem` from `data_dir`, creating the directory and a new key
     /// (PKCS#8 PEM, mode 0600) on first run.
@@ -167,6 +169,61 @@ impl DevIssuer {
             .map_err(|source| AuthError::Signing { source })
     }
 
+    /// Writes `token` (and a newline) to `path`, readable and writable only by its owner
+    /// (mode 0600 on unix), creating the parent directory if needed.
+    ///
+    /// The token goes to a new file next to `path` that is renamed over it, so a reader never
+    /// sees half a token, and a file that was readable by others is replaced rather than
+    /// rewritten in place (its permissions never apply to the new token). Elsewhere than unix
+    /// the file gets the directory's default permissions.
+    pub fn write_token_file(path: &Path, token: &str) -> Result<(), AuthError> {
+        let io_error = |action: &'static str, path: &Path| {
+            let path = path.to_owned();
+            move |source| AuthError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| {
+                io_error("could not write the dev token to", path)(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the path names no file",
+                ))
+            })?
+            .to_string_lossy()
+            .into_owned();
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(io_error("could not create the directory of", dir))?;
+        }
+        let mut nonce = [0u8; 8];
+        OsRng.fill_bytes(&mut nonce);
+        let temp = path.with_file_name(format!(
+            ".{file_name}.{}.tmp",
+            URL_SAFE_NO_PAD.encode(nonce)
+        ));
+
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&temp).and_then(|mut file| {
+            file.write_all(token.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()
+        });
+        let result = written.and_then(|()| std::fs::rename(&temp, path));
+        if let Err(source) = result {
+            // Best effort: the temp file holds a token and must not linger.
+            let _ = std::fs::remove_file(&temp);
+            return Err(io_error("could not write the dev token to", path)(source));
+        }
+        Ok(())
+    }
+
     /// The public key only, as served at a `/.well-known/jwks.json`.
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
@@ -182,6 +239,8 @@ impl DevIssuer {
             algorithms: vec![Algorithm::ES256],
             leeway_secs: VerifierConfig::DEFAULT_LEEWAY_SECS,
             jwks: JwksSource::Static(self.jwks()),
+            // Dev tokens carry unprefixed scopes.
+            resource_server_ids: Vec::new(),
         }
     }
 }
@@ -306,6 +365,55 @@ mod tests {
 
         let other = DevIssuer::load_or_create(&dir.path().join("elsewhere")).unwrap();
         assert_ne!(first.kid(), other.kid(), "a new directory gets a new key");
+    }
+
+    #[test]
+    fn token_file_is_owner_only_and_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(DevIssuer::TOKEN_FILE);
+        DevIssuer::write_token_file(&path, "first.token.value").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "first.token.value\n"
+        );
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            // A token file someone made world-readable is replaced, not rewritten in place.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            DevIssuer::write_token_file(&path, "second.token").unwrap();
+            assert_eq!(mode(&path), 0o600);
+        }
+        #[cfg(not(unix))]
+        DevIssuer::write_token_file(&path, "second.token").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second.token\n");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, [DevIssuer::TOKEN_FILE], "no temp file remains");
+    }
+
+    #[test]
+    fn token_file_errors_name_the_path_and_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a directory: the rename fails after the temp file was written.
+        let target = dir.path().join("occupied");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("x"), "keep").unwrap();
+        let err = DevIssuer::write_token_file(&target, "tok").unwrap_err();
+        assert!(matches!(err, AuthError::Io { .. }), "{err:?}");
+        assert!(err.to_string().contains("occupied"), "{err}");
+        assert!(!err.to_string().contains("tok\n"), "{err}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["occupied"], "the temp file was removed");
+        assert!(DevIssuer::write_token_file(Path::new("/"), "tok").is_err());
     }
 
     #[test]

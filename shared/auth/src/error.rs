@@ -183,3 +183,31 @@ impl AuthError {
         }
     }
 }
+
+/// A value taken from a token, fit for an error message, a log line or a response header:
+/// printable ASCII only (anything else becomes `?`), at most `max_chars` characters.
+pub(crate) fn printable(value: &str, max_chars: usize) -> String {
+    value
+        .chars()
+        .take(max_chars)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_strips_control_characters_and_truncates() {
+        assert_eq!(printable("rsa-1", 64), "rsa-1");
+        assert_eq!(printable("a\r\nb\u{7f}é\"", 64), "a??b??\"");
+        assert_eq!(printable(&"k".repeat(100), 64).len(), 64);
+    }
+}

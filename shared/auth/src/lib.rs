@@ -4,8 +4,8 @@
 //!
 //! This crate knows nothing about MCP, HTTP servers, Lambda or DynamoDB: it takes a token string
 //! and answers with a caller or an [`AuthError`]. Its only I/O is fetching an issuer's JWKS (with
-//! `reqwest`) and reading or creating local files (the policy, the dev signing key). It never
-//! logs tokens or key material.
+//! `reqwest`) and reading or creating local files (the policy, the dev signing key, the dev token
+//! file). It never logs tokens or key material.
 //!
 //! # Verification rules
 //! A token is accepted only if all of these hold:
@@ -21,7 +21,13 @@
 //!
 //! A JWKS URL is fetched on first use and cached by `kid`. A token naming an unknown `kid`
 //! triggers a refetch, at most once per [`Verifier::DEFAULT_MIN_REFETCH_INTERVAL`], so a flood of
-//! made-up kids cannot hammer the issuer; concurrent verifications share one fetch.
+//! made-up kids cannot hammer the issuer; concurrent verifications share one fetch. Fetched keys
+//! expire (`Cache-Control: max-age`, bounded; an hour without it), are refetched before use
+//! once expired, and outlive a failed refetch only by a bounded grace ([`JwksCachePolicy`]).
+//! JWKS bodies are read up to [`JwksCachePolicy::max_body_bytes`] and refused beyond.
+//!
+//! Scopes: see [`VerifierConfig::resource_server_ids`]; only our resource servers' prefixes
+//! are stripped, and scopes of other APIs never count.
 //!
 //! # Policy document
 //! `infra/auth-policy.json` (compiled in as [`Policy::default_policy`]) has this shape:
@@ -41,6 +47,17 @@
 //! Unknown fields, undefined roles, include cycles and invalid scopes are refused on load. A
 //! caller's [`Permissions`] are its token's scopes plus the scopes of the roles its groups map to.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 mod caller;
 mod dev_issuer;
 mod error;
@@ -53,6 +70,7 @@ mod verifier;
 pub use caller::Caller;
 pub use dev_issuer::DevIssuer;
 pub use error::AuthError;
+pub use jwks::JwksCachePolicy;
 pub use policy::{Policy, Role};
 pub use scope::{Permissions, SERVERS, Scope};
 pub use ttl::parse_ttl;

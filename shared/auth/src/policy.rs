@@ -86,9 +86,20 @@ impl Policy {
     }
 
     /// The policy checked in at `infra/auth-policy.json`, compiled into the binary.
-    pub fn default_policy() -> Policy {
+    pub fn builtin() -> Result<Policy, AuthError> {
         Policy::from_json(include_str!("../../../infra/auth-policy.json"))
-            .expect("infra/auth-policy.json is validated by gs-auth's tests")
+    }
+
+    /// [`Policy::builtin`], which gs-auth's tests keep valid. Should it ever fail to load, the
+    /// answer is a policy that grants no group anything (fail closed, logged), not a panic.
+    pub fn default_policy() -> Policy {
+        Policy::builtin().unwrap_or_else(|error| {
+            tracing::error!(%error, "the built-in auth policy is invalid; groups grant nothing");
+            Policy {
+                roles: BTreeMap::new(),
+                groups: BTreeMap::new(),
+            }
+        })
     }
 
     pub fn roles(&self) -> impl Iterator<Item = &Role> {
@@ -155,10 +166,9 @@ impl Policy {
         }
 
         let mut roles = BTreeMap::new();
-        for name in document.roles.keys() {
+        for (name, role) in &document.roles {
             let mut scopes = BTreeSet::new();
             collect_scopes(&document.roles, name, &mut Vec::new(), &mut scopes)?;
-            let role = &document.roles[name];
             roles.insert(
                 name.clone(),
                 Role {
@@ -190,7 +200,10 @@ fn collect_scopes(
             source: None,
         });
     }
-    let role = &roles[name];
+    // Every name reaching here was checked to be defined; an unknown one contributes nothing.
+    let Some(role) = roles.get(name) else {
+        return Ok(());
+    };
     scopes.extend(role.scopes.iter().cloned());
     path.push(name.to_owned());
     for included in &role.includes {
@@ -221,6 +234,11 @@ mod tests {
     #[test]
     fn default_policy_grants_the_documented_roles() {
         let policy = Policy::default_policy();
+        assert_eq!(
+            policy,
+            Policy::builtin().unwrap(),
+            "the built-in policy loads"
+        );
         let viewer = policy.role("viewer").unwrap();
         assert_eq!(scopes(viewer), ["market-data:*", "monitoring:*"]);
         let analyst = policy.role("analyst").unwrap();

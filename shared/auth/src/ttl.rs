@@ -22,7 +22,9 @@ pub fn parse_ttl(s: &str) -> Result<Duration, AuthError> {
         'd' => 24 * 60 * 60,
         _ => return Err(bad(EXPECTED)),
     };
-    let digits = &s[..s.len() - 1];
+    let Some(digits) = s.strip_suffix(unit) else {
+        return Err(bad(EXPECTED));
+    };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(EXPECTED));
     }

@@ -9,7 +9,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation};
 use serde::Deserialize;
 
-use crate::jwks::{KeyStore, RemoteJwks, verification_keys};
+use crate::jwks::{JwksCachePolicy, KeyStore, RemoteJwks, verification_keys};
 use crate::{AuthError, Caller, Scope};
 
 /// Cognito access tokens are a few KB; anything far larger is not worth decoding.
@@ -29,6 +29,12 @@ pub struct VerifierConfig {
     /// Tolerated clock skew for `exp` and `nbf`.
     pub leeway_secs: u64,
     pub jwks: JwksSource,
+    /// Identifiers of our resource servers at the issuer, e.g. `https://api.example.com` or
+    /// `goldensignals`. Cognito writes a custom scope as `<identifier>/<scope>`; the prefix is
+    /// stripped only when it is one of these. A scope prefixed with any other identifier
+    /// belongs to another API and is ignored, so `other-api/*` can never become `*`.
+    /// Unprefixed scopes (the dev issuer's) are read as they are.
+    pub resource_server_ids: Vec<String>,
 }
 
 /// Where the issuer's public keys come from.
@@ -52,7 +58,14 @@ impl VerifierConfig {
             audiences: app_client_ids,
             algorithms: vec![Algorithm::RS256],
             leeway_secs: Self::DEFAULT_LEEWAY_SECS,
+            resource_server_ids: Vec::new(),
         }
+    }
+
+    /// Sets [`VerifierConfig::resource_server_ids`].
+    pub fn with_resource_server_ids(mut self, ids: impl IntoIterator<Item = String>) -> Self {
+        self.resource_server_ids = ids.into_iter().collect();
+        self
     }
 }
 
@@ -67,6 +80,8 @@ struct Inner {
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway_secs: u64,
+    /// Without trailing `/`, none empty, longest first (so the most specific one is stripped).
+    resource_server_ids: Vec<String>,
     keys: KeyStore,
 }
 
@@ -100,24 +115,48 @@ impl Audience {
 
 impl Verifier {
     /// Unknown `kid`s trigger a JWKS refetch at most this often.
-    pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration =
+        JwksCachePolicy::DEFAULT_MIN_REFETCH_INTERVAL;
 
+    /// With the default [`JwksCachePolicy`].
     pub fn new(config: VerifierConfig) -> Self {
-        Verifier::with_refetch_interval(config, Self::DEFAULT_MIN_REFETCH_INTERVAL)
+        Verifier::with_jwks_cache(config, JwksCachePolicy::default())
     }
 
     /// Like [`Verifier::new`] with a different bound on JWKS refetches (tests use a short one).
     pub fn with_refetch_interval(config: VerifierConfig, min_refetch_interval: Duration) -> Self {
+        Verifier::with_jwks_cache(
+            config,
+            JwksCachePolicy {
+                min_refetch_interval,
+                ..JwksCachePolicy::default()
+            },
+        )
+    }
+
+    /// Like [`Verifier::new`] with different JWKS caching bounds (ignored for
+    /// [`JwksSource::Static`]).
+    pub fn with_jwks_cache(config: VerifierConfig, cache: JwksCachePolicy) -> Self {
         let keys = match config.jwks {
-            JwksSource::Url(url) => KeyStore::Remote(RemoteJwks::new(url, min_refetch_interval)),
+            JwksSource::Url(url) => KeyStore::Remote(RemoteJwks::new(url, cache)),
             JwksSource::Static(set) => KeyStore::Static(verification_keys(&set)),
         };
+        let mut resource_server_ids: Vec<String> = config
+            .resource_server_ids
+            .iter()
+            .map(|id| id.trim().trim_end_matches('/').to_owned())
+            .filter(|id| !id.is_empty())
+            .collect();
+        resource_server_ids.sort();
+        resource_server_ids.dedup();
+        resource_server_ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
         Verifier {
             inner: Arc::new(Inner {
                 issuer: config.issuer,
                 audiences: config.audiences,
                 algorithms: config.algorithms,
                 leeway_secs: config.leeway_secs,
+                resource_server_ids,
                 keys,
             }),
         }
@@ -159,7 +198,9 @@ impl Verifier {
         if let Some(token_use) = claims.token_use
             && token_use != "access"
         {
-            return Err(AuthError::NotAccessToken { token_use });
+            return Err(AuthError::NotAccessToken {
+                token_use: crate::error::printable(&token_use, 32),
+            });
         }
         // When `aud` is present it alone decides (RFC 7519 §4.1.3); `client_id` stands in only
         // for tokens without one.
@@ -185,7 +226,10 @@ impl Verifier {
         Ok(Caller {
             subject,
             client_id: claims.client_id,
-            scopes: token_scopes(claims.scope.as_deref().unwrap_or_default()),
+            scopes: token_scopes(
+                claims.scope.as_deref().unwrap_or_default(),
+                &inner.resource_server_ids,
+            ),
             groups: claims.groups,
             expires_at,
         })
@@ -223,7 +267,7 @@ impl Inner {
             .ok()
             .filter(|alg| self.algorithms.contains(alg) && alg.family() != AlgorithmFamily::Hmac)
             .ok_or_else(|| AuthError::DisallowedAlgorithm {
-                alg: alg_name.chars().take(16).collect(),
+                alg: crate::error::printable(alg_name, 16),
             })?;
         // We implement no JWS extensions, and RFC 7515 §4.1.11 says to refuse what we do not
         // understand.
@@ -243,12 +287,25 @@ impl Inner {
 
 /// Scopes we do not know (`openid`, `aws.cognito.signin.user.admin`, other APIs' scopes) are
 /// dropped, not refused: Cognito puts them in the same claim. Cognito prefixes custom scopes with
-/// their resource server identifier (`<identifier>/market-data:*`), which is stripped.
-fn token_scopes(claim: &str) -> Vec<Scope> {
+/// their resource server identifier (`<identifier>/market-data:*`); the prefix is stripped only
+/// for `resource_server_ids` (longest first), and a scope with any other prefix is dropped.
+fn token_scopes(claim: &str, resource_server_ids: &[String]) -> Vec<Scope> {
     claim
         .split_whitespace()
         .filter_map(|raw| {
-            let name = raw.rsplit_once('/').map_or(raw, |(_, name)| name);
+            let name = if raw.contains('/') {
+                let ours = resource_server_ids.iter().find_map(|id| {
+                    raw.strip_prefix(id.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                });
+                let Some(name) = ours else {
+                    tracing::trace!(scope = raw, "ignoring a scope of another resource server");
+                    return None;
+                };
+                name
+            } else {
+                raw
+            };
             match Scope::parse(name) {
                 Ok(scope) => Some(scope),
                 Err(_) => {
@@ -271,6 +328,7 @@ impl fmt::Debug for Verifier {
             .field("audiences", &self.inner.audiences)
             .field("algorithms", &self.inner.algorithms)
             .field("leeway_secs", &self.inner.leeway_secs)
+            .field("resource_server_ids", &self.inner.resource_server_ids)
             .field("jwks", &jwks)
             .finish()
     }
@@ -280,19 +338,72 @@ impl fmt::Debug for Verifier {
 mod tests {
     use super::*;
 
+    fn names(claim: &str, ids: &[&str]) -> Vec<String> {
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        let verifier = Verifier::new(VerifierConfig {
+            resource_server_ids: ids,
+            ..VerifierConfig::cognito("eu-west-1", "pool", vec![])
+        });
+        token_scopes(claim, &verifier.inner.resource_server_ids)
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect()
+    }
+
     #[test]
-    fn token_scopes_keep_ours_and_strip_resource_server_prefixes() {
-        let scopes = token_scopes(
-            "openid aws.cognito.signin.user.admin market-data:* \
+    fn token_scopes_strip_only_configured_resource_server_prefixes() {
+        let claim = "openid aws.cognito.signin.user.admin market-data:* \
              https://api.goldensignals.example/portfolio:get_positions other-api/read \
-             goldensignals/alerts:*",
-        );
-        let names: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+             goldensignals/alerts:*";
         assert_eq!(
-            names,
+            names(
+                claim,
+                &["goldensignals", "https://api.goldensignals.example/"]
+            ),
             ["market-data:*", "portfolio:get_positions", "alerts:*"]
         );
-        assert!(token_scopes("").is_empty());
+        assert_eq!(
+            names(claim, &["goldensignals"]),
+            ["market-data:*", "alerts:*"],
+            "the https:// resource server is not configured here"
+        );
+        assert_eq!(
+            names(claim, &[]),
+            ["market-data:*"],
+            "without resource servers only unprefixed scopes count"
+        );
+        assert!(names("", &["goldensignals"]).is_empty());
+    }
+
+    #[test]
+    fn another_apis_wildcard_never_becomes_ours() {
+        for claim in [
+            "other-api/*",
+            "other-api/market-data:*",
+            "https://other.example/*",
+            "goldensignals-evil/*",
+            "evil/goldensignals/*",
+            "goldensignals/v2/*",
+            "goldensignals//*",
+            "/*",
+        ] {
+            assert!(
+                names(claim, &["goldensignals", "https://api.example.com"]).is_empty(),
+                "{claim}"
+            );
+        }
+        // Our own resource server may grant everything.
+        assert_eq!(names("goldensignals/*", &["goldensignals"]), ["*"]);
+        // The most specific configured identifier wins.
+        assert_eq!(
+            names(
+                "https://api.example.com/v2/market-data:get_quote",
+                &["https://api.example.com", "https://api.example.com/v2"]
+            ),
+            ["market-data:get_quote"]
+        );
+        // An empty identifier must not make `/*` ours.
+        assert!(names("/*", &["", " "]).is_empty());
     }
 
     #[test]
@@ -315,5 +426,8 @@ mod tests {
         ));
         assert_eq!(config.algorithms, [Algorithm::RS256]);
         assert_eq!(config.leeway_secs, 30);
+        assert!(config.resource_server_ids.is_empty());
+        let config = config.with_resource_server_ids(["goldensignals".to_owned()]);
+        assert_eq!(config.resource_server_ids, ["goldensignals"]);
     }
 }

@@ -17,6 +17,8 @@ pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_
 pub const CLIENT_ID: &str = "cognito-app-client";
 pub const API_AUDIENCE: &str = "goldensignals-api";
 pub const PRIMARY_KID: &str = "rsa-primary";
+/// The Cognito resource server whose scopes are ours (`goldensignals/alerts:*`).
+pub const RESOURCE_SERVER_ID: &str = "goldensignals";
 
 pub const PRIMARY_PEM: &str = include_str!("../fixtures/rsa-primary.pem");
 pub const PRIMARY_PUBLIC_PEM: &str = include_str!("../fixtures/rsa-primary.pub.pem");
@@ -49,6 +51,7 @@ pub fn rsa_config(jwks: JwksSource) -> VerifierConfig {
         algorithms: vec![Algorithm::RS256, Algorithm::ES256],
         leeway_secs: 30,
         jwks,
+        resource_server_ids: vec![RESOURCE_SERVER_ID.to_owned()],
     }
 }
 
@@ -102,12 +105,32 @@ pub fn hand_built(header: &Value, claims: &Value, signature: &[u8]) -> String {
     )
 }
 
+/// What the loopback JWKS server answers.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    body: Body,
+    cache_control: Option<String>,
+}
+
+#[derive(Clone)]
+enum Body {
+    /// Sent whole, with `content-length`.
+    Text(String),
+    /// `transfer-encoding: chunked`, no length announced: this many bytes of JSON whitespace
+    /// in 8 KiB chunks (the client has to count).
+    Chunked(usize),
+    /// Announces this `content-length` but sends only a few bytes.
+    Declared(u64),
+}
+
 /// Serves a JWKS over plain HTTP/1.1 on 127.0.0.1, counting requests. The served set can be
-/// replaced (key rotation) and responses delayed (to make verifications overlap a fetch).
+/// replaced (key rotation), given a `Cache-Control` header, replaced by oversized bodies, and
+/// responses delayed (to make verifications overlap a fetch).
 pub struct JwksServer {
     pub url: String,
     requests: Arc<AtomicUsize>,
-    body: Arc<Mutex<(u16, String)>>,
+    reply: Arc<Mutex<Reply>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -119,17 +142,21 @@ impl JwksServer {
             listener.local_addr().unwrap()
         );
         let requests = Arc::new(AtomicUsize::new(0));
-        let body = Arc::new(Mutex::new((200, serde_json::to_string(jwks).unwrap())));
+        let reply = Arc::new(Mutex::new(Reply {
+            status: 200,
+            body: Body::Text(serde_json::to_string(jwks).unwrap()),
+            cache_control: None,
+        }));
         let task = tokio::spawn({
             let requests = requests.clone();
-            let body = body.clone();
+            let reply = reply.clone();
             async move {
                 loop {
                     let Ok((mut stream, _)) = listener.accept().await else {
                         return;
                     };
                     let requests = requests.clone();
-                    let body = body.clone();
+                    let reply = reply.clone();
                     tokio::spawn(async move {
                         let mut request = Vec::new();
                         let mut buf = [0u8; 1024];
@@ -141,12 +168,47 @@ impl JwksServer {
                         }
                         requests.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(delay).await;
-                        let (status, body) = body.lock().unwrap().clone();
-                        let response = format!(
-                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                            body.len()
+                        let reply = reply.lock().unwrap().clone();
+                        let mut head = format!(
+                            "HTTP/1.1 {} X\r\ncontent-type: application/json\r\nconnection: close\r\n",
+                            reply.status
                         );
-                        let _ = stream.write_all(response.as_bytes()).await;
+                        if let Some(cache_control) = &reply.cache_control {
+                            head.push_str(&format!("cache-control: {cache_control}\r\n"));
+                        }
+                        match reply.body {
+                            Body::Text(body) => {
+                                head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                                let _ = stream.write_all(head.as_bytes()).await;
+                                let _ = stream.write_all(body.as_bytes()).await;
+                            }
+                            Body::Chunked(total) => {
+                                head.push_str("transfer-encoding: chunked\r\n\r\n");
+                                if stream.write_all(head.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                                let chunk = vec![b' '; 8192];
+                                let mut sent = 0;
+                                while sent < total {
+                                    let n = chunk.len().min(total - sent);
+                                    let frame = format!("{n:x}\r\n");
+                                    if stream.write_all(frame.as_bytes()).await.is_err()
+                                        || stream.write_all(&chunk[..n]).await.is_err()
+                                        || stream.write_all(b"\r\n").await.is_err()
+                                    {
+                                        // The client hung up, as it should past its limit.
+                                        return;
+                                    }
+                                    sent += n;
+                                }
+                                let _ = stream.write_all(b"0\r\n\r\n").await;
+                            }
+                            Body::Declared(length) => {
+                                head.push_str(&format!("content-length: {length}\r\n\r\n"));
+                                let _ = stream.write_all(head.as_bytes()).await;
+                                let _ = stream.write_all(b"{\"keys\":[").await;
+                            }
+                        }
                         let _ = stream.shutdown().await;
                     });
                 }
@@ -155,7 +217,7 @@ impl JwksServer {
         JwksServer {
             url,
             requests,
-            body,
+            reply,
             task,
         }
     }
@@ -165,11 +227,46 @@ impl JwksServer {
     }
 
     pub fn serve(&self, jwks: &JwkSet) {
-        *self.body.lock().unwrap() = (200, serde_json::to_string(jwks).unwrap());
+        self.serve_with_cache_control(jwks, None);
+    }
+
+    pub fn serve_with_cache_control(&self, jwks: &JwkSet, cache_control: Option<&str>) {
+        *self.reply.lock().unwrap() = Reply {
+            status: 200,
+            body: Body::Text(serde_json::to_string(jwks).unwrap()),
+            cache_control: cache_control.map(str::to_owned),
+        };
     }
 
     pub fn fail_with(&self, status: u16) {
-        *self.body.lock().unwrap() = (status, "{}".to_owned());
+        *self.reply.lock().unwrap() = Reply {
+            status,
+            body: Body::Text("{}".to_owned()),
+            cache_control: None,
+        };
+    }
+
+    /// A 200 whose body is `bytes` long, sent in chunks without a length.
+    pub fn serve_chunked_body(&self, bytes: usize) {
+        self.serve_body(Body::Chunked(bytes));
+    }
+
+    /// A 200 announcing a `content-length` of `bytes`.
+    pub fn serve_declared_length(&self, bytes: u64) {
+        self.serve_body(Body::Declared(bytes));
+    }
+
+    /// A 200 with this exact body.
+    pub fn serve_text(&self, body: String) {
+        self.serve_body(Body::Text(body));
+    }
+
+    fn serve_body(&self, body: Body) {
+        *self.reply.lock().unwrap() = Reply {
+            status: 200,
+            body,
+            cache_control: None,
+        };
     }
 }
 

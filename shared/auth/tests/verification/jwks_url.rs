@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gs_auth::{AuthError, JwksSource, Verifier};
+use gs_auth::{AuthError, JwksCachePolicy, JwksSource, Verifier};
 use jsonwebtoken::Algorithm;
 
 use crate::harness::*;
@@ -186,4 +186,225 @@ async fn refused_algorithms_never_reach_the_jwks_endpoint() {
         "{err:?}"
     );
     assert_eq!(server.requests(), 0);
+}
+
+/// Signs once: debug-build RSA signing is slow enough to blur the timings below.
+fn primary_token() -> String {
+    sign_rs256(&cognito_access_claims())
+}
+
+fn short_lived(policy: impl FnOnce(&mut JwksCachePolicy)) -> JwksCachePolicy {
+    let mut cache = JwksCachePolicy {
+        min_ttl: Duration::ZERO,
+        ..JwksCachePolicy::default()
+    };
+    policy(&mut cache);
+    cache
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_expire_with_max_age_and_are_refetched_before_use() {
+    let primary = primary_token();
+    let server = JwksServer::start(&primary_set(), Duration::from_millis(200)).await;
+    server.serve_with_cache_control(&primary_set(), Some("public, max-age=2"));
+    // The default 30 s refetch bound must not delay an expiry refetch.
+    let verifier = Verifier::with_jwks_cache(
+        rsa_config(JwksSource::Url(server.url.clone())),
+        short_lived(|_| {}),
+    );
+    verifier.verify(&primary).await.unwrap();
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(server.requests(), 1, "fresh for max-age");
+
+    // The issuer withdraws the primary key; once our copy expires we must notice.
+    server.serve_with_cache_control(
+        &jwk_set(vec![rsa_jwk(OTHER_PEM, ROTATED_KID)]),
+        Some("max-age=2"),
+    );
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let concurrent: Vec<_> = (0..8)
+        .map(|_| {
+            let verifier = verifier.clone();
+            let token = primary.clone();
+            tokio::spawn(async move { verifier.verify(&token).await })
+        })
+        .collect();
+    for verification in concurrent {
+        let err = verification.await.unwrap().unwrap_err();
+        assert!(matches!(err, AuthError::UnknownKey { .. }), "{err:?}");
+    }
+    assert_eq!(
+        server.requests(),
+        2,
+        "expired keys were refetched once, shared by concurrent verifications"
+    );
+    let rotated = token_with_kid(ROTATED_KID, OTHER_PEM);
+    verifier.verify(&rotated).await.unwrap();
+    assert_eq!(server.requests(), 2);
+}
+
+/// Fetches once, checks that the keys are still used at half `lifetime`, and that they are
+/// refetched (exactly once) a little after it.
+async fn assert_lifetime(cache: JwksCachePolicy, cache_control: Option<&str>, lifetime: Duration) {
+    let primary = primary_token();
+    let server = JwksServer::start(&primary_set(), Duration::ZERO).await;
+    server.serve_with_cache_control(&primary_set(), cache_control);
+    let verifier =
+        Verifier::with_jwks_cache(rsa_config(JwksSource::Url(server.url.clone())), cache);
+    verifier.verify(&primary).await.unwrap();
+    tokio::time::sleep(lifetime / 2).await;
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(server.requests(), 1, "{cache_control:?}: still fresh");
+    tokio::time::sleep(lifetime / 2 + Duration::from_millis(200)).await;
+    verifier.verify(&primary).await.unwrap();
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(
+        server.requests(),
+        2,
+        "{cache_control:?}: refetched after expiry"
+    );
+}
+
+#[tokio::test]
+async fn no_store_and_no_cache_get_the_floor_not_zero() {
+    let floor = Duration::from_millis(1000);
+    for cache_control in ["no-store", "no-cache, max-age=3600", "max-age=0"] {
+        let cache = short_lived(|c| c.min_ttl = floor);
+        assert_lifetime(cache, Some(cache_control), floor).await;
+    }
+}
+
+#[tokio::test]
+async fn without_cache_control_the_default_lifetime_applies() {
+    let default = Duration::from_millis(1000);
+    assert_lifetime(short_lived(|c| c.default_ttl = default), None, default).await;
+}
+
+#[tokio::test]
+async fn a_long_max_age_is_capped() {
+    let cap = Duration::from_millis(1000);
+    assert_lifetime(short_lived(|c| c.max_ttl = cap), Some("max-age=86400"), cap).await;
+}
+
+#[tokio::test]
+async fn failed_refetch_serves_expired_keys_only_within_the_grace() {
+    let primary = primary_token();
+    let server = JwksServer::start(&primary_set(), Duration::ZERO).await;
+    server.serve_with_cache_control(&primary_set(), Some("max-age=2"));
+    let cache = short_lived(|c| c.min_refetch_interval = Duration::from_millis(300));
+    let verifier =
+        Verifier::with_jwks_cache(rsa_config(JwksSource::Url(server.url.clone())), cache);
+    let fetched = std::time::Instant::now();
+    verifier.verify(&primary).await.unwrap();
+
+    server.fail_with(503);
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let caller = verifier.verify(&primary).await.unwrap();
+    assert_eq!(
+        caller.subject, "3f6b-user",
+        "expired keys still serve during the grace"
+    );
+    assert_eq!(server.requests(), 2, "but a refetch was tried first");
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(
+        server.requests(),
+        2,
+        "failed refetches are retried within a bound"
+    );
+
+    // Past twice max-age the old keys are no longer trusted.
+    tokio::time::sleep(Duration::from_millis(4400).saturating_sub(fetched.elapsed())).await;
+    let err = verifier.verify(&primary).await.unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable { .. }), "{err:?}");
+    assert!(!err.is_unauthorized());
+    assert_eq!(server.requests(), 3);
+
+    server.serve(&primary_set());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(server.requests(), 4, "recovers once the issuer answers");
+}
+
+fn source_text(err: &AuthError) -> String {
+    std::error::Error::source(err)
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn oversized_jwks_bodies_are_refused_at_the_cap() {
+    let primary = primary_token();
+    let server = JwksServer::start(&primary_set(), Duration::ZERO).await;
+    let verifier = || Verifier::new(rsa_config(JwksSource::Url(server.url.clone())));
+
+    // Endless and chunked: had the client buffered the body, this would end in a timeout,
+    // not in the size error.
+    server.serve_chunked_body(usize::MAX);
+    let started = std::time::Instant::now();
+    let err = verifier().verify(&primary).await.unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable { .. }), "{err:?}");
+    let reason = source_text(&err);
+    assert!(reason.contains("larger than 65536 bytes"), "{reason}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // An announced length past the cap is refused before any body is read.
+    server.serve_declared_length(100_000_000);
+    let err = verifier().verify(&primary).await.unwrap_err();
+    assert!(source_text(&err).contains("larger than"), "{err:?}");
+
+    // Just under the cap is fine.
+    let set = serde_json::to_string(&primary_set()).unwrap();
+    let padded = set.clone() + &" ".repeat(JwksCachePolicy::DEFAULT_MAX_BODY_BYTES - set.len());
+    server.serve_text(padded.clone());
+    verifier().verify(&primary).await.unwrap();
+
+    // The cap is configurable, and one byte over is over.
+    let small = JwksCachePolicy {
+        max_body_bytes: padded.len() - 1,
+        ..JwksCachePolicy::default()
+    };
+    let err = Verifier::with_jwks_cache(rsa_config(JwksSource::Url(server.url.clone())), small)
+        .verify(&primary)
+        .await
+        .unwrap_err();
+    assert!(source_text(&err).contains("larger than"), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_an_outage_only_the_retrying_caller_waits() {
+    let primary = primary_token();
+    let fetch_time = Duration::from_millis(500);
+    let server = JwksServer::start(&primary_set(), fetch_time).await;
+    server.serve_with_cache_control(&primary_set(), Some("max-age=3"));
+    let cache = short_lived(|c| c.min_refetch_interval = Duration::from_millis(300));
+    let verifier =
+        Verifier::with_jwks_cache(rsa_config(JwksSource::Url(server.url.clone())), cache);
+    verifier.verify(&primary).await.unwrap();
+
+    server.fail_with(503);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    // The first retry after expiry: the caller waits for it, and is served from the grace.
+    verifier.verify(&primary).await.unwrap();
+    assert_eq!(server.requests(), 2);
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let retrying = tokio::spawn({
+        let verifier = verifier.clone();
+        let token = primary.clone();
+        async move { verifier.verify(&token).await }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let started = std::time::Instant::now();
+    verifier.verify(&primary).await.unwrap();
+    assert!(
+        started.elapsed() < fetch_time / 2,
+        "a concurrent caller does not wait for the retry: {:?}",
+        started.elapsed()
+    );
+    retrying.await.unwrap().unwrap();
+    assert_eq!(server.requests(), 3, "one retry");
 }

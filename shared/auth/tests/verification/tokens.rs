@@ -463,3 +463,25 @@ async fn errors_never_echo_the_token() {
         assert!(!text.contains(signature), "{text}");
     }
 }
+
+#[tokio::test]
+async fn only_configured_resource_servers_grant_prefixed_scopes() {
+    let mut claims = cognito_access_claims();
+    claims["scope"] = serde_json::json!(
+        "other-api/* https://other.example/market-data:* goldensignals/alerts:list_alerts"
+    );
+    let token = sign_rs256(&claims);
+
+    let caller = rsa_verifier().verify(&token).await.unwrap();
+    let scopes: Vec<&str> = caller.scopes.iter().map(Scope::as_str).collect();
+    assert_eq!(
+        scopes,
+        ["alerts:list_alerts"],
+        "other APIs' scopes are ignored"
+    );
+
+    let mut config = static_rsa_config();
+    config.resource_server_ids.clear();
+    let caller = Verifier::new(config).verify(&token).await.unwrap();
+    assert!(caller.scopes.is_empty(), "{:?}", caller.scopes);
+}
