@@ -80,6 +80,19 @@ struct ServeArgs {
     /// JWKS URL of the issuer (default: ISSUER/.well-known/jwks.json).
     #[arg(long, env = "GOLDENSIGNALS_JWKS_URL")]
     jwks_url: Option<String>,
+    /// Identifier of our resource server at the issuer (repeatable, with --issuer), e.g.
+    /// `https://api.example.com` for Cognito scopes `https://api.example.com/market-data:*`.
+    /// Only these prefixes are stripped; scopes with any other prefix are ignored.
+    #[arg(
+        long = "resource-server-id",
+        env = "GOLDENSIGNALS_RESOURCE_SERVER_IDS",
+        value_delimiter = ',',
+        requires = "issuer"
+    )]
+    resource_server_ids: Vec<String>,
+    /// Most /mcp requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "GOLDENSIGNALS_MAX_IN_FLIGHT", default_value_t = HttpConfig::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Token lifetime of the dev token printed at start-up.
     #[arg(long, default_value = "24h")]
     token_ttl: String,
@@ -185,7 +198,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 algorithms: vec![Algorithm::RS256, Algorithm::ES256],
                 leeway_secs: VerifierConfig::DEFAULT_LEEWAY_SECS,
                 jwks: gs_auth::JwksSource::Url(jwks),
+                resource_server_ids: args.resource_server_ids.clone(),
             };
+            if config.resource_server_ids.is_empty() {
+                tracing::info!(
+                    "no --resource-server-id: scopes with a resource-server prefix are ignored, only unprefixed scopes and groups count"
+                );
+            }
             (config, None)
         }
         None => {
@@ -198,6 +217,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         allowed_hosts,
         authorization_servers: vec![args.issuer.clone().unwrap_or_else(|| public_url.clone())],
         jwks: dev.as_ref().map(DevIssuer::jwks),
+        max_in_flight: args.max_in_flight,
     };
     let store = Arc::new(store);
     let invoker = LocalInvoker::new(
@@ -220,8 +240,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(dev) = &dev {
         let ttl = parse_ttl(&args.token_ttl)?;
         let token = dev.mint("dev", &[Scope::parse("*")?], &[], ttl)?;
-        println!("Dev token (every scope, expires in {}):", args.token_ttl);
-        println!("{token}");
+        let token_path = args.data.data_dir.join(DevIssuer::TOKEN_FILE);
+        DevIssuer::write_token_file(&token_path, &token)?;
+        println!(
+            "Dev token (every scope, expires in {}) in {}",
+            args.token_ttl,
+            token_path.display()
+        );
+        // Only to a terminal: piped output ends up in logs and CI transcripts.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("{token}");
+        }
     }
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     axum::serve(listener, app)

@@ -199,7 +199,7 @@ fn start(data_dir: &Path, extra: &[&str]) -> TestApp {
     };
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     let mut banner = Vec::new();
-    while banner.len() < 4 {
+    while banner.len() < 3 {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => banner.push(line),
@@ -223,7 +223,13 @@ fn start(data_dir: &Path, extra: &[&str]) -> TestApp {
         .strip_suffix("/mcp")
         .unwrap_or_else(|| panic!("endpoint {endpoint} does not end in /mcp"))
         .to_string();
-    app.token = banner[3].trim().to_string();
+    // Not on stdout (a pipe here): in the owner-only file the banner names.
+    let token_path = data_dir.join("dev-token");
+    assert!(banner[2].ends_with(&token_path.display().to_string()), "banner: {banner:?}");
+    app.token = std::fs::read_to_string(&token_path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", token_path.display()))
+        .trim()
+        .to_string();
     app
 }
 
