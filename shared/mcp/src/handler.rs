@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use gs_analytics::Ohlcv;
-use gs_domain::{BarStore, PutCondition, RecordStore, Symbol, Timeframe};
+use gs_domain::{BarStore, Owner, RecordKey, RecordStore, Symbol, Timeframe, WriteCondition};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
@@ -43,6 +43,11 @@ const MAX_COMPLETIONS: usize = 100;
 const MAX_LISTED_RESOURCES: usize = 200;
 /// Record collection holding each caller's `logging/setLevel` choice.
 const LOGGING_LEVELS: &str = "logging-level";
+
+/// The caller's own logging level record.
+fn logging_level_key(subject: &str) -> Result<RecordKey, gs_domain::StoreError> {
+    RecordKey::new(Owner::user(subject)?, LOGGING_LEVELS, "level")
+}
 const QUOTE_URI: &str = "market://quotes/realtime/";
 const OHLCV_URI: &str = "market://historical/ohlcv/";
 
@@ -451,8 +456,10 @@ impl ServerHandler for GoldenSignals {
         let who = principal(&ctx)?;
         let level = serde_json::to_vec(&request.level)
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let key = logging_level_key(&who.subject)
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         self.records
-            .put(LOGGING_LEVELS, &who.subject, &level, PutCondition::Always)
+            .put(&key, &level, WriteCondition::Always, None)
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         Ok(())
@@ -471,7 +478,10 @@ impl GoldenSignals {
         is_error: bool,
         elapsed_ms: f64,
     ) {
-        let Ok(Some(record)) = self.records.get(LOGGING_LEVELS, &who.subject).await else {
+        let Ok(key) = logging_level_key(&who.subject) else {
+            return;
+        };
+        let Ok(Some(record)) = self.records.get(&key).await else {
             return;
         };
         let Ok(wanted) = serde_json::from_slice::<LoggingLevel>(&record.value) else {
@@ -498,9 +508,7 @@ impl GoldenSignals {
     }
 
     async fn symbols(&self) -> Result<Vec<String>, McpError> {
-        let series = self
-            .bars
-            .list_series()
+        let series = gs_domain::read_series(self.bars.as_ref(), None)
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         let mut symbols: Vec<String> = series

@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use gs_domain::{
-    Bar, BarQuery, BarStore, Order, Quote, SeriesInfo, SeriesKey, Symbol, Timeframe, resample,
+    Bar, BarQuery, BarStore, Order, Quote, SeriesInfo, Symbol, Timeframe, read_bars, read_series,
+    resample,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,7 @@ pub async fn list_symbols(
 ) -> Result<(ListSymbolsOutput, String), ToolError> {
     let prefix = args.prefix.map(|p| p.trim().to_ascii_uppercase());
     let mut by_symbol: BTreeMap<String, Vec<SeriesSummary>> = BTreeMap::new();
-    for info in store.list_series().await? {
+    for info in read_series(store, prefix.as_deref()).await? {
         let sym = info.key.symbol.as_str();
         if prefix.as_deref().is_some_and(|p| !sym.starts_with(p)) {
             continue;
@@ -191,16 +192,16 @@ pub async fn quote_for(
     // Enough bars to cover the current and the previous session, counting
     // overnight gaps: two days of this timeframe plus a margin.
     let per_day = (86_400 / tf.seconds()).max(1) as usize;
-    let bars = store
-        .get_bars(
-            &finest.key,
-            &BarQuery {
-                limit: Some(per_day * 2 + 2),
-                order: Order::Descending,
-                ..BarQuery::default()
-            },
-        )
-        .await?;
+    let bars = read_bars(
+        store,
+        &finest.key,
+        &BarQuery {
+            limit: Some(per_day * 2 + 2),
+            order: Order::Descending,
+            ..BarQuery::default()
+        },
+    )
+    .await?;
     let last = *bars.last().ok_or_else(|| unknown_symbol(symbol))?;
     let sessions = if tf.is_multiple_of(Timeframe::D1) {
         bars
@@ -445,8 +446,9 @@ pub async fn load_history(
         } else {
             Order::Descending
         },
+        cursor: None,
     };
-    let raw = store.get_bars(&source.key, &query).await?;
+    let raw = read_bars(store, &source.key, &query).await?;
     let full_fetch = raw.len() == fetch;
     let mut bars = if ratio > 1 {
         resample(&raw, src_tf, req.timeframe)?
@@ -488,16 +490,7 @@ pub async fn series_of(
     store: &dyn BarStore,
     symbol: &Symbol,
 ) -> Result<Vec<SeriesInfo>, ToolError> {
-    let mut found = Vec::new();
-    for tf in Timeframe::ALL {
-        if let Some(info) = store
-            .series_info(&SeriesKey::new(symbol.clone(), tf))
-            .await?
-        {
-            found.push(info);
-        }
-    }
-    Ok(found)
+    Ok(store.series_of(symbol).await?)
 }
 
 /// The stored series to serve `want` from: the series itself when stored,
