@@ -171,6 +171,10 @@ pub trait BarStore: Send + Sync {
     /// updated. Refused before anything is written: unordered or sub-second
     /// times (`Invalid`), more than [`MAX_BARS_PER_BUCKET`] bars in one
     /// bucket (`Invalid`).
+    ///
+    /// Consistency: when it returns `Ok`, every read that starts afterwards
+    /// sees the new generation (the switch is a strongly consistent
+    /// conditional write of the metadata).
     async fn put_bars(
         &self,
         key: &SeriesKey,
@@ -183,6 +187,10 @@ pub trait BarStore: Send + Sync {
     /// order, or one this engine did not make, is `Invalid`. Every page is
     /// read from one generation; following a cursor across a put continues
     /// by time in whatever generation is current.
+    ///
+    /// Consistency: the bucket directory comes from a strongly consistent
+    /// metadata read; the buckets it names are immutable, so they may be
+    /// read eventually consistent (re-read consistently when not found yet).
     async fn get_bars(&self, key: &SeriesKey, query: &BarQuery) -> Result<BarPage, StoreError>;
 
     /// The metadata of one series, or `None`. Strongly consistent.

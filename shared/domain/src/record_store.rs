@@ -337,6 +337,12 @@ pub struct RecordPage {
 /// TTL: a record whose `expires_at` has passed is invisible to `get`,
 /// `list`, conditions and `increment`, even while the engine has not removed
 /// it yet.
+///
+/// Consistency: every method is strongly consistent. Reads (`get`, `list`)
+/// see every write that returned before they started (DynamoDB
+/// `ConsistentRead` on `GetItem` and `Query`); conditions are evaluated by
+/// the engine against the latest state, atomically with the write they
+/// guard.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
     async fn get(&self, key: &RecordKey) -> Result<Option<Record>, StoreError>;
