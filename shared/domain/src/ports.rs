@@ -81,3 +81,41 @@ impl StoreError {
         matches!(self, Self::Conflict(_) | Self::TransactionConflict { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_throttling_and_unavailability_are_retryable_as_sent() {
+        assert!(StoreError::Throttled("x".into()).retryable());
+        assert!(StoreError::Unavailable("x".into()).retryable());
+        for e in [
+            StoreError::Conflict("x".into()),
+            StoreError::TransactionConflict {
+                op: 1,
+                reason: "x".into(),
+            },
+            StoreError::TooLarge("x".into()),
+            StoreError::Invalid("x".into()),
+            StoreError::Corrupt("x".into()),
+        ] {
+            assert!(!e.retryable(), "{e}");
+        }
+        assert!(
+            StoreError::TransactionConflict {
+                op: 3,
+                reason: "r".into()
+            }
+            .is_conflict()
+        );
+        assert!(
+            StoreError::TransactionConflict {
+                op: 3,
+                reason: "r".into()
+            }
+            .to_string()
+            .contains("operation 3")
+        );
+    }
+}

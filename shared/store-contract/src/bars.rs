@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeZone, Utc};
 use gs_domain::{
-    Bar, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE, Order, PutReport,
-    SeriesKey, SeriesQuery, StoreError, Symbol, Timeframe, bucket_span_seconds, read_bars,
-    read_series,
+    Bar, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE,
+    MAX_SERIES_PER_PAGE, Order, PutReport, SeriesKey, SeriesQuery, StoreError, Symbol, Timeframe,
+    bucket_span_seconds, read_bars, read_series,
 };
 
 // ---------------------------------------------------------------- fixtures
@@ -971,4 +971,44 @@ pub async fn losing_writers_leave_no_trace_and_readers_never_mix_generations<
     let info = store.series_info(&k).await.unwrap().unwrap();
     assert_eq!(info.count, N as u64);
     assert_eq!(info.source, imported(&format!("w{}", last[0].open())));
+}
+
+/// A `list_series` page never holds more than the port's maximum.
+pub async fn series_pages_are_capped_at_the_maximum<S: BarStore + Clone + 'static>(store: S) {
+    let n = MAX_SERIES_PER_PAGE + 1;
+    let symbols: Vec<String> = (0..n).map(|i| format!("S{i:04}")).collect();
+    // A few writers at once: each series is its own put.
+    let tasks: Vec<_> = symbols
+        .chunks(n.div_ceil(4))
+        .map(|chunk| {
+            let (store, chunk) = (store.clone(), chunk.to_vec());
+            tokio::spawn(async move {
+                for s in chunk {
+                    store
+                        .put_bars(&key(&s, Timeframe::D1), &bars([0], 1.0), &imported("x"))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let q = SeriesQuery {
+        limit: Some(usize::MAX),
+        ..SeriesQuery::default()
+    };
+    let first = store.list_series(&q).await.unwrap();
+    assert_eq!(first.series.len(), MAX_SERIES_PER_PAGE);
+    let rest = store
+        .list_series(&SeriesQuery {
+            cursor: first.next_cursor,
+            ..q
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.series.len(), 1);
+    assert_eq!(rest.series[0].key.symbol.as_str(), symbols[n - 1]);
+    assert!(rest.next_cursor.is_none());
 }

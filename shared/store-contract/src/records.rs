@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gs_domain::{
-    Increment, ListQuery, MAX_RECORD_VALUE_BYTES, MAX_TRANSACTION_OPS, Order, Owner, Record,
-    RecordKey, RecordScope, RecordStore, StoreError, TxOp, WriteCondition,
+    Increment, ListQuery, MAX_PAGE_BYTES, MAX_RECORD_VALUE_BYTES, MAX_RECORDS_PER_PAGE,
+    MAX_TRANSACTION_OPS, Order, Owner, Record, RecordKey, RecordScope, RecordStore, StoreError,
+    TxOp, WriteCondition,
 };
 
 // ---------------------------------------------------------------- fixtures
@@ -437,6 +438,68 @@ pub async fn list_by_prefix_in_both_orders_with_cursors<S: RecordStore>(store: S
             .await
             .is_empty()
     );
+}
+
+/// Pages stop at the record count cap and at about 1 MB of values, and the
+/// cursor carries on from there.
+pub async fn list_pages_are_capped_by_count_and_bytes<S: RecordStore>(store: S) {
+    let n = MAX_RECORDS_PER_PAGE + 1;
+    let ids: Vec<String> = (0..n).map(|i| format!("r{i:05}")).collect();
+    for chunk in ids.chunks(MAX_TRANSACTION_OPS) {
+        let ops = chunk
+            .iter()
+            .map(|id| TxOp::Put {
+                key: rk("many", id),
+                value: b"x".to_vec(),
+                condition: WriteCondition::IfAbsent,
+                expires_at: None,
+            })
+            .collect();
+        store.transact(ops).await.unwrap();
+    }
+    for order in [Order::Ascending, Order::Descending] {
+        let q = ListQuery {
+            order,
+            limit: Some(usize::MAX),
+            ..ListQuery::default()
+        };
+        let first = store.list(&scope("many"), &q).await.unwrap();
+        assert!(first.records.len() <= MAX_RECORDS_PER_PAGE, "{order:?}");
+        assert!(first.next_cursor.is_some());
+        assert_eq!(
+            list_all(&store, &scope("many"), q).await.len(),
+            n,
+            "{order:?}"
+        );
+    }
+    // Five values of 340 KB: no page may carry much more than 1 MB.
+    let big = vec![3u8; 340 * 1024];
+    for i in 0..5 {
+        put(
+            &store,
+            &rk("big", &format!("b{i}")),
+            &big,
+            WriteCondition::Always,
+        )
+        .await
+        .unwrap();
+    }
+    let mut q = ListQuery::default();
+    let mut seen = 0;
+    loop {
+        let page = store.list(&scope("big"), &q).await.unwrap();
+        let bytes: usize = page.records.iter().map(|r| r.value.len()).sum();
+        assert!(
+            bytes < MAX_PAGE_BYTES + MAX_RECORD_VALUE_BYTES,
+            "a page of {bytes} bytes"
+        );
+        seen += page.records.len();
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 5);
 }
 
 // ------------------------------------------------------------------ values
