@@ -200,7 +200,8 @@ pub trait BarStore: Send + Sync {
     /// DynamoDB `Query` of the symbol's partition). Strongly consistent.
     async fn series_of(&self, symbol: &Symbol) -> Result<Vec<SeriesInfo>, StoreError>;
 
-    /// One page of series; see [`SeriesQuery`]. Strongly consistent per page.
+    /// One page of series; see [`SeriesQuery`]. A cursor from a listing of
+    /// another prefix is `Invalid`. Strongly consistent per page.
     async fn list_series(&self, query: &SeriesQuery) -> Result<SeriesPage, StoreError>;
 }
 

@@ -382,7 +382,8 @@ pub trait RecordStore: Send + Sync {
     /// that would pass its ceiling) is `TransactionConflict { op, .. }` with
     /// the index of the first failing operation. At most
     /// [`MAX_TRANSACTION_OPS`] operations and [`MAX_TRANSACTION_BYTES`]
-    /// (`TooLarge`); one key at most once (`Invalid`).
+    /// (`TooLarge`); one key at most once (`Invalid`). Returns nothing, as
+    /// DynamoDB transactions do: read afterwards for versions or counts.
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError>;
 
     /// One page of the scope's live records; see [`ListQuery`] and

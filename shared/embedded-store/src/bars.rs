@@ -1,8 +1,6 @@
 //! `BarStore` on redb: copy-on-write buckets, staged under a fresh write id,
 //! switched in by one transaction that checks the generation it started from.
 
-use std::cmp::Ordering;
-
 use async_trait::async_trait;
 use gs_domain::{
     Bar, BarPage, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE,
@@ -497,6 +495,13 @@ impl BarStore for EmbeddedStore {
             .as_deref()
             .map(parse_series_cursor)
             .transpose()?;
+        if let Some((symbol, _)) = &after
+            && !symbol.starts_with(prefix.as_str())
+        {
+            return Err(StoreError::Invalid(format!(
+                "series cursor after {symbol} does not belong to a listing of prefix {prefix:?}; start again without a cursor"
+            )));
+        }
         self.blocking(move |store| {
             let txn = store.db.begin_read().map_err(engine("beginning a read"))?;
             let table = txn.open_table(SERIES).map_err(engine("opening series"))?;
@@ -513,11 +518,10 @@ impl BarStore for EmbeddedStore {
             for entry in range {
                 let (k, v) = entry.map_err(engine("scanning series"))?;
                 let (symbol, code) = k.value();
-                match symbol.cmp(prefix.as_str()) {
-                    // A cursor before the prefix (from another prefix): skip ahead.
-                    Ordering::Less => continue,
-                    _ if !symbol.starts_with(prefix.as_str()) => break,
-                    _ => {}
+                // Keys are ordered by symbol, so the first symbol past the
+                // prefix ends the listing.
+                if !symbol.starts_with(prefix.as_str()) {
+                    break;
                 }
                 if out.len() == limit {
                     more = true;

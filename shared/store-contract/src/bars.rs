@@ -832,6 +832,22 @@ pub async fn series_pages_follow_cursors_within_a_prefix<S: BarStore>(store: S) 
             .collect();
         assert_eq!(listed, expected);
     }
+    let a = SeriesQuery {
+        symbol_prefix: Some("A".into()),
+        limit: Some(1),
+        cursor: None,
+    };
+    let cursor = store.list_series(&a).await.unwrap().next_cursor;
+    let b = SeriesQuery {
+        symbol_prefix: Some("B".into()),
+        limit: Some(1),
+        cursor,
+    };
+    let r = store.list_series(&b).await;
+    assert!(
+        matches!(r, Err(StoreError::Invalid(_))),
+        "cursor of another prefix: {r:?}"
+    );
     let p = store
         .list_series(&SeriesQuery {
             limit: Some(0),
