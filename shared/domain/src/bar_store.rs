@@ -18,6 +18,16 @@
 //! start from the metadata, so they see the old generation or the new one,
 //! never a mix, and never a bucket version the metadata does not name: the
 //! buckets of a put that failed or lost the race are invisible.
+//!
+//! In DynamoDB this is: one metadata item per series (count, first, last,
+//! source, generation, and the directory as a binary attribute of about
+//! 14 bytes per bucket), one item per bucket version keyed by bucket start
+//! and write id (time-based plus random, so concurrent writers never share
+//! one), `PutItem`s for the buckets, then one `PutItem` of the metadata with
+//! `generation = :expected` (or `attribute_not_exists` for a new series).
+//! Superseded and orphaned bucket versions are deleted later (after a grace
+//! period longer than any read) by whoever writes the series next; never by
+//! TTL, which would have to be lifted at the switch.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
