@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use gs_auth::{DevIssuer, Policy, Scope, Verifier, VerifierConfig, parse_ttl};
-use gs_domain::{BarStore, DataSource, SeriesKey, Symbol, Timeframe};
+use gs_domain::{BarStore, DataSource, SeriesKey, SeriesQuery, Symbol, Timeframe};
 use gs_embedded_store::EmbeddedStore;
 use gs_market_data::{CsvOptions, demo_dataset, demo_source, parse_csv};
 use gs_mcp::{GoldenSignals, HttpConfig};
@@ -158,7 +158,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
             args.data.data_dir.display()
         )
     })?;
-    if !args.no_demo && store.list_series().await?.is_empty() {
+    let first = SeriesQuery {
+        limit: Some(1),
+        ..SeriesQuery::default()
+    };
+    if !args.no_demo && store.list_series(&first).await?.series.is_empty() {
         seed_demo(&store).await?;
     }
     let policy = match &args.policy {

@@ -225,7 +225,10 @@ fn start(data_dir: &Path, extra: &[&str]) -> TestApp {
         .to_string();
     // Not on stdout (a pipe here): in the owner-only file the banner names.
     let token_path = data_dir.join("dev-token");
-    assert!(banner[2].ends_with(&token_path.display().to_string()), "banner: {banner:?}");
+    assert!(
+        banner[2].ends_with(&token_path.display().to_string()),
+        "banner: {banner:?}"
+    );
     app.token = std::fs::read_to_string(&token_path)
         .unwrap_or_else(|e| panic!("read {}: {e}", token_path.display()))
         .trim()

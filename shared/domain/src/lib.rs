@@ -6,21 +6,42 @@
 //! already passed validation, and the ports say what storage must guarantee
 //! without saying how.
 
+// This crate handles request data: nothing in it may panic or overflow.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 mod bar;
+mod bar_store;
 mod columns;
 mod error;
 mod ports;
 mod quote;
+mod record_store;
 mod symbol;
 mod timeframe;
 
 pub use bar::{Bar, resample};
+pub use bar_store::{
+    BarPage, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE,
+    MAX_SERIES_PER_PAGE, PutReport, SeriesInfo, SeriesKey, SeriesPage, SeriesQuery,
+    bucket_span_seconds, bucket_start, read_bars, read_series,
+};
 pub use columns::BarColumns;
 pub use error::DomainError;
-pub use ports::{
-    BarQuery, BarStore, DataSource, Order, PutCondition, PutReport, Record, RecordStore,
-    SeriesInfo, SeriesKey, StoreError,
-};
+pub use ports::{Order, StoreError};
 pub use quote::Quote;
+pub use record_store::{
+    Increment, ListQuery, MAX_PAGE_BYTES, MAX_RECORD_VALUE_BYTES, MAX_RECORDS_PER_PAGE,
+    MAX_TRANSACTION_BYTES, MAX_TRANSACTION_OPS, Owner, Record, RecordKey, RecordPage, RecordScope,
+    RecordStore, TxOp, WriteCondition, check_increment, check_record_value, check_transaction,
+};
 pub use symbol::Symbol;
 pub use timeframe::Timeframe;

@@ -1,52 +1,18 @@
-//! Storage ports. Engines (embedded redb locally, DynamoDB in the cloud)
-//! implement these; the contract tests in each engine crate hold them to the
-//! same behaviour.
+//! What every storage port shares: the error kinds and the read order.
+//! The ports themselves are [`crate::BarStore`] (`bar_store.rs`) and
+//! [`crate::RecordStore`] (`record_store.rs`). Engines (embedded redb locally,
+//! DynamoDB in the cloud) implement them, and the `gs-store-contract` suite
+//! holds every engine to the same behaviour, so these doc comments are the
+//! contract: an engine that cannot keep a promise written here is wrong.
+//!
+//! The limits are DynamoDB's (400 KB items, 100-item / 4 MB transactions,
+//! 1 MB query pages) and every engine enforces them, so code that works on a
+//! laptop keeps working in the cloud.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{Bar, Symbol, Timeframe};
-
-/// Identifies one stored series.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SeriesKey {
-    pub symbol: Symbol,
-    pub timeframe: Timeframe,
-}
-
-impl SeriesKey {
-    pub fn new(symbol: Symbol, timeframe: Timeframe) -> Self {
-        Self { symbol, timeframe }
-    }
-}
-
-/// Where a series came from. Anything derived from `Synthetic` data must say
-/// so in its output, so nobody mistakes demo prices for the market.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DataSource {
-    Synthetic { generator: String, seed: u64 },
-    Imported { file: String },
-}
-
-impl DataSource {
-    pub fn is_synthetic(&self) -> bool {
-        matches!(self, Self::Synthetic { .. })
-    }
-}
-
-/// What is stored for one series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeriesInfo {
-    pub key: SeriesKey,
-    pub count: u64,
-    pub first: DateTime<Utc>,
-    pub last: DateTime<Utc>,
-    pub source: DataSource,
-}
-
+/// Direction of a read. Pages are always returned oldest (or lowest id)
+/// first; the order says from which end the page is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {
     #[default]
@@ -54,38 +20,41 @@ pub enum Order {
     Descending,
 }
 
-/// A range read. Bounds are inclusive; `limit` caps the rows returned, counted
-/// from the start for `Ascending` and from the end for `Descending`.
-/// Results are always returned oldest first.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BarQuery {
-    pub start: Option<DateTime<Utc>>,
-    pub end: Option<DateTime<Utc>>,
-    pub limit: Option<usize>,
-    pub order: Order,
-}
-
-/// Outcome of an upsert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PutReport {
-    pub inserted: u64,
-    pub updated: u64,
-}
-
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// The engine failed in a way the port cannot classify (I/O, a bug).
     #[error("storage engine failure: {message}")]
     Engine {
         message: String,
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// Stored data does not decode into valid domain values.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A condition did not hold (a record's version, `IfAbsent`, a counter's
+    /// ceiling in a transaction, or another writer switching a bar series
+    /// first). Re-read, then decide whether to try again.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A condition of operation `op` (its index in the `transact` call) did
+    /// not hold; nothing of the transaction was applied.
+    #[error("conflict in transaction operation {op}: {reason}")]
+    TransactionConflict { op: usize, reason: String },
+    /// The request can never succeed as sent (bad names, bad cursor, bars out
+    /// of order).
     #[error("invalid request to the store: {0}")]
     Invalid(String),
+    /// A value, a transaction or a bucket is over a documented size limit.
+    #[error("too large for the store: {0}")]
+    TooLarge(String),
+    /// The engine asked us to slow down (DynamoDB throughput exceeded).
+    #[error("storage is throttled, retry after a short wait: {0}")]
+    Throttled(String),
+    /// The engine could not be reached or answered late; the request may or
+    /// may not have been applied (conditional writes make a retry safe).
+    #[error("storage is unavailable, retry shortly: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -98,66 +67,55 @@ impl StoreError {
             source: Some(Box::new(source)),
         }
     }
+
+    /// True when sending the same call again, after a backoff, may succeed
+    /// without anything else changing first. Conflicts are not retryable in
+    /// this sense: the caller must re-read (a `put_bars` that lost a race
+    /// re-reads by itself, so it may simply be called again).
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Throttled(_) | Self::Unavailable(_))
+    }
+
+    /// Any failed condition, inside a transaction or not.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict(_) | Self::TransactionConflict { .. })
+    }
 }
 
-/// Time series of bars.
-#[async_trait]
-pub trait BarStore: Send + Sync {
-    /// Inserts or replaces bars (keyed by time) atomically: either every bar of
-    /// the call is stored and the series metadata updated, or nothing is.
-    /// `bars` must be in strictly increasing time order.
-    async fn put_bars(
-        &self,
-        key: &SeriesKey,
-        bars: &[Bar],
-        source: &DataSource,
-    ) -> Result<PutReport, StoreError>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn get_bars(&self, key: &SeriesKey, query: &BarQuery) -> Result<Vec<Bar>, StoreError>;
-
-    async fn series_info(&self, key: &SeriesKey) -> Result<Option<SeriesInfo>, StoreError>;
-
-    /// Every stored series, ordered by symbol then timeframe.
-    async fn list_series(&self) -> Result<Vec<SeriesInfo>, StoreError>;
-}
-
-/// Application data (portfolios, alerts, settings...) as opaque documents in
-/// named collections, with a version for optimistic concurrency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub id: String,
-    pub version: u64,
-    pub value: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutCondition {
-    Always,
-    IfAbsent,
-    IfVersion(u64),
-}
-
-#[async_trait]
-pub trait RecordStore: Send + Sync {
-    async fn get(&self, collection: &str, id: &str) -> Result<Option<Record>, StoreError>;
-
-    /// Writes `value` if `condition` holds (else `StoreError::Conflict`) and
-    /// returns the new version (1 for a new record).
-    async fn put(
-        &self,
-        collection: &str,
-        id: &str,
-        value: &[u8],
-        condition: PutCondition,
-    ) -> Result<u64, StoreError>;
-
-    async fn delete(&self, collection: &str, id: &str) -> Result<bool, StoreError>;
-
-    /// Records of a collection ordered by id, starting after `after`.
-    async fn list(
-        &self,
-        collection: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Record>, StoreError>;
+    #[test]
+    fn only_throttling_and_unavailability_are_retryable_as_sent() {
+        assert!(StoreError::Throttled("x".into()).retryable());
+        assert!(StoreError::Unavailable("x".into()).retryable());
+        for e in [
+            StoreError::Conflict("x".into()),
+            StoreError::TransactionConflict {
+                op: 1,
+                reason: "x".into(),
+            },
+            StoreError::TooLarge("x".into()),
+            StoreError::Invalid("x".into()),
+            StoreError::Corrupt("x".into()),
+        ] {
+            assert!(!e.retryable(), "{e}");
+        }
+        assert!(
+            StoreError::TransactionConflict {
+                op: 3,
+                reason: "r".into()
+            }
+            .is_conflict()
+        );
+        assert!(
+            StoreError::TransactionConflict {
+                op: 3,
+                reason: "r".into()
+            }
+            .to_string()
+            .contains("operation 3")
+        );
+    }
 }

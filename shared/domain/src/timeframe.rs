@@ -83,7 +83,7 @@ impl Timeframe {
 
     /// True when bars of `self` can be built from bars of `finer` by grouping.
     pub fn is_multiple_of(self, finer: Timeframe) -> bool {
-        self.seconds() >= finer.seconds() && self.seconds() % finer.seconds() == 0
+        self.seconds() >= finer.seconds() && self.seconds().checked_rem(finer.seconds()) == Some(0)
     }
 
     /// Start of the bucket of this timeframe that contains `t`.
@@ -92,7 +92,7 @@ impl Timeframe {
             Self::W1 => {
                 let day = self_floor(t, 86_400);
                 let back = i64::from(day.weekday().num_days_from_monday());
-                day - Duration::days(back)
+                day.checked_sub_signed(Duration::days(back)).unwrap_or(day)
             }
             other => self_floor(t, other.seconds()),
         }
@@ -100,8 +100,11 @@ impl Timeframe {
 }
 
 fn self_floor(t: DateTime<Utc>, width: i64) -> DateTime<Utc> {
-    let secs = t.timestamp().div_euclid(width) * width;
-    Utc.timestamp_opt(secs, 0).single().unwrap_or(t)
+    t.timestamp()
+        .checked_div_euclid(width)
+        .and_then(|n| n.checked_mul(width))
+        .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
+        .unwrap_or(t)
 }
 
 impl fmt::Display for Timeframe {

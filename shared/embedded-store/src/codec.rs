@@ -7,8 +7,14 @@ use gs_domain::{Bar, DataSource, SeriesInfo, SeriesKey, StoreError, Symbol, Time
 use serde::{Deserialize, Serialize};
 
 /// open, high, low, close, volume as little-endian f64: fixed width, so a
-/// bar costs 40 bytes plus its key and decoding needs no allocation.
+/// bar costs 40 bytes and decoding needs no allocation.
 pub(crate) const BAR_VALUE_LEN: usize = 5 * 8;
+/// A bar inside a bucket: its time (i64 LE epoch seconds) then its values.
+pub(crate) const BUCKET_ROW_LEN: usize = 8 + BAR_VALUE_LEN;
+/// First byte of every bucket blob, so a future layout can be told apart.
+const BUCKET_FORMAT: u8 = 1;
+
+pub(crate) type BarRow = (i64, [u8; BAR_VALUE_LEN]);
 
 pub(crate) fn encode_bar(bar: &Bar) -> [u8; BAR_VALUE_LEN] {
     let mut out = [0u8; BAR_VALUE_LEN];
@@ -17,6 +23,14 @@ pub(crate) fn encode_bar(bar: &Bar) -> [u8; BAR_VALUE_LEN] {
         chunk.copy_from_slice(&v.to_le_bytes());
     }
     out
+}
+
+fn le_u64(bytes: &[u8]) -> Option<u64> {
+    bytes.try_into().ok().map(u64::from_le_bytes)
+}
+
+fn le_i64(bytes: &[u8]) -> Option<i64> {
+    bytes.try_into().ok().map(i64::from_le_bytes)
 }
 
 pub(crate) fn decode_bar(time: i64, bytes: &[u8]) -> Result<Bar, StoreError> {
@@ -29,14 +43,54 @@ pub(crate) fn decode_bar(time: i64, bytes: &[u8]) -> Result<Bar, StoreError> {
     }
     let mut f = [0f64; 5];
     for (v, chunk) in f.iter_mut().zip(bytes.chunks_exact(8)) {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(chunk);
-        *v = f64::from_le_bytes(le);
+        *v = le_u64(chunk).map_or(f64::NAN, f64::from_bits);
     }
+    let [open, high, low, close, volume] = f;
     // Re-validating costs little and keeps a damaged file from feeding
     // impossible prices (NaN, high < low) into the analytics.
-    Bar::new(at, f[0], f[1], f[2], f[3], f[4])
+    Bar::new(at, open, high, low, close, volume)
         .map_err(|e| StoreError::Corrupt(format!("stored bar is invalid: {e}")))
+}
+
+/// A bucket: the format byte, then rows of time + values in rising time order.
+pub(crate) fn encode_bucket(rows: &[BarRow]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len().saturating_mul(BUCKET_ROW_LEN).saturating_add(1));
+    out.push(BUCKET_FORMAT);
+    for (t, value) in rows {
+        out.extend_from_slice(&t.to_le_bytes());
+        out.extend_from_slice(value);
+    }
+    out
+}
+
+/// The rows of a bucket, checked for format, whole rows and rising times.
+pub(crate) fn decode_bucket_rows(bytes: &[u8]) -> Result<Vec<BarRow>, StoreError> {
+    let Some((&BUCKET_FORMAT, body)) = bytes.split_first() else {
+        return Err(StoreError::Corrupt(
+            "bar bucket has an unknown format".into(),
+        ));
+    };
+    if body.len().checked_rem(BUCKET_ROW_LEN) != Some(0) {
+        return Err(StoreError::Corrupt(format!(
+            "bar bucket of {} bytes is not whole bars",
+            bytes.len()
+        )));
+    }
+    let mut rows: Vec<BarRow> = Vec::with_capacity(body.len() / BUCKET_ROW_LEN);
+    for chunk in body.chunks_exact(BUCKET_ROW_LEN) {
+        let (time, value) = chunk.split_at(8);
+        let t = le_i64(time).ok_or_else(|| StoreError::Corrupt("bar time".into()))?;
+        let value: [u8; BAR_VALUE_LEN] = value
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("bar values".into()))?;
+        if rows.last().is_some_and(|(prev, _)| *prev >= t) {
+            return Err(StoreError::Corrupt(format!(
+                "bar bucket is out of time order at {t}"
+            )));
+        }
+        rows.push((t, value));
+    }
+    Ok(rows)
 }
 
 /// Bars are keyed by whole epoch seconds. A sub-second time is refused rather
@@ -89,8 +143,10 @@ pub(crate) fn series_key_from_parts(symbol: &str, code: u8) -> Result<SeriesKey,
 
 /// Series metadata. JSON because it is small, written once per put, and
 /// `DataSource` may grow variants; times are epoch seconds like the bar keys.
+/// `generation` is the write id of the put that switched the series last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SeriesMeta {
+    pub generation: u64,
     pub count: u64,
     pub first: i64,
     pub last: i64,
@@ -118,34 +174,129 @@ impl SeriesMeta {
     }
 }
 
-/// A record is its version (u64 little-endian) followed by the caller's bytes,
-/// so version and value can only ever be written together.
-pub(crate) fn encode_record(version: u64, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + value.len());
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(value);
-    out
+/// A directory entry: which write id holds the bucket, and how many bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BucketRef {
+    pub write_id: u64,
+    pub count: u64,
 }
 
-pub(crate) fn decode_record_version(bytes: &[u8]) -> Result<u64, StoreError> {
-    let head: [u8; 8] = bytes
-        .get(..8)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!("record of {} bytes has no version", bytes.len()))
-        })?;
-    match u64::from_le_bytes(head) {
-        0 => Err(StoreError::Corrupt("record has version 0".into())),
-        v => Ok(v),
+impl BucketRef {
+    pub(crate) fn encode(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        let (id, count) = out.split_at_mut(8);
+        id.copy_from_slice(&self.write_id.to_le_bytes());
+        count.copy_from_slice(&self.count.to_le_bytes());
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let bad =
+            || StoreError::Corrupt(format!("bucket directory entry of {} bytes", bytes.len()));
+        if bytes.len() != 16 {
+            return Err(bad());
+        }
+        let (id, count) = bytes.split_at(8);
+        Ok(Self {
+            write_id: le_u64(id).ok_or_else(bad)?,
+            count: le_u64(count).ok_or_else(bad)?,
+        })
     }
 }
 
-pub(crate) fn decode_record(id: &str, bytes: &[u8]) -> Result<gs_domain::Record, StoreError> {
-    Ok(gs_domain::Record {
-        id: id.to_string(),
-        version: decode_record_version(bytes)?,
-        value: bytes[8..].to_vec(),
-    })
+/// What a record row holds. Tombstones keep the version of the deleted
+/// record so versions never restart; expired rows stay until overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stored {
+    Tombstone,
+    Document(Vec<u8>),
+    Counter(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredRecord {
+    pub version: u64,
+    /// Milliseconds since the epoch; `i64::MAX` for never.
+    pub expires_ms: i64,
+    pub body: Stored,
+}
+
+const KIND_TOMBSTONE: u8 = 0;
+const KIND_DOCUMENT: u8 = 1;
+const KIND_COUNTER: u8 = 2;
+/// kind (1) + version (8) + expiry (8).
+const RECORD_HEAD_LEN: usize = 17;
+
+impl StoredRecord {
+    /// Visible at `now_ms`: neither a tombstone nor expired.
+    pub(crate) fn is_live(&self, now_ms: i64) -> bool {
+        !matches!(self.body, Stored::Tombstone) && now_ms < self.expires_ms
+    }
+
+    pub(crate) fn expires_at(&self) -> Option<DateTime<Utc>> {
+        (self.expires_ms != i64::MAX)
+            .then(|| Utc.timestamp_millis_opt(self.expires_ms).single())
+            .flatten()
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let (kind, payload): (u8, &[u8]) = match &self.body {
+            Stored::Tombstone => (KIND_TOMBSTONE, &[]),
+            Stored::Document(v) => (KIND_DOCUMENT, v),
+            Stored::Counter(_) => (KIND_COUNTER, &[]),
+        };
+        let mut out = Vec::with_capacity(RECORD_HEAD_LEN.saturating_add(payload.len()));
+        out.push(kind);
+        out.extend_from_slice(&self.version.to_le_bytes());
+        out.extend_from_slice(&self.expires_ms.to_le_bytes());
+        match &self.body {
+            Stored::Counter(n) => out.extend_from_slice(&n.to_le_bytes()),
+            _ => out.extend_from_slice(payload),
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let bad =
+            |why: &str| StoreError::Corrupt(format!("record of {} bytes: {why}", bytes.len()));
+        let (head, payload) = bytes
+            .split_at_checked(RECORD_HEAD_LEN)
+            .ok_or_else(|| bad("no header"))?;
+        let (kind, rest) = head.split_first().ok_or_else(|| bad("no header"))?;
+        let (version, expires) = rest.split_at(8);
+        let version = le_u64(version).ok_or_else(|| bad("no version"))?;
+        let expires_ms = le_i64(expires).ok_or_else(|| bad("no expiry"))?;
+        if version == 0 {
+            return Err(bad("version 0"));
+        }
+        let body = match *kind {
+            KIND_TOMBSTONE if payload.is_empty() => Stored::Tombstone,
+            KIND_DOCUMENT => Stored::Document(payload.to_vec()),
+            KIND_COUNTER => Stored::Counter(le_u64(payload).ok_or_else(|| bad("bad counter"))?),
+            _ => return Err(bad("unknown kind")),
+        };
+        Ok(Self {
+            version,
+            expires_ms,
+            body,
+        })
+    }
+
+    /// The record a caller sees (counters as decimal ASCII).
+    pub(crate) fn into_record(self, id: &str) -> gs_domain::Record {
+        let expires_at = self.expires_at();
+        let value = match self.body {
+            Stored::Document(v) => v,
+            Stored::Counter(n) => n.to_string().into_bytes(),
+            Stored::Tombstone => Vec::new(),
+        };
+        gs_domain::Record {
+            id: id.to_string(),
+            version: self.version,
+            value,
+            expires_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -156,13 +307,15 @@ mod tests {
     fn bars_round_trip_bit_for_bit() {
         let t = Utc.with_ymd_and_hms(1969, 7, 20, 20, 17, 0).unwrap();
         let bar = Bar::new(t, 0.1 + 0.2, 1e300, 1e-300, 0.3, 0.0).unwrap();
-        let back = decode_bar(time_key(t).unwrap(), &encode_bar(&bar)).unwrap();
+        let rows = decode_bucket_rows(&encode_bucket(&[(time_key(t).unwrap(), encode_bar(&bar))]))
+            .unwrap();
+        let back = decode_bar(rows[0].0, &rows[0].1).unwrap();
         assert_eq!(back, bar);
         assert_eq!(back.open().to_bits(), (0.1f64 + 0.2).to_bits());
     }
 
     #[test]
-    fn damaged_bars_are_corrupt_not_panics() {
+    fn damaged_bars_and_buckets_are_corrupt_not_panics() {
         assert!(matches!(
             decode_bar(0, &[1, 2, 3]),
             Err(StoreError::Corrupt(_))
@@ -174,6 +327,18 @@ mod tests {
             decode_bar(i64::MAX, &nan),
             Err(StoreError::Corrupt(_))
         ));
+        let row = (5, [0u8; BAR_VALUE_LEN]);
+        for bad in [
+            vec![],
+            vec![9],
+            vec![BUCKET_FORMAT, 1, 2],
+            encode_bucket(&[row, row]),
+        ] {
+            assert!(matches!(
+                decode_bucket_rows(&bad),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
     }
 
     #[test]
@@ -196,17 +361,30 @@ mod tests {
     }
 
     #[test]
-    fn records_keep_version_and_bytes() {
-        let r = decode_record("a", &encode_record(7, b"\0xyz")).unwrap();
-        assert_eq!((r.version, r.value.as_slice()), (7, &b"\0xyz"[..]));
-        assert!(matches!(
-            decode_record("a", b"short"),
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            decode_record("a", &encode_record(0, b"")),
-            Err(StoreError::Corrupt(_))
-        ));
+    fn records_keep_kind_version_expiry_and_bytes() {
+        for body in [
+            Stored::Tombstone,
+            Stored::Document(b"\0xyz".to_vec()),
+            Stored::Counter(17),
+        ] {
+            let r = StoredRecord {
+                version: 7,
+                expires_ms: 1_234,
+                body,
+            };
+            assert_eq!(StoredRecord::decode(&r.encode()).unwrap(), r);
+        }
+        let zero = StoredRecord {
+            version: 0,
+            expires_ms: i64::MAX,
+            body: Stored::Tombstone,
+        };
+        for bad in [b"short".to_vec(), zero.encode()] {
+            assert!(matches!(
+                StoredRecord::decode(&bad),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
     }
 
     #[test]
@@ -217,6 +395,10 @@ mod tests {
         ));
         assert!(matches!(
             series_key_from_parts("not a symbol", 1),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            BucketRef::decode(b"123"),
             Err(StoreError::Corrupt(_))
         ));
     }

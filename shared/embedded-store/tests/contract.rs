@@ -10,5 +10,5 @@ async fn fresh_store() -> (EmbeddedStore, TempDir) {
     (store, dir)
 }
 
-gs_embedded_store::bar_store_contract!(fresh_store());
-gs_embedded_store::record_store_contract!(fresh_store());
+gs_store_contract::bar_store_contract!(fresh_store());
+gs_store_contract::record_store_contract!(fresh_store());

@@ -3,13 +3,17 @@
 
 use chrono::{TimeZone, Utc};
 use gs_domain::{
-    Bar, BarQuery, BarStore, DataSource, PutCondition, RecordStore, SeriesKey, StoreError, Symbol,
-    Timeframe,
+    Bar, BarQuery, BarStore, DataSource, Owner, RecordKey, RecordStore, SeriesKey, StoreError,
+    Symbol, Timeframe, WriteCondition, read_bars,
 };
 use gs_embedded_store::EmbeddedStore;
 
 fn key() -> SeriesKey {
     SeriesKey::new(Symbol::parse("AAPL").unwrap(), Timeframe::H1)
+}
+
+fn record(collection: &str, id: &str) -> RecordKey {
+    RecordKey::new(Owner::user("alice").unwrap(), collection, id).unwrap()
 }
 
 fn hourly(n: i64) -> Vec<Bar> {
@@ -39,24 +43,40 @@ async fn data_survives_closing_and_reopening() {
         generator: "gbm".into(),
         seed: 7,
     };
-    let written = hourly(500);
+    // Several buckets, and more than one page.
+    let written = hourly(12_000);
     {
         let store = EmbeddedStore::open(&data_dir).unwrap();
         assert_eq!(store.path(), data_dir.join("goldensignals.redb"));
         store.put_bars(&key(), &written, &source).await.unwrap();
         store
-            .put("settings", "theme", b"dark", PutCondition::Always)
+            .put(
+                &record("settings", "theme"),
+                b"dark",
+                WriteCondition::Always,
+                None,
+            )
             .await
             .unwrap();
         store
-            .put("settings", "theme", b"light", PutCondition::Always)
+            .put(
+                &record("settings", "theme"),
+                b"light",
+                WriteCondition::Always,
+                None,
+            )
             .await
             .unwrap();
         // A clone shares the database; both must go before the file closes.
         let clone = store.clone();
         drop(store);
         clone
-            .put("alerts", "a1", b"{}", PutCondition::IfAbsent)
+            .put(
+                &record("alerts", "a1"),
+                b"{}",
+                WriteCondition::IfAbsent,
+                None,
+            )
             .await
             .unwrap();
     }
@@ -64,21 +84,32 @@ async fn data_survives_closing_and_reopening() {
 
     let store = EmbeddedStore::open(&data_dir).unwrap();
     assert_eq!(
-        store.get_bars(&key(), &BarQuery::default()).await.unwrap(),
+        read_bars(&store, &key(), &BarQuery::default())
+            .await
+            .unwrap(),
         written
     );
     let info = store.series_info(&key()).await.unwrap().unwrap();
-    assert_eq!((info.count, info.source), (500, source));
-    let theme = store.get("settings", "theme").await.unwrap().unwrap();
+    assert_eq!((info.count, info.source), (12_000, source));
+    let theme = store
+        .get(&record("settings", "theme"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((theme.version, theme.value.as_slice()), (2, &b"light"[..]));
     assert_eq!(
         store
-            .put("settings", "theme", b"x", PutCondition::IfVersion(2))
+            .put(
+                &record("settings", "theme"),
+                b"x",
+                WriteCondition::IfVersion(2),
+                None
+            )
             .await
             .unwrap(),
         3
     );
-    assert!(store.get("alerts", "a1").await.unwrap().is_some());
+    assert!(store.get(&record("alerts", "a1")).await.unwrap().is_some());
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 #![allow(deprecated)] // logging/setLevel is deprecated by SEP-2577 but still in the versions we serve.
 
-use gs_domain::PutCondition;
+use gs_domain::{Owner, RecordKey, StoreError, WriteCondition};
 use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -15,6 +15,11 @@ use crate::server::GoldenSignals;
 /// Record collection holding each caller's `logging/setLevel` choice.
 const LOGGING_LEVELS: &str = "logging-level";
 
+/// The caller's own logging-level record.
+fn level_key(subject: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, LOGGING_LEVELS, "level")
+}
+
 pub(crate) async fn set_level(
     server: &GoldenSignals,
     who: &Principal,
@@ -22,17 +27,25 @@ pub(crate) async fn set_level(
 ) -> Result<(), McpError> {
     let level = serde_json::to_vec(&request.level)
         .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    server
-        .records()
-        .put(LOGGING_LEVELS, &who.subject, &level, PutCondition::Always)
-        .await
-        .map_err(|e| {
-            tracing::error!(request_id = %who.request_id, error = %e, "cannot store the logging level");
-            McpError::internal_error(
-                format!("the logging level could not be stored; retry shortly (request id {})", who.request_id),
-                None,
-            )
-        })?;
+    let stored = match level_key(&who.subject) {
+        Ok(key) => {
+            server
+                .records()
+                .put(&key, &level, WriteCondition::Always, None)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    stored.map_err(|e| {
+        tracing::error!(request_id = %who.request_id, error = %e, "cannot store the logging level");
+        McpError::internal_error(
+            format!(
+                "the logging level could not be stored; retry shortly (request id {})",
+                who.request_id
+            ),
+            None,
+        )
+    })?;
     Ok(())
 }
 
@@ -47,7 +60,10 @@ pub(crate) async fn log_to_client(
     is_error: bool,
     elapsed_ms: f64,
 ) {
-    let Ok(Some(record)) = server.records().get(LOGGING_LEVELS, &who.subject).await else {
+    let Ok(key) = level_key(&who.subject) else {
+        return;
+    };
+    let Ok(Some(record)) = server.records().get(&key).await else {
         return;
     };
     let Ok(wanted) = serde_json::from_slice::<LoggingLevel>(&record.value) else {

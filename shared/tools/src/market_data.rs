@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use gs_domain::{
-    Bar, BarQuery, BarStore, Order, Quote, SeriesInfo, SeriesKey, Symbol, Timeframe, resample,
+    Bar, BarQuery, BarStore, Order, Quote, SeriesInfo, Symbol, Timeframe, read_bars, read_series,
+    resample,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,7 @@ pub async fn list_symbols(
     let store = ctx.bars();
     let prefix = args.prefix.map(|p| p.trim().to_ascii_uppercase());
     let mut by_symbol: BTreeMap<String, Vec<SeriesSummary>> = BTreeMap::new();
-    for info in store.list_series().await? {
+    for info in read_series(store, prefix.as_deref()).await? {
         let sym = info.key.symbol.as_str();
         if prefix.as_deref().is_some_and(|p| !sym.starts_with(p)) {
             continue;
@@ -198,16 +199,16 @@ pub async fn quote_for(
     // overnight gaps: two days of this timeframe plus a margin.
     let per_day =
         usize::try_from(86_400_i64.checked_div(tf.seconds()).unwrap_or(1).max(1)).unwrap_or(1);
-    let bars = store
-        .get_bars(
-            &finest.key,
-            &BarQuery {
-                limit: Some(per_day.saturating_mul(2).saturating_add(2)),
-                order: Order::Descending,
-                ..BarQuery::default()
-            },
-        )
-        .await?;
+    let bars = read_bars(
+        store,
+        &finest.key,
+        &BarQuery {
+            limit: Some(per_day.saturating_mul(2).saturating_add(2)),
+            order: Order::Descending,
+            ..BarQuery::default()
+        },
+    )
+    .await?;
     let last = *bars.last().ok_or_else(|| unknown_symbol(symbol))?;
     let sessions = if tf.is_multiple_of(Timeframe::D1) {
         bars
@@ -481,8 +482,9 @@ pub async fn load_history(
         } else {
             Order::Descending
         },
+        cursor: None,
     };
-    let raw = store.get_bars(&source.key, &query).await?;
+    let raw = read_bars(store, &source.key, &query).await?;
     let full_fetch = raw.len() == fetch;
     let mut bars = if ratio > 1 {
         resample(&raw, src_tf, req.timeframe)?
@@ -524,16 +526,7 @@ pub async fn series_of(
     store: &dyn BarStore,
     symbol: &Symbol,
 ) -> Result<Vec<SeriesInfo>, ToolError> {
-    let mut found = Vec::new();
-    for tf in Timeframe::ALL {
-        if let Some(info) = store
-            .series_info(&SeriesKey::new(symbol.clone(), tf))
-            .await?
-        {
-            found.push(info);
-        }
-    }
-    Ok(found)
+    Ok(store.series_of(symbol).await?)
 }
 
 /// The stored series to serve `want` from: the series itself when stored,
