@@ -24,7 +24,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::{GoldenSignals, Principal};
+use crate::{GoldenSignals, Principal, fast_call};
 
 /// How the endpoint presents itself.
 #[derive(Debug, Clone)]
@@ -126,6 +126,7 @@ pub fn router(
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .with_allowed_hosts(config.allowed_hosts.clone());
+    let direct = handler.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(handler.clone()),
         Arc::new(NeverSessionManager::default()),
@@ -134,7 +135,13 @@ pub fn router(
 
     let jwks = config.jwks.clone();
     let gate = Gate::new(verifier, policy, config);
-    let mcp_routes = guard_mcp(Router::new().fallback_service(mcp), &gate);
+    let mcp = Router::new()
+        .fallback_service(mcp)
+        .layer(middleware::from_fn_with_state(
+            direct,
+            fast_call::tools_call,
+        ));
+    let mcp_routes = guard_mcp(mcp, &gate);
 
     let meta = metadata.clone();
     let mut router = Router::new()

@@ -20,6 +20,7 @@
 )]
 
 mod completions;
+mod fast_call;
 mod http_layer;
 mod logging;
 mod progress;

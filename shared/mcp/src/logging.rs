@@ -49,6 +49,15 @@ pub(crate) async fn set_level(
     Ok(())
 }
 
+/// Whether the caller has asked for log messages (or whether that cannot be
+/// told, in which case the answer is yes: the general path handles both).
+pub(crate) async fn wants_messages(server: &GoldenSignals, who: &Principal) -> bool {
+    let Ok(key) = level_key(&who.subject) else {
+        return true;
+    };
+    !matches!(server.records().get(&key).await, Ok(None))
+}
+
 /// Sends the caller a `notifications/message` about the call when it has
 /// asked for messages of that severity with `logging/setLevel`. Callers
 /// that never set a level get plain JSON responses, with no extra stream.

@@ -1,0 +1,283 @@
+//! The direct path for `tools/call`: the request body is parsed once into
+//! the tool's typed arguments (no JSON value tree) and the tool's output,
+//! serialised once by the registry, is written straight into the JSON-RPC
+//! response. Everything else, and any `tools/call` this path does not
+//! recognise exactly, goes to rmcp unchanged.
+//!
+//! It answers only what rmcp would answer the same way: a single request
+//! with protocol version 2025-06-18 or 2025-11-25 in its header, for a
+//! registered tool, without `_meta` (no progress token, no per-request
+//! version), from a caller that has not asked for log messages (those need
+//! an event stream). The reply is byte-for-byte the shape of rmcp's
+//! `CallToolResult` (a unit test holds the two together).
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use gs_tools::ToolReply;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::Principal;
+use crate::logging;
+use crate::server::GoldenSignals;
+
+/// rmcp's own request body limit.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+const FAST_VERSIONS: &[&str] = &["2025-06-18", "2025-11-25"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    jsonrpc: &'a str,
+    #[serde(borrow)]
+    id: &'a RawValue,
+    method: &'a str,
+    #[serde(borrow)]
+    params: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallParams<'a> {
+    name: &'a str,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+}
+
+/// A `tools/call` this path answers itself.
+struct DirectCall<'a> {
+    id: &'a RawValue,
+    name: &'a str,
+    arguments: Option<&'a RawValue>,
+}
+
+fn parse(body: &[u8]) -> Option<DirectCall<'_>> {
+    let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    if envelope.jsonrpc != "2.0" || envelope.method != "tools/call" {
+        return None;
+    }
+    // JSON-RPC ids are numbers or strings; anything else is rmcp's to refuse.
+    let id = envelope.id.get();
+    if !(id.starts_with('"') || id.starts_with('-') || id.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    let params: CallParams<'_> = serde_json::from_str(envelope.params.get()).ok()?;
+    gs_tools::find(params.name)?;
+    Some(DirectCall {
+        id: envelope.id,
+        name: params.name,
+        arguments: params.arguments,
+    })
+}
+
+/// Headers rmcp would accept for this request, with nothing for it to check
+/// against the body (no `Mcp-*` headers besides the version).
+fn eligible(headers: &HeaderMap) -> bool {
+    let accepts = |mime: &str| {
+        headers.get_all(header::ACCEPT).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',').any(|part| {
+                    part.split(';')
+                        .next()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case(mime))
+                })
+            })
+        })
+    };
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("application/json"));
+    let version_ok = headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| FAST_VERSIONS.contains(&v.trim()));
+    let other_mcp_headers = headers.keys().any(|k| {
+        let k = k.as_str();
+        k.starts_with("mcp-") && k != "mcp-protocol-version"
+    });
+    accepts("application/json")
+        && accepts("text/event-stream")
+        && json_body
+        && version_ok
+        && !other_mcp_headers
+}
+
+pub(crate) async fn tools_call(
+    State(server): State<GoldenSignals>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST || !eligible(request.headers()) {
+        return next.run(request).await;
+    }
+    let Some(who) = request.extensions().get::<Arc<Principal>>().cloned() else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Payload Too Large: the request body is over {MAX_BODY_BYTES} bytes"),
+            )
+                .into_response();
+        }
+    };
+    let Some(call) = parse(&bytes) else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    };
+    if logging::wants_messages(&server, &who).await {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
+    let arguments = call
+        .arguments
+        .map_or_else(crate::tools::null_arguments, ToOwned::to_owned);
+    let reply = server.invoke(&who, call.name, arguments, None).await;
+    let body = response_body(call.id, &reply);
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `{"jsonrpc":"2.0","id":..,"result":<CallToolResult>}`, written directly.
+fn response_body(id: &RawValue, reply: &ToolReply) -> Vec<u8> {
+    let (text, structured, is_error) = match reply {
+        ToolReply::Ok {
+            structured,
+            summary,
+        } => (summary.as_str(), Some(structured.get()), false),
+        ToolReply::Error { message, .. } => (message.as_str(), None, true),
+    };
+    let text = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string());
+    let mut out = Vec::with_capacity(
+        structured
+            .map_or(0, str::len)
+            .saturating_add(text.len())
+            .saturating_add(128),
+    );
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    out.extend_from_slice(id.get().as_bytes());
+    out.extend_from_slice(br#","result":{"content":[{"type":"text","text":"#);
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(b"}]");
+    if let Some(structured) = structured {
+        out.extend_from_slice(br#","structuredContent":"#);
+        out.extend_from_slice(structured.as_bytes());
+    }
+    out.extend_from_slice(if is_error {
+        br#","isError":true}}"#
+    } else {
+        br#","isError":false}}"#
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{JsonRpcResponse, JsonRpcVersion2_0, NumberOrString, ServerResult};
+
+    fn rmcp_shape(id: NumberOrString, reply: ToolReply) -> serde_json::Value {
+        let mut result = ServerResult::CallToolResult(crate::tools::to_result(reply));
+        // What rmcp does for the protocol versions this path serves.
+        result.strip_result_type_for_legacy_peer();
+        let message = JsonRpcResponse {
+            jsonrpc: JsonRpcVersion2_0,
+            id,
+            result,
+        };
+        serde_json::to_value(message).unwrap()
+    }
+
+    #[test]
+    fn replies_have_exactly_rmcps_shape() {
+        let structured = RawValue::from_string(r#"{"a":[1.5,null],"b":"x\"y"}"#.into()).unwrap();
+        let ok = || ToolReply::Ok {
+            structured: structured.clone(),
+            summary: "Done: \"quoted\"\nnext line".into(),
+        };
+        let id = RawValue::from_string("7".into()).unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&response_body(&id, &ok())).unwrap();
+        assert_eq!(ours, rmcp_shape(NumberOrString::Number(7), ok()));
+
+        let err = || ToolReply::Error {
+            kind: gs_tools::ErrorKind::InvalidInput,
+            message: "unknown argument lookbak".into(),
+        };
+        let id = RawValue::from_string(r#""req-1""#.into()).unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&response_body(&id, &err())).unwrap();
+        assert_eq!(
+            ours,
+            rmcp_shape(NumberOrString::String("req-1".into()), err())
+        );
+    }
+
+    #[test]
+    fn only_plain_calls_of_registered_tools_take_the_direct_path() {
+        let call = br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"AAPL"}}}"#;
+        let parsed = parse(call).unwrap();
+        assert_eq!(parsed.name, "get_quote");
+        assert_eq!(parsed.arguments.unwrap().get(), r#"{"symbol":"AAPL"}"#);
+        for other in [
+            // progress token or per-request version: rmcp's
+            &br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_quote","_meta":{"progressToken":1}}}"#[..],
+            br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool"}}"#,
+            br#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"get_quote"}}"#,
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#,
+            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote"}}]"#,
+            b"not json",
+        ] {
+            assert!(parse(other).is_none(), "{}", String::from_utf8_lossy(other));
+        }
+    }
+
+    #[test]
+    fn header_rules() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        h.insert(
+            "mcp-protocol-version",
+            HeaderValue::from_static("2025-11-25"),
+        );
+        assert!(eligible(&h));
+        let mut newer = h.clone();
+        newer.insert(
+            "mcp-protocol-version",
+            HeaderValue::from_static("2026-07-28"),
+        );
+        assert!(!eligible(&newer));
+        let mut named = h.clone();
+        named.insert("mcp-name", HeaderValue::from_static("get_quote"));
+        assert!(!eligible(&named));
+        let mut json_only = h.clone();
+        json_only.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(!eligible(&json_only));
+        let mut no_version = h;
+        no_version.remove("mcp-protocol-version");
+        assert!(!eligible(&no_version));
+    }
+}
