@@ -19,6 +19,8 @@ use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
 const DEMO_SEED: u64 = 42;
+/// In the data directory while `serve` runs: the endpoint `import` hands files to.
+const ENDPOINT_FILE: &str = "server-endpoint";
 
 #[derive(Parser)]
 #[command(
@@ -129,6 +131,9 @@ struct ImportArgs {
     skip_bad: bool,
     #[command(flatten)]
     data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs database:import_bars).
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// CSV file with a date/time column and open, high, low, close (volume optional).
     file: PathBuf,
 }
@@ -256,13 +261,24 @@ async fn serve(args: ServeArgs) -> Result<()> {
             println!("{token}");
         }
     }
+    // `goldensignals import` finds the running server here when the store
+    // is locked by it (see `import`).
+    let endpoint_path = args.data.data_dir.join(ENDPOINT_FILE);
+    let local = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    std::fs::write(&endpoint_path, format!("http://{local}/mcp\n"))
+        .with_context(|| format!("cannot write {}", endpoint_path.display()))?;
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .context("server failed")?;
+        .await;
+    let _ = std::fs::remove_file(&endpoint_path);
+    served.context("server failed")?;
     Ok(())
 }
 
@@ -324,7 +340,20 @@ async fn import(args: ImportArgs) -> Result<()> {
             args.file.display()
         );
     }
-    let store = EmbeddedStore::open(&args.data.data_dir)?;
+    let store = match EmbeddedStore::open(&args.data.data_dir) {
+        Ok(store) => store,
+        Err(open_error) => {
+            // A running server holds the store: hand it the file instead.
+            let Ok(endpoint) = std::fs::read_to_string(args.data.data_dir.join(ENDPOINT_FILE))
+            else {
+                return Err(anyhow::Error::new(open_error).context(format!(
+                    "cannot open the data directory {}",
+                    args.data.data_dir.display()
+                )));
+            };
+            return import_via_server(endpoint.trim(), &args, &symbol, timeframe).await;
+        }
+    };
     let key = SeriesKey::new(symbol, timeframe);
     let source = DataSource::Imported {
         file: file_name(&args.file),
@@ -344,6 +373,83 @@ async fn import(args: ImportArgs) -> Result<()> {
         for row in &parsed.skipped {
             eprintln!("  {row}");
         }
+    }
+    Ok(())
+}
+
+/// Sends the file to the running server's `import_bars` tool, with the
+/// caller's `--token` or a short-lived one from the local dev issuer.
+async fn import_via_server(
+    endpoint: &str,
+    args: &ImportArgs,
+    symbol: &Symbol,
+    timeframe: Timeframe,
+) -> Result<()> {
+    let csv = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {} as text", args.file.display()))?;
+    let token = match &args.token {
+        Some(token) => token.clone(),
+        None => DevIssuer::load_or_create(&args.data.data_dir)?.mint(
+            "cli-import",
+            &[Scope::parse("database:import_bars")?],
+            &[],
+            parse_ttl("5m")?,
+        )?,
+    };
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": "import_bars",
+            "arguments": {
+                "symbol": symbol.as_str(),
+                "timeframe": timeframe.as_str(),
+                "csv": csv,
+                "skip_bad": args.skip_bad,
+                "file_name": file_name(&args.file),
+            }
+        }
+    });
+    let response = reqwest::Client::new()
+        .post(endpoint)
+        .bearer_auth(token)
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2025-11-25")
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| {
+            format!("the server at {endpoint} holds the store but did not answer; stop it or retry")
+        })?;
+    let status = response.status();
+    let reply: serde_json::Value = response
+        .json()
+        .await
+        .with_context(|| format!("the server at {endpoint} answered {status} without JSON"))?;
+    if let Some(error) = reply.get("error") {
+        bail!("the running server refused the import: {error}");
+    }
+    let result = reply.get("result").cloned().unwrap_or_default();
+    let text = result["content"][0]["text"].as_str().unwrap_or_default();
+    if result["isError"].as_bool().unwrap_or(true) {
+        bail!(
+            "{} was not imported by the running server ({endpoint}): {text}{}",
+            args.file.display(),
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                "; pass --token with a token that has database:import_bars"
+            } else {
+                ""
+            }
+        );
+    }
+    println!("{text} (through the running server at {endpoint})");
+    for row in result["structuredContent"]["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        eprintln!("  {}", row.as_str().unwrap_or_default());
     }
     Ok(())
 }

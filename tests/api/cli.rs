@@ -64,7 +64,27 @@ async fn import_refuses_bad_files_skips_on_request_and_updates_overlaps() {
 
     let app = spawn_app_in(&data, false).await;
 
-    // The database is locked while the server runs: import fails, and fast.
+    // The server holds the store while it runs: import hands the file to it
+    // (import_bars over the authenticated endpoint) and nothing is lost.
+    let out = run_cli(&[
+        "import",
+        "--symbol",
+        "LIVE",
+        "--timeframe",
+        "1d",
+        "--data-dir",
+        data_arg,
+        &fixture("daily_20_bars.csv"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", text(&out.stderr));
+    assert!(
+        stdout.contains("Imported 20 bars of LIVE 1d")
+            && stdout.contains("through the running server"),
+        "{stdout}"
+    );
+    // A malformed file is refused before anything is sent, line numbers
+    // included, and nothing of it is stored.
     let out = run_cli(&[
         "import",
         "--symbol",
@@ -73,13 +93,13 @@ async fn import_refuses_bad_files_skips_on_request_and_updates_overlaps() {
         "1d",
         "--data-dir",
         data_arg,
-        &fixture("daily_20_bars.csv"),
+        &fixture("malformed.csv"),
     ]);
-    assert!(!out.status.success(), "import while serving must fail");
+    assert!(!out.status.success(), "a malformed file must be refused");
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains(data_arg),
-        "names the data directory: {stderr}"
+        stderr.contains("line ") && stderr.contains("nothing was stored"),
+        "{stderr}"
     );
     // So does a second server on the same directory, before printing a banner.
     let out = run_cli(&["serve", "--addr", "127.0.0.1:0", "--data-dir", data_arg]);
@@ -100,10 +120,11 @@ async fn import_refuses_bad_files_skips_on_request_and_updates_overlaps() {
     assert_eq!(
         series,
         [
+            ("LIVE".to_string(), "1d".to_string(), 20),
             ("OVL".to_string(), "1d".to_string(), 15),
             ("SKIP".to_string(), "1d".to_string(), 4),
         ],
-        "nothing of the refused file (or the locked import) was stored"
+        "the import through the server landed; nothing of the refused files was stored"
     );
 
     let skip = all_daily_bars(&client, "SKIP").await;

@@ -111,7 +111,6 @@ async fn tools_are_listed_and_callable_only_within_the_callers_scopes() {
         "technical-analysis",
         "sentiment",
         "options-flow",
-        "database",
         "alerts",
     ];
     for (who, token, expected) in [

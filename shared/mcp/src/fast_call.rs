@@ -26,8 +26,8 @@ use crate::Principal;
 use crate::logging;
 use crate::server::GoldenSignals;
 
-/// rmcp's own request body limit.
-const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The same request body limit rmcp is given.
+const MAX_BODY_BYTES: usize = crate::http_layer::MAX_REQUEST_BODY_BYTES;
 const FAST_VERSIONS: &[&str] = &["2025-06-18", "2025-11-25"];
 
 #[derive(Deserialize)]
@@ -146,13 +146,29 @@ pub(crate) async fn tools_call(
         .arguments
         .map_or_else(crate::tools::null_arguments, ToOwned::to_owned);
     let reply = server.invoke(&who, call.name, arguments, None).await;
-    let body = response_body(call.id, &reply);
+    let body = match crate::tools::internal_error(&reply, &who.request_id) {
+        Some(error) => error_body(call.id, error),
+        None => response_body(call.id, &reply),
+    };
     let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// `{"jsonrpc":"2.0","id":..,"error":{..}}`.
+fn error_body(id: &RawValue, error: rmcp::ErrorData) -> Vec<u8> {
+    let error = serde_json::to_string(&error)
+        .unwrap_or_else(|_| r#"{"code":-32603,"message":"internal error"}"#.to_string());
+    let mut out = Vec::with_capacity(error.len().saturating_add(64));
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    out.extend_from_slice(id.get().as_bytes());
+    out.extend_from_slice(br#","error":"#);
+    out.extend_from_slice(error.as_bytes());
+    out.push(b'}');
+    out
 }
 
 /// `{"jsonrpc":"2.0","id":..,"result":<CallToolResult>}`, written directly.
@@ -226,6 +242,25 @@ mod tests {
             ours,
             rmcp_shape(NumberOrString::String("req-1".into()), err())
         );
+    }
+
+    #[test]
+    fn internal_failures_are_json_rpc_errors_with_the_request_id() {
+        let reply = ToolReply::Error {
+            kind: gs_tools::ErrorKind::Internal,
+            message: "internal error; the server logged the details under request id r-9".into(),
+        };
+        let error = crate::tools::internal_error(&reply, "r-9").unwrap();
+        let id = RawValue::from_string("4".into()).unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&error_body(&id, error)).unwrap();
+        assert_eq!(ours["id"], 4);
+        assert_eq!(ours["error"]["code"], -32603);
+        assert_eq!(ours["error"]["data"]["request_id"], "r-9");
+        let tool_error = ToolReply::Error {
+            kind: gs_tools::ErrorKind::InvalidInput,
+            message: "bad".into(),
+        };
+        assert!(crate::tools::internal_error(&tool_error, "r-9").is_none());
     }
 
     #[test]

@@ -26,6 +26,9 @@ use tokio::sync::Semaphore;
 
 use crate::{GoldenSignals, Principal, fast_call};
 
+/// Largest request body `/mcp` reads (a 12 MiB CSV for `import_bars`, escaped, fits).
+pub(crate) const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 /// How the endpoint presents itself.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -125,6 +128,7 @@ pub fn router(
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
+        .with_max_request_body_bytes(MAX_REQUEST_BODY_BYTES)
         .with_allowed_hosts(config.allowed_hosts.clone());
     let direct = handler.clone();
     let mcp = StreamableHttpService::new(

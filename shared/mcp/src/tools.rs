@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use gs_tools::{ToolReply, ToolSpec};
+use gs_tools::{ErrorKind, ToolReply, ToolSpec};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ListToolsResult, Tool, ToolAnnotations,
 };
@@ -90,7 +90,26 @@ pub(crate) async fn call(
     let is_error = reply.is_error();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     logging::log_to_client(server, who, ctx, name, is_error, elapsed_ms).await;
+    if let Some(error) = internal_error(&reply, &who.request_id) {
+        return Err(error);
+    }
     Ok(to_result(reply))
+}
+
+/// A failure inside the server (a caught panic, a broken invariant) is a
+/// JSON-RPC internal error carrying the request id, not a tool error: the
+/// model cannot fix it by changing its arguments.
+pub(crate) fn internal_error(reply: &ToolReply, request_id: &str) -> Option<McpError> {
+    match reply {
+        ToolReply::Error {
+            kind: ErrorKind::Internal,
+            message,
+        } => Some(McpError::internal_error(
+            message.clone(),
+            Some(serde_json::json!({ "request_id": request_id })),
+        )),
+        _ => None,
+    }
 }
 
 /// `null`: the tool takes its defaults.

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::context::ToolContext;
-use crate::data_source::{BarColumns, RowWindow, load_bars, row_window, with_data_source};
+use crate::data_source::{RowWindow, load_bars, row_window, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
@@ -140,7 +140,7 @@ fn detect_patterns(
     skip: usize,
     recent: usize,
 ) -> Result<(Vec<PatternSeries>, Vec<PatternHit>), ToolError> {
-    let cols = BarColumns::from_bars(bars);
+    let cols = gs_domain::BarColumns::from_bars(bars);
     let recent_from = bars.len().saturating_sub(recent);
     let mut patterns = Vec::with_capacity(specs.len());
     let mut hits = Vec::new();
@@ -152,10 +152,10 @@ fn detect_patterns(
         let values = gs_candles::detect(
             spec.name,
             &params,
-            &cols.open,
-            &cols.high,
-            &cols.low,
-            &cols.close,
+            cols.open(),
+            cols.high(),
+            cols.low(),
+            cols.close(),
         )
         .map_err(|e| ToolError::invalid(e.to_string()))?;
         for (bar, &v) in bars.iter().zip(&values).skip(recent_from) {

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::context::ToolContext;
-use crate::data_source::{BarColumns, load_bars, with_data_source};
+use crate::data_source::{load_bars, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
@@ -107,13 +107,13 @@ pub async fn analyze_pattern(
     };
     let mut found: Vec<ChartPattern> = loaded
         .compute(ctx, move |bars| {
-            let cols = BarColumns::from_bars(bars);
-            let has_volume = cols.volume.iter().any(|v| *v > 0.0);
+            let cols = gs_domain::BarColumns::from_bars(bars);
+            let has_volume = cols.volume().iter().any(|v| *v > 0.0);
             Ok(gs_chart_patterns::detect(
-                &cols.high,
-                &cols.low,
-                &cols.close,
-                has_volume.then_some(cols.volume.as_slice()),
+                cols.high(),
+                cols.low(),
+                cols.close(),
+                has_volume.then_some(cols.volume()),
                 &kinds,
                 &config,
             ))

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use gs_domain::{Bar, BarStore, Symbol, Timeframe};
+use gs_domain::{Bar, BarColumns, BarStore, Symbol, Timeframe};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -469,34 +469,14 @@ pub async fn load_bars(
     }
 }
 
-/// Bars in column form, as the analytics crates take them.
-pub struct BarColumns {
-    pub open: Vec<f64>,
-    pub high: Vec<f64>,
-    pub low: Vec<f64>,
-    pub close: Vec<f64>,
-    pub volume: Vec<f64>,
-}
-
-impl BarColumns {
-    pub fn from_bars(bars: &[Bar]) -> Self {
-        Self {
-            open: bars.iter().map(Bar::open).collect(),
-            high: bars.iter().map(Bar::high).collect(),
-            low: bars.iter().map(Bar::low).collect(),
-            close: bars.iter().map(Bar::close).collect(),
-            volume: bars.iter().map(Bar::volume).collect(),
-        }
-    }
-
-    pub fn ohlcv(&self) -> gs_analytics::Ohlcv<'_> {
-        gs_analytics::Ohlcv {
-            open: &self.open,
-            high: &self.high,
-            low: &self.low,
-            close: &self.close,
-            volume: &self.volume,
-        }
+/// The columns of `bars` as the analytics crate reads them.
+pub fn ohlcv(cols: &BarColumns) -> gs_analytics::Ohlcv<'_> {
+    gs_analytics::Ohlcv {
+        open: cols.open(),
+        high: cols.high(),
+        low: cols.low(),
+        close: cols.close(),
+        volume: cols.volume(),
     }
 }
 

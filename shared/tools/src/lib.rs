@@ -28,6 +28,7 @@ pub mod chart_patterns;
 mod context;
 pub mod data_source;
 mod error;
+pub mod import;
 mod invoker;
 pub mod market_data;
 mod registry;

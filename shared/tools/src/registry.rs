@@ -257,7 +257,7 @@ fn strip_nonstandard_formats(value: &mut Value) {
 pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        use crate::{candlesticks, chart_patterns, market_data, signals, technical};
+        use crate::{candlesticks, chart_patterns, import, market_data, signals, technical};
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
             ToolSpec::of::<market_data::GetQuote>(),
@@ -268,6 +268,7 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<signals::AnalyzeTimeframes>(),
             ToolSpec::of::<signals::GenerateSignals>(),
             ToolSpec::of::<signals::BacktestSignals>(),
+            ToolSpec::of::<import::ImportBars>(),
         ]
     })
 }

@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::context::ToolContext;
-use crate::data_source::{
-    BarColumns, LoadedBars, RowWindow, load_bars, row_window, with_data_source,
-};
+use crate::data_source::{LoadedBars, RowWindow, load_bars, ohlcv, row_window, with_data_source};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
 use crate::registry::{Annotations, Tool};
@@ -88,8 +86,8 @@ fn compute_indicators(
     requests: &[IndicatorRequest],
     skip: usize,
 ) -> Result<Vec<IndicatorResult>, ToolError> {
-    let cols = BarColumns::from_bars(bars);
-    let input = cols.ohlcv();
+    let cols = gs_domain::BarColumns::from_bars(bars);
+    let input = ohlcv(&cols);
     let mut results = Vec::with_capacity(requests.len());
     for req in requests {
         let params: Vec<(String, f64)> = req.params.iter().map(|(k, v)| (k.clone(), *v)).collect();

@@ -1,0 +1,142 @@
+//! `import_bars` of the `database` server: CSV text in, stored bars out,
+//! all-or-nothing with line-numbered errors. `goldensignals import` uses it
+//! to hand a file to a running server, so importing never needs the server
+//! stopped and nothing is lost.
+
+use gs_domain::{DataSource, SeriesKey, Symbol, Timeframe};
+use gs_market_data::{CsvOptions, parse_csv_str};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::context::ToolContext;
+use crate::error::ToolError;
+use crate::registry::{Annotations, Tool};
+
+/// Largest CSV text one call takes (a year of 1-minute bars is about 25 MB:
+/// split such files by month).
+pub const MAX_CSV_BYTES: usize = 12 * 1024 * 1024;
+const MAX_LISTED_SKIPS: usize = 20;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBarsArgs {
+    /// Symbol the bars belong to, e.g. AAPL.
+    pub symbol: String,
+    /// Bar width of the file: 1m, 5m, 15m, 30m, 1h, 4h, 1d or 1w.
+    pub timeframe: String,
+    /// The CSV text: a time column and open, high, low, close (volume optional); Yahoo, yfinance and pandas layouts, `,` `;` or tab separated (at most 12 MiB).
+    pub csv: String,
+    /// Store the good rows and report the bad ones instead of refusing the whole file (default false).
+    #[serde(default)]
+    pub skip_bad: bool,
+    /// Name of the file the text came from, recorded as the series' source (default "import.csv").
+    pub file_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ImportBarsOutput {
+    pub symbol: String,
+    pub timeframe: String,
+    /// Bars stored by this call.
+    pub imported: usize,
+    /// Bars that were new.
+    pub inserted: u64,
+    /// Bars that replaced stored bars at the same time.
+    pub updated: u64,
+    /// How the file was read (separator, decimal mark, header rows).
+    pub dialect: String,
+    /// Rows left out under skip_bad, with their line numbers (the first 20).
+    pub skipped: Vec<String>,
+    /// Number of rows left out under skip_bad.
+    pub skipped_count: usize,
+}
+
+pub async fn import_bars(
+    ctx: &ToolContext,
+    args: ImportBarsArgs,
+) -> Result<(ImportBarsOutput, String), ToolError> {
+    let symbol = Symbol::parse(&args.symbol)?;
+    let timeframe = Timeframe::parse(&args.timeframe)?;
+    if args.csv.len() > MAX_CSV_BYTES {
+        return Err(ToolError::invalid(format!(
+            "csv is {} bytes; send at most {MAX_CSV_BYTES} per call (split the file by date range)",
+            args.csv.len()
+        )));
+    }
+    let file = args.file_name.unwrap_or_else(|| "import.csv".to_string());
+    let source = DataSource::Imported { file: file.clone() };
+    let options = CsvOptions {
+        skip_bad: args.skip_bad,
+    };
+    let csv = args.csv;
+    let parsed = ctx
+        .compute(move || {
+            parse_csv_str(&csv, &options).map_err(|e| {
+                ToolError::invalid(format!("{file} was not imported; nothing was stored: {e}"))
+            })
+        })
+        .await?;
+    if parsed.bars.is_empty() {
+        return Err(ToolError::invalid(
+            "the file has no valid bars; nothing was stored",
+        ));
+    }
+    let key = SeriesKey::new(symbol, timeframe);
+    let report = ctx.bars().put_bars(&key, &parsed.bars, &source).await?;
+    let skipped: Vec<String> = parsed
+        .skipped
+        .iter()
+        .take(MAX_LISTED_SKIPS)
+        .map(ToString::to_string)
+        .collect();
+    let summary = format!(
+        "Imported {} bars of {} {} ({} new, {} updated; read as {}).{}",
+        parsed.bars.len(),
+        key.symbol,
+        key.timeframe,
+        report.inserted,
+        report.updated,
+        parsed.dialect,
+        if parsed.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" Skipped {} bad rows.", parsed.skipped.len())
+        }
+    );
+    Ok((
+        ImportBarsOutput {
+            symbol: key.symbol.to_string(),
+            timeframe: key.timeframe.to_string(),
+            imported: parsed.bars.len(),
+            inserted: report.inserted,
+            updated: report.updated,
+            dialect: parsed.dialect.to_string(),
+            skipped,
+            skipped_count: parsed.skipped.len(),
+        },
+        summary,
+    ))
+}
+
+/// `import_bars` of the `database` server.
+#[derive(Debug)]
+pub struct ImportBars;
+
+impl Tool for ImportBars {
+    const NAME: &'static str = "import_bars";
+    const SERVER: &'static str = "database";
+    const TITLE: &'static str = "Import OHLCV bars from CSV";
+    const DESCRIPTION: &'static str = "Store OHLCV bars of one symbol and timeframe from CSV text (Yahoo, yfinance and pandas layouts; `,` `;` or tab separated; time zone offsets converted to UTC). All or nothing: a malformed file is refused with the line numbers of its bad rows and nothing is stored, unless skip_bad. Bars at times already stored are replaced; readers see the old series or the new one, never a mix.";
+    const ANNOTATIONS: Annotations = Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: false,
+    };
+    type Args = ImportBarsArgs;
+    type Output = ImportBarsOutput;
+
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
+        import_bars(&ctx, args).await
+    }
+}
