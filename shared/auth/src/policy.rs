@@ -246,7 +246,6 @@ mod tests {
             scopes(analyst),
             [
                 "alerts:*",
-                "database:*",
                 "market-data:*",
                 "monitoring:*",
                 "options-flow:*",
@@ -269,6 +268,8 @@ mod tests {
         let trader_permissions = policy.permissions_for_groups(["trader"]);
         assert!(trader_permissions.allows("portfolio", "get_positions"));
         assert!(trader_permissions.allows("sentiment", "get_sentiment"));
+        // Shared market data is written by admins only.
+        assert!(!trader_permissions.allows("database", "import_bars"));
         assert!(
             policy
                 .permissions_for_groups(["admin"])
