@@ -965,3 +965,75 @@ fn every_argument_of_every_tool_survives_each_hostile_value() {
         failures.join("\n")
     );
 }
+
+/// Nested values the sweep above cannot reach (it replaces top-level
+/// arguments only): map entries and array items at their extremes.
+#[test]
+fn nested_extremes_answer_cleanly() {
+    let harness = Harness::new();
+    let cases = [
+        (
+            "generate_signals",
+            json!({"symbol": "AAPL", "weights": {"rsi": 1e308, "macd": 1e308}}),
+        ),
+        (
+            "generate_signals",
+            json!({"symbol": "AAPL", "weights": {"rsi": -1.0}}),
+        ),
+        (
+            "generate_signals",
+            json!({"symbol": "AAPL", "agents": ["rsi", "rsi", "rsi"]}),
+        ),
+        (
+            "backtest_signals",
+            json!({"symbol": "AAPL", "weights": {"rsi": 1e308, "macd": 1e308}, "n_splits": 3}),
+        ),
+        (
+            "calculate_indicators",
+            json!({"symbol": "AAPL", "indicators": [{"name": "sma", "params": {"timeperiod": 4e9}}]}),
+        ),
+        (
+            "calculate_indicators",
+            json!({"symbol": "AAPL", "indicators": [{"name": "bbands", "params": {"nbdevup": 1e308}}]}),
+        ),
+        (
+            "calculate_indicators",
+            json!({"symbol": "AAPL", "indicators": [{"name": "macd", "params": {"fastperiod": -1}}]}),
+        ),
+        (
+            "calculate_indicators",
+            json!({"bars": [{"time": i64::MAX, "open": 1, "high": 1, "low": 1, "close": 1}], "indicators": [{"name": "sma"}]}),
+        ),
+        (
+            "calculate_indicators",
+            json!({"bars": [{"time": "9999-12-31T23:59:59Z", "open": 1e308, "high": 1e308, "low": 1e308, "close": 1e308, "volume": 1e308}], "indicators": [{"name": "sma", "params": {"timeperiod": 1}}]}),
+        ),
+        (
+            "detect_candlestick_patterns",
+            json!({"bars": [{"time": -62_135_596_800i64, "open": 1, "high": 2, "low": 0.5, "close": 1.5}]}),
+        ),
+        (
+            "analyze_timeframes",
+            json!({"symbol": "AAPL", "timeframes": ["1w", "1w", "1d"]}),
+        ),
+        (
+            "analyze_timeframes",
+            json!({"symbol": "AAPL", "timeframe": "5m", "timeframes": ["1m"]}),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (tool, args) in cases {
+        let spec = gs_tools::find(tool).unwrap();
+        let validator = output_validator(spec);
+        let (reply, elapsed) = harness.call(tool, raw(&args));
+        if let Err(e) = check_reply(&validator, &reply, elapsed, &mut Tally::default()) {
+            failures.push(format!("{tool} {}: {e}", brief(&args)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
