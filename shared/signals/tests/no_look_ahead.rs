@@ -48,18 +48,73 @@ fn agents_read_nothing_after_t() {
     }
 }
 
+/// The consensus a walk-forward run over a whole series reports at bar t
+/// (agents prepared on every bar, the future included) equals the report of
+/// a run on the series truncated at t, even when everything after t is
+/// replaced by an unrelated walk.
 #[test]
 fn consensus_at_t_equals_the_report_on_history_up_to_t() {
-    let bars = random_walk(3, 400, Duration::days(1));
+    let step = Duration::days(1);
+    let bars = random_walk(3, 400, step);
+    let request = BacktestRequest {
+        include_signals: true,
+        n_splits: 4,
+        ..BacktestRequest::default()
+    };
+    let signals = |report: &gs_signals::BacktestReport| -> Vec<gs_signals::SignalPoint> {
+        report
+            .splits
+            .iter()
+            .flat_map(|s| s.signals.clone().unwrap_or_default())
+            .collect()
+    };
+    let base = signals(&backtest(&bars, Timeframe::D1, &request, &mut |_, _| {}).unwrap());
+    assert!(base.len() > 200, "only {} signals", base.len());
     let mut rng = Rng::new(5);
-    for _ in 0..5 {
-        let t = 60 + rng.below(300);
-        let other = splice_future(&bars, &random_walk(1234, bars.len(), Duration::days(1)), t);
-        let request = SignalRequest::default();
-        let a = generate(&bars[..=t], Timeframe::D1, &request).unwrap();
-        let b = generate(&other[..=t], Timeframe::D1, &request).unwrap();
-        assert_eq!(a, b);
+    let mut actions = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        // A bar the walk-forward run reports a signal for, not the last one.
+        let point = &base[rng.below(base.len() - 1)];
+        let t = bars.iter().position(|b| b.time() == point.time).unwrap();
+        let other = splice_future(&bars, &random_walk(1234 + t as u64, bars.len(), step), t);
+        let spliced = signals(&backtest(&other, Timeframe::D1, &request, &mut |_, _| {}).unwrap());
+        let whole = spliced
+            .iter()
+            .find(|p| p.time == point.time)
+            .unwrap_or_else(|| panic!("no signal at bar {t} over the spliced series"));
+        let truncated = generate(&other[..=t], Timeframe::D1, &SignalRequest::default()).unwrap();
+        assert_eq!(truncated.time, bars[t].time());
+        assert_eq!(
+            whole.action, truncated.action,
+            "bar {t}: the run over the whole series says {:?} ({}), the run up to t {:?} ({})",
+            whole.action, whole.confidence, truncated.action, truncated.confidence
+        );
+        assert!(
+            (whole.confidence - truncated.confidence).abs() <= 1e-12,
+            "bar {t}: confidence {} over the whole series, {} up to t",
+            whole.confidence,
+            truncated.confidence
+        );
+        // Nor did the spliced future change what the unspliced run said at t.
+        assert_eq!(
+            (point.action, point.confidence),
+            (whole.action, whole.confidence),
+            "bar {t}"
+        );
+        // The future did change later signals, so the splice was not a no-op.
+        assert_ne!(
+            base.iter()
+                .filter(|p| p.time > point.time)
+                .collect::<Vec<_>>(),
+            spliced
+                .iter()
+                .filter(|p| p.time > point.time)
+                .collect::<Vec<_>>(),
+            "bar {t}: replacing the future changed no later signal"
+        );
+        actions.insert(format!("{:?}", truncated.action));
     }
+    assert!(actions.len() >= 2, "every sampled bar said {actions:?}");
 }
 
 #[test]
