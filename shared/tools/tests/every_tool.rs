@@ -31,6 +31,8 @@ use serde_json::{Map, Value, json};
 /// Each call's deadline, and how late past it an answer may come.
 const DEADLINE: Duration = Duration::from_secs(5);
 const MARGIN: Duration = Duration::from_secs(2);
+/// How long to wait before calling a call hung.
+const HANG: Duration = Duration::from_secs(20);
 /// Generated argument sets per tool; with the sweep below the file stays
 /// well under a minute in a debug build.
 const CASES_PER_TOOL: u32 = 150;
@@ -58,7 +60,7 @@ async fn seeded_store(dir: &Path) -> Arc<EmbeddedStore> {
 
 struct Harness {
     runtime: tokio::runtime::Runtime,
-    invoker: LocalInvoker,
+    invoker: Arc<LocalInvoker>,
     _dir: tempfile::TempDir,
 }
 
@@ -71,13 +73,13 @@ impl Harness {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = runtime.block_on(seeded_store(dir.path()));
-        let invoker = LocalInvoker::new(
+        let invoker = Arc::new(LocalInvoker::new(
             Stores {
                 bars: store.clone(),
                 records: store,
             },
             Arc::new(ComputePool::new(2)),
-        );
+        ));
         Self {
             runtime,
             invoker,
@@ -94,7 +96,26 @@ impl Harness {
         };
         let call = ToolCall::new(tool, arguments, caller, "req-prop", DEADLINE);
         let started = Instant::now();
-        let reply = self.runtime.block_on(self.invoker.invoke(call, None));
+        // On its own task, so that even a call that never yields cannot
+        // stall the wait below: a hang fails the test instead of hanging it.
+        let invoker = self.invoker.clone();
+        let task = self
+            .runtime
+            .spawn(async move { invoker.invoke(call, None).await });
+        let reply = match self
+            .runtime
+            .block_on(async move { tokio::time::timeout(HANG, task).await })
+        {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(join)) => ToolReply::Error {
+                kind: ErrorKind::Internal,
+                message: format!("the invoker itself panicked: {join}"),
+            },
+            Err(_) => ToolReply::Error {
+                kind: ErrorKind::Internal,
+                message: format!("no answer at all within {HANG:?}"),
+            },
+        };
         (reply, started.elapsed())
     }
 }
@@ -1036,4 +1057,22 @@ fn nested_extremes_answer_cleanly() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The validators above would let a non-standard format through unnoticed if
+/// the validator ignored unknown formats; it must not.
+#[test]
+fn the_strict_validator_refuses_nonstandard_formats() {
+    let strict = |schema: Value| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .should_ignore_unknown_formats(false)
+            .build(&schema)
+    };
+    assert!(strict(json!({"type": "integer", "format": "uint32"})).is_err());
+    assert!(strict(json!({"properties": {"n": {"type": "number", "format": "double"}}})).is_err());
+    let dates = strict(json!({"type": "string", "format": "date-time"})).unwrap();
+    assert!(dates.is_valid(&json!("2024-01-02T00:00:00Z")));
+    assert!(!dates.is_valid(&json!("2024-01-02 25:00")));
 }
