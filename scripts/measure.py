@@ -94,17 +94,11 @@ def start(binary, data_dir):
         text=True,
     )
     url = proc.stdout.readline().split(": ", 1)[1].strip()
-    token_file = os.path.join(data_dir, "dev-token")
-    token = None
-    while token is None:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.startswith("Dev token"):
-            nxt = proc.stdout.readline().strip()
-            token = nxt if nxt.count(".") == 2 else None
-    if token is None and os.path.exists(token_file):
-        token = open(token_file).read().strip()
+    # "Data directory: ..." then "Dev token (...) in PATH"; the token itself
+    # is printed only to a terminal, so read the owner-only file.
+    for _ in range(2):
+        proc.stdout.readline()
+    token = open(os.path.join(data_dir, "dev-token")).read().strip()
     wait_ready(url, token, proc)
     return proc, url, token, time.perf_counter() - t0
 

@@ -267,6 +267,62 @@ async def check_indicators(env: Env, mode: str) -> str:
         return f"6 indicators x {rows} rows; SMA(5) matches recomputation (max diff {worst:.1e})"
 
 
+def inline_bars(n: int) -> list[dict[str, Any]]:
+    """`n` daily bars of a seeded random walk (xorshift), as a client would send them inline."""
+    state, price, bars = 0x9E3779B97F4A7C15, 100.0, []
+    for i in range(n):
+        state ^= (state << 13) & 0xFFFFFFFFFFFFFFFF
+        state ^= state >> 7
+        state ^= (state << 17) & 0xFFFFFFFFFFFFFFFF
+        u = (state >> 11) / float(1 << 53)
+        open_, price = price, price * (1 + (u - 0.5) * 0.04)
+        bars.append({"time": 1_704_153_600 + i * 86_400, "open": open_, "high": max(open_, price) * (1 + u * 0.01),
+                     "low": min(open_, price) * (1 - u * 0.01), "close": price, "volume": 1_000_000 + u * 500_000})
+    return bars
+
+
+# Valid arguments per tool, on stored and inline bars. Every tool tools/list shows must have an entry:
+# a new tool fails check_every_tool until it is added here.
+BARS = inline_bars(260)
+TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
+    "list_symbols": [{}, {"prefix": "A"}],
+    "get_quote": [{"symbol": "AAPL"}],
+    "get_historical_data": [{"symbol": "AAPL", "timeframe": "1d", "limit": 30}, {"symbol": "AAPL", "timeframe": "4h", "days": 10}],
+    "calculate_indicators": [
+        {"symbol": "AAPL", "lookback": 300, "output_rows": 20, "indicators": [{"name": "rsi"}, {"name": "macd"}]},
+        {"bars": BARS, "indicators": [{"name": "sma", "params": {"timeperiod": 5}}]},
+    ],
+    "detect_candlestick_patterns": [{"symbol": "AAPL", "lookback": 200, "output_rows": 20},
+                                    {"bars": BARS, "patterns": ["cdlengulfing", "cdldoji"]}],
+    "analyze_pattern": [{"symbol": "AAPL", "lookback": 500, "min_confidence": 0.3}, {"bars": BARS}],
+    "analyze_timeframes": [{"symbol": "AAPL", "timeframe": "1h"}, {"bars": BARS, "timeframes": ["1d", "1w"]}],
+    "generate_signals": [{"symbol": "AAPL"}, {"bars": BARS, "agents": ["rsi", "macd"], "use_consensus": False}],
+    "backtest_signals": [{"symbol": "AAPL", "lookback": 400, "n_splits": 3},
+                         {"bars": BARS, "n_splits": 2, "hit_rate_weighting": True}],
+    "import_bars": [{"symbol": "PYIMPORT", "timeframe": "1d", "file_name": "sdk.csv",
+                     "csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"}],
+}
+
+
+async def check_every_tool(env: Env, mode: str) -> str:
+    async with connect(env, mode, env.token) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+        missing = sorted(set(names) - set(TOOL_ARGUMENTS))
+        assert not missing, f"no arguments known for {missing}: add them to TOOL_ARGUMENTS"
+        calls = 0
+        for name in names:
+            for args in TOOL_ARGUMENTS[name]:
+                result = await client.call_tool(name, args)
+                where = f"{name}({', '.join(sorted(args))})"
+                assert result.is_error is False, f"{where}: isError {result.is_error!r}: {text_of(result)[:300]}"
+                assert isinstance(result.structured_content, dict) and result.structured_content, (
+                    f"{where}: no structuredContent"
+                )
+                assert text_of(result).strip(), f"{where}: no text summary"
+                calls += 1
+        return f"{len(names)} tools, {calls} calls, every one with structuredContent and isError false"
+
+
 async def check_unknown_symbol(env: Env, mode: str) -> str:
     async with connect(env, mode, env.token) as client:
         result = await client.call_tool("get_quote", {"symbol": "ZZZZ"})
@@ -350,6 +406,7 @@ CHECKS: list[tuple[str, Callable[[Env, str], Awaitable[str]]]] = [
     ("get_historical_data AAPL 1d limit 10", check_historical_latest),
     ("get_historical_data paging with next_cursor", check_historical_paging),
     ("calculate_indicators AAPL 1d", check_indicators),
+    ("every listed tool with valid arguments", check_every_tool),
     ("unknown symbol is an error result", check_unknown_symbol),
     ("token with market-data:*", check_market_data_scope),
     ("token with technical-analysis:calculate_indicators", check_indicators_only_scope),

@@ -80,7 +80,7 @@ pub async fn generate_signals(
     let request = SignalRequest {
         agents: args.agents,
         use_consensus: args.use_consensus.unwrap_or(true),
-        weights: args.weights,
+        weights: check_weights(args.weights)?,
     };
     let hit_rate_weighting = args.hit_rate_weighting.unwrap_or(false);
     let report = loaded
@@ -202,6 +202,65 @@ pub struct BacktestSignalsOutput {
     pub report: BacktestReport,
 }
 
+/// Largest vote weight: weights are relative, so this loses nothing, and
+/// sums of a dozen of them stay finite.
+pub const MAX_WEIGHT: f64 = 1e6;
+/// Largest horizon a call is judged over, in bars.
+pub const MAX_HORIZON: usize = 1_000;
+/// Largest trading cost: 100%.
+pub const MAX_COST_BPS: f64 = 10_000.0;
+/// Largest bars-per-year (1-second bars around the clock are about 3.2e7).
+pub const MAX_PERIODS_PER_YEAR: f64 = 1e8;
+
+fn check_weights(
+    weights: Option<BTreeMap<String, f64>>,
+) -> Result<Option<BTreeMap<String, f64>>, ToolError> {
+    if let Some((agent, w)) = weights
+        .iter()
+        .flatten()
+        .find(|(_, w)| !(w.is_finite() && (0.0..=MAX_WEIGHT).contains(*w)))
+    {
+        return Err(ToolError::invalid(format!(
+            "weight {w} for {agent} must be between 0 and {MAX_WEIGHT}; weights are relative, so scale them down"
+        )));
+    }
+    Ok(weights)
+}
+
+/// Bounds on the numbers a backtest multiplies and adds, so every figure
+/// it reports stays finite.
+fn check_backtest(request: &BacktestRequest) -> Result<(), ToolError> {
+    if !(1..=MAX_HORIZON).contains(&request.horizon) {
+        return Err(ToolError::invalid(format!(
+            "horizon must be between 1 and {MAX_HORIZON} bars"
+        )));
+    }
+    if request
+        .train_bars
+        .is_some_and(|t| t == 0 || t > crate::data_source::MAX_LOOKBACK)
+    {
+        return Err(ToolError::invalid(format!(
+            "train_bars must be between 1 and {} (the most bars a call loads)",
+            crate::data_source::MAX_LOOKBACK
+        )));
+    }
+    if !(request.cost_bps.is_finite() && (0.0..=MAX_COST_BPS).contains(&request.cost_bps)) {
+        return Err(ToolError::invalid(format!(
+            "cost_bps must be between 0 and {MAX_COST_BPS} (100%)"
+        )));
+    }
+    if request
+        .periods_per_year
+        .is_some_and(|p| !(p.is_finite() && (1.0..=MAX_PERIODS_PER_YEAR).contains(&p)))
+    {
+        return Err(ToolError::invalid(format!(
+            "periods_per_year must be between 1 and {MAX_PERIODS_PER_YEAR}"
+        )));
+    }
+    check_weights(request.weights.clone())?;
+    Ok(())
+}
+
 pub async fn backtest_signals(
     ctx: &ToolContext,
     mut args: BacktestSignalsArgs,
@@ -219,6 +278,7 @@ pub async fn backtest_signals(
         ..
     } = loaded;
     let request = args.request;
+    check_backtest(&request)?;
     // A walk-forward run evaluates every agent at every bar: it runs on the
     // compute pool, never on the async workers.
     let progress = ctx.clone();

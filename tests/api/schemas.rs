@@ -1,0 +1,162 @@
+//! Every listed tool, called with sensible arguments on the demo data and on
+//! inline bars: its `structuredContent` validates against the `outputSchema`
+//! it publishes, and the arguments against its `inputSchema`. Both schemas
+//! compile as JSON Schema 2020-12 with unknown formats refused, as strict
+//! validators (Ajv in MCP Inspector) read them.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{call, expect_ok, spawn_app};
+
+/// 2024-01-02T00:00:00Z; inline bars are one day apart from here.
+const FIRST_DAY: i64 = 1_704_153_600;
+
+/// `n` daily bars of a seeded random walk, as a client would send them.
+pub fn inline_bars(n: usize) -> Vec<Value> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut price = 100.0_f64;
+    (0..n)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let open = price;
+            price *= 1.0 + (u - 0.5) * 0.04;
+            json!({
+                "time": FIRST_DAY + i as i64 * 86_400,
+                "open": open,
+                "high": open.max(price) * (1.0 + u * 0.01),
+                "low": open.min(price) * (1.0 - u * 0.01),
+                "close": price,
+                "volume": 1_000_000.0 + u * 500_000.0,
+            })
+        })
+        .collect()
+}
+
+/// Sensible argument sets per tool, on stored and (where the tool takes
+/// them) inline bars. A tool without an entry fails the calling test: each
+/// new tool must be added here.
+pub fn sample_arguments(tool: &str) -> Vec<Value> {
+    let bars = inline_bars(260);
+    match tool {
+        "list_symbols" => vec![json!({}), json!({"prefix": "A"})],
+        "get_quote" => vec![json!({"symbol": "AAPL"}), json!({"symbol": "BTC-USD"})],
+        "get_historical_data" => vec![
+            json!({"symbol": "AAPL", "timeframe": "1d", "limit": 30}),
+            json!({"symbol": "AAPL", "timeframe": "4h", "days": 10}),
+            json!({"symbol": "MSFT", "timeframe": "1w", "limit": 5}),
+        ],
+        "calculate_indicators" => vec![
+            json!({
+                "symbol": "AAPL", "timeframe": "1d", "lookback": 300, "output_rows": 50,
+                "indicators": [
+                    {"name": "rsi", "params": {"timeperiod": 14}},
+                    {"name": "macd"},
+                    {"name": "bbands", "params": {"timeperiod": 20}},
+                    {"name": "atr"},
+                    {"name": "stoch"},
+                    {"name": "adx"}
+                ]
+            }),
+            json!({"bars": bars, "indicators": [{"name": "sma", "params": {"timeperiod": 5}}, {"name": "ema"}]}),
+        ],
+        "detect_candlestick_patterns" => vec![
+            json!({"symbol": "AAPL", "lookback": 200, "output_rows": 20}),
+            json!({"bars": bars, "patterns": ["cdlengulfing", "cdldoji", "cdlmorningstar"], "penetration": 0.3}),
+        ],
+        "analyze_pattern" => vec![
+            json!({"symbol": "AAPL", "lookback": 500, "min_confidence": 0.3}),
+            json!({"bars": bars, "pattern_types": ["double_top", "double_bottom"]}),
+        ],
+        "analyze_timeframes" => vec![
+            json!({"symbol": "AAPL", "timeframe": "1h"}),
+            json!({"bars": bars, "timeframes": ["1d", "1w"]}),
+        ],
+        "generate_signals" => vec![
+            json!({"symbol": "AAPL"}),
+            json!({"symbol": "NVDA", "agents": ["rsi", "macd", "bollinger"], "use_consensus": false}),
+            json!({"bars": bars, "hit_rate_weighting": true}),
+        ],
+        "backtest_signals" => vec![
+            json!({"symbol": "AAPL", "lookback": 400, "n_splits": 3}),
+            json!({"bars": bars, "n_splits": 2, "hit_rate_weighting": true, "include_signals": true, "allow_short": true, "cost_bps": 5}),
+        ],
+        "import_bars" => vec![
+            json!({
+                "symbol": "IMPORTED", "timeframe": "1d", "file_name": "sample.csv",
+                "csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"
+            }),
+            json!({
+                "symbol": "IMPORTED", "timeframe": "1d", "skip_bad": true,
+                "csv": ",Open,High,Low,Close,Volume\n2024-01-04,10,11,9,10.5,100\n2024-01-05,10,9,11,10,1\n"
+            }),
+        ],
+        other => panic!(
+            "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"
+        ),
+    }
+}
+
+/// A validator for a published schema that checks formats and refuses the
+/// ones it does not know.
+pub fn strict_validator(what: &str, schema: &Value) -> jsonschema::Validator {
+    assert_eq!(
+        schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+        "{what}: declares no 2020-12 dialect"
+    );
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("{what} does not compile as strict JSON Schema 2020-12: {e}"))
+}
+
+pub fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .take(8)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_tools_structured_content_matches_its_published_output_schema() {
+    let app = spawn_app().await;
+    let client = app.client(&app.token).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.len() >= 9, "{} tools", tools.len());
+    let mut checked = 0;
+    for tool in &tools {
+        let name = tool.name.as_ref();
+        let input = Value::Object((*tool.input_schema).clone());
+        let output = Value::Object(
+            tool.output_schema
+                .as_deref()
+                .cloned()
+                .unwrap_or_else(|| panic!("{name} publishes no outputSchema")),
+        );
+        let input_validator = strict_validator(&format!("{name} inputSchema"), &input);
+        let output_validator = strict_validator(&format!("{name} outputSchema"), &output);
+        for args in sample_arguments(name) {
+            let problems = schema_errors(&input_validator, &args);
+            assert!(
+                problems.is_empty(),
+                "{name}: sample arguments do not match the inputSchema: {problems:?}"
+            );
+            let result = call(&client, name, args.clone()).await;
+            let structured = expect_ok(&result);
+            let problems = schema_errors(&output_validator, &structured);
+            assert!(
+                problems.is_empty(),
+                "{name} with {}: structuredContent does not match the outputSchema: {problems:#?}",
+                crate::wire::brief(&args)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * tools.len(), "{checked} calls checked");
+    client.cancel().await.unwrap();
+}
