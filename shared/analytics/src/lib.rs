@@ -20,11 +20,13 @@ mod momentum;
 mod moving_average;
 mod overlap;
 mod rolling;
+mod series;
 mod statistics;
 mod volatility;
 mod volume;
 mod warmup;
 
 pub use catalogue::{IndicatorSpec, ParamKind, ParamSpec, catalogue, find};
-pub use compute::{IndicatorOutput, Ohlcv, compute};
+pub use compute::{IndicatorOutput, Ohlcv, compute, compute_series};
 pub use error::IndicatorError;
+pub use series::{Nullable, Series, SeriesOutput};

@@ -4,7 +4,7 @@ use crate::moving_average::{
     MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
 };
 use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
-use crate::warmup::{Sink, collect_values, nan_vec, shifted};
+use crate::warmup::{collect_values, nan_vec, push_missing, shifted};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
@@ -28,7 +28,8 @@ fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) 
     collect_values(x.len(), |out| wilder_oscillator_into(x, period, score, out))
 }
 
-pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut impl Sink) {
+/// Appends `rsi(x, period)` to `out`.
+pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut Vec<f64>) {
     wilder_oscillator_into(x, period, rsi_score, out);
 }
 
@@ -46,13 +47,13 @@ fn wilder_oscillator_into(
     x: &[f64],
     period: usize,
     score: impl Fn(f64, f64) -> f64,
-    out: &mut impl Sink,
+    out: &mut Vec<f64>,
 ) {
     if period < 1 || x.len() <= period {
-        out.push_missing(x.len());
+        push_missing(out, x.len());
         return;
     }
-    out.push_missing(period);
+    push_missing(out, period);
     let p = period as f64;
     let mut gain = 0.0;
     let mut loss = 0.0;
@@ -66,20 +67,27 @@ fn wilder_oscillator_into(
     }
     gain /= p;
     loss /= p;
-    out.push_value(score(gain, loss));
-    for pair in x[period..].windows(2) {
-        let change = pair[1] - pair[0];
-        gain *= p - 1.0;
-        loss *= p - 1.0;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        gain /= p;
-        loss /= p;
-        out.push_value(score(gain, loss));
-    }
+    out.push(score(gain, loss));
+    // Branch-free: the sign of a price change is a coin toss the branch
+    // predictor loses half the time. Adding 0.0 to a non-negative sum, or
+    // subtracting it, leaves the sum's bits as they were, so this is the
+    // loop above, bit for bit (a NaN change still poisons only the gain).
+    out.extend(
+        x[period..]
+            .iter()
+            .zip(&x[period + 1..])
+            .map(|(&before, &now)| {
+                let change = now - before;
+                let (up, down) = if change < 0.0 {
+                    (0.0, change)
+                } else {
+                    (change, 0.0)
+                };
+                gain = (gain * (p - 1.0) + up) / p;
+                loss = (loss * (p - 1.0) - down) / p;
+                score(gain, loss)
+            }),
+    );
 }
 
 /// `TA_MACD`: `[macd, signal, hist]`. TA-Lib swaps the periods when slow <
@@ -92,12 +100,13 @@ pub(crate) fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> [Vec<f
     out
 }
 
-pub(crate) fn macd_into<S: Sink>(
+/// Appends `macd(x, fast, slow, signal)` to the three outputs.
+pub(crate) fn macd_into(
     x: &[f64],
     fast: usize,
     slow: usize,
     signal: usize,
-    out: [&mut S; 3],
+    out: [&mut Vec<f64>; 3],
 ) {
     let (fast, slow) = if slow < fast {
         (slow, fast)
@@ -176,12 +185,12 @@ fn per_to_k(period: usize) -> f64 {
 /// windows ending on the slow EMA's first bar, and the signal EMA is seeded
 /// with the mean of the first `signal` line values, in TA-Lib's operation
 /// order (`(x - prev) * k + prev`).
-fn ema_macd<S: Sink>(
+fn ema_macd(
     x: &[f64],
     (fast, k_fast): (usize, f64),
     (slow, k_slow): (usize, f64),
     signal: usize,
-    [macd_out, signal_out, hist_out]: [&mut S; 3],
+    [macd_out, signal_out, hist_out]: [&mut Vec<f64>; 3],
 ) {
     let len = x.len();
     let (fast, slow, signal) = (fast.max(1), slow.max(1), signal.max(1));
@@ -189,7 +198,7 @@ fn ema_macd<S: Sink>(
     let start = first_line + (signal - 1);
     if len <= start || fast > slow {
         for out in [macd_out, signal_out, hist_out] {
-            out.push_missing(len);
+            push_missing(out, len);
         }
         return;
     }
@@ -210,18 +219,21 @@ fn ema_macd<S: Sink>(
     }
     let mut signal_ema = signal_sum / signal as f64;
     for out in [&mut *macd_out, &mut *signal_out, &mut *hist_out] {
-        out.push_missing(start);
+        push_missing(out, start);
     }
-    macd_out.push_value(line);
-    signal_out.push_value(signal_ema);
-    hist_out.push_value(line - signal_ema);
-    for &v in &x[start + 1..] {
-        line = step(v);
+    macd_out.push(line);
+    signal_out.push(signal_ema);
+    hist_out.push(line - signal_ema);
+    // The line is extended as an exact-length iterator (no capacity check
+    // per bar); the other two outputs were reserved for the whole input, so
+    // their pushes never reallocate.
+    macd_out.extend(x[start + 1..].iter().map(|&v| {
+        let line = step(v);
         signal_ema = (line - signal_ema) * k_signal + signal_ema;
-        macd_out.push_value(line);
-        signal_out.push_value(signal_ema);
-        hist_out.push_value(line - signal_ema);
-    }
+        signal_out.push(signal_ema);
+        hist_out.push(line - signal_ema);
+        line
+    }));
 }
 
 /// The three MACD outputs from a line and its signal, all starting at `start`.
@@ -452,7 +464,7 @@ const MAX_RESCANNED_WINDOW: usize = 64;
 /// it is one pass: the window extremes, raw %K and both running means are
 /// advanced bar by bar, with `stoch`'s arithmetic, and nothing is stored.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn stoch_into<S: Sink>(
+pub(crate) fn stoch_into(
     high: &[f64],
     low: &[f64],
     close: &[f64],
@@ -461,7 +473,7 @@ pub(crate) fn stoch_into<S: Sink>(
     slowk_type: MaType,
     slowd_period: usize,
     slowd_type: MaType,
-    [k_out, d_out]: [&mut S; 2],
+    [k_out, d_out]: [&mut Vec<f64>; 2],
 ) {
     let len = close.len();
     // `SlidingExtreme` rescans its window when the extreme leaves it; past
@@ -481,8 +493,8 @@ pub(crate) fn stoch_into<S: Sink>(
             slowd_period,
             slowd_type,
         );
-        k.into_iter().for_each(|v| k_out.push_value(v));
-        d.into_iter().for_each(|v| d_out.push_value(v));
+        k_out.extend_from_slice(&k);
+        d_out.extend_from_slice(&d);
         return;
     }
     let k_lookback = fastk_period.saturating_sub(1);
@@ -492,8 +504,8 @@ pub(crate) fn stoch_into<S: Sink>(
     let mut lowest = SlidingExtreme::new(fastk_period, |a, b| a <= b);
     let mut slow_k = SlidingMean::new(slowk_period);
     let mut slow_d = SlidingMean::new(slowd_period);
-    k_out.push_missing(total.min(len));
-    d_out.push_missing(total.min(len));
+    push_missing(k_out, total.min(len));
+    push_missing(d_out, total.min(len));
     for (i, &c) in close.iter().enumerate() {
         let hi = highest.next(high, i);
         let lo = lowest.next(low, i);
@@ -506,8 +518,8 @@ pub(crate) fn stoch_into<S: Sink>(
         }
         let d = slow_d.next(k);
         if i >= total {
-            k_out.push_value(k);
-            d_out.push_value(d);
+            k_out.push(k);
+            d_out.push(d);
         }
     }
 }

@@ -3,7 +3,7 @@
 //! lookback, and reproduces TA-Lib's seeding so that outputs match bar for bar.
 
 use crate::hilbert::{MAMA_LOOKBACK, mama};
-use crate::warmup::{Sink, collect_values, nan_vec, shifted};
+use crate::warmup::{collect_values, nan_vec, push_missing, shifted};
 
 /// TA-Lib's `TA_MAType`, numbered as TA-Lib numbers it (the `matype` parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,22 +99,24 @@ pub(crate) fn sma(x: &[f64], period: usize) -> Vec<f64> {
     collect_values(x.len(), |out| sma_into(x, period, out))
 }
 
-pub(crate) fn sma_into(x: &[f64], period: usize, out: &mut impl Sink) {
+/// Appends `sma(x, period)` to `out`.
+pub(crate) fn sma_into(x: &[f64], period: usize, out: &mut Vec<f64>) {
     let period = period.max(1);
     if x.len() < period {
-        out.push_missing(x.len());
+        push_missing(out, x.len());
         return;
     }
-    out.push_missing(period - 1);
+    push_missing(out, period - 1);
     // A running total, added before and removed after each output, exactly as
     // TA-Lib does: a NaN anywhere poisons every later value, as it does there.
     let p = period as f64;
     let mut total: f64 = x[..period - 1].iter().sum();
-    for (&v, &old) in x[period - 1..].iter().zip(x) {
+    out.extend(x[period - 1..].iter().zip(x).map(|(&v, &old)| {
         total += v;
-        out.push_value(total / p);
+        let mean = total / p;
         total -= old;
-    }
+        mean
+    }));
 }
 
 /// `sma` (or, for a period of 1, `ma`'s "no smoothing") fed one value at a
@@ -171,23 +173,24 @@ pub(crate) fn ema(x: &[f64], period: usize) -> Vec<f64> {
     collect_values(x.len(), |out| ema_into(x, period, out))
 }
 
-pub(crate) fn ema_into(x: &[f64], period: usize, out: &mut impl Sink) {
+/// Appends `ema(x, period)` to `out`.
+pub(crate) fn ema_into(x: &[f64], period: usize, out: &mut Vec<f64>) {
     ema_with_k_into(x, period, 2.0 / (period as f64 + 1.0), out);
 }
 
-pub(crate) fn ema_with_k_into(x: &[f64], period: usize, k: f64, out: &mut impl Sink) {
+pub(crate) fn ema_with_k_into(x: &[f64], period: usize, k: f64, out: &mut Vec<f64>) {
     let period = period.max(1);
     if x.len() < period {
-        out.push_missing(x.len());
+        push_missing(out, x.len());
         return;
     }
-    out.push_missing(period - 1);
+    push_missing(out, period - 1);
     let mut prev = x[..period].iter().sum::<f64>() / period as f64;
-    out.push_value(prev);
-    for &v in &x[period..] {
+    out.push(prev);
+    out.extend(x[period..].iter().map(|&v| {
         prev = (v - prev) * k + prev;
-        out.push_value(prev);
-    }
+        prev
+    }));
 }
 
 pub(crate) fn wma(x: &[f64], period: usize) -> Vec<f64> {

@@ -2,7 +2,7 @@
 //! correlation, computed with TA-Lib's running sums so rounding matches.
 
 use crate::moving_average::TA_EPSILON;
-use crate::warmup::{Sink, collect_values, nan_vec};
+use crate::warmup::{collect_values, nan_vec, push_missing};
 
 /// How often (in multiples of the period) a rolling sum is rebuilt from
 /// scratch. The TA-Lib build we match slides its sums for speed and
@@ -18,13 +18,11 @@ fn resyncs_at(i: usize, period: usize) -> bool {
 pub(crate) fn variance(x: &[f64], period: usize) -> Vec<f64> {
     collect_values(x.len(), |out| {
         let Some(mut windows) = RollingVariance::new(x, period) else {
-            out.push_missing(x.len());
+            push_missing(out, x.len());
             return;
         };
-        out.push_missing(windows.first_bar());
-        for _ in windows.first_bar()..x.len() {
-            out.push_value(windows.next_window());
-        }
+        push_missing(out, windows.first_bar());
+        out.extend((windows.first_bar()..x.len()).map(|_| windows.next_window()));
     })
 }
 
