@@ -148,9 +148,10 @@ pub(crate) fn macd_into(
 /// 0.075 rather than 2 / (period + 1), and an EMA signal line.
 ///
 /// The TA-Lib build we match runs this one in a single pass whose EMA steps
-/// are fused multiply-adds, `fma(x - prev, k, prev)`, unlike MACD's; the
-/// rounding differs by an ulp now and then, which is visible where the line
-/// is a tiny difference of large prices, so the fused form is kept here.
+/// are fused multiply-adds, `fma(x - prev, k, prev)`, as are MACD's (see
+/// `ema_macd`); the rounding differs from the unfused form by an ulp now
+/// and then, which is visible where the line is a tiny difference of large
+/// prices.
 pub(crate) fn macdfix(x: &[f64], signal: usize) -> [Vec<f64>; 3] {
     const FAST: usize = 12;
     const SLOW: usize = 26;
@@ -205,8 +206,8 @@ fn per_to_k(period: usize) -> f64 {
 /// sets the seed length and the warm-up. One pass, no intermediate series:
 /// each EMA is seeded with the mean of its first `period` values, both seed
 /// windows ending on the slow EMA's first bar, and the signal EMA is seeded
-/// with the mean of the first `signal` line values, in TA-Lib's operation
-/// order (`(x - prev) * k + prev`).
+/// with the mean of the first `signal` line values. Each step is a fused
+/// multiply-add, `fma(x - prev, k, prev)`, as in `ema`.
 fn ema_macd(
     x: &[f64],
     (fast, k_fast): (usize, f64),
@@ -229,8 +230,8 @@ fn ema_macd(
     let mut slow_ema = mean(&x[..slow]);
     let mut line = fast_ema - slow_ema;
     let mut step = |v: f64| {
-        fast_ema = (v - fast_ema) * k_fast + fast_ema;
-        slow_ema = (v - slow_ema) * k_slow + slow_ema;
+        fast_ema = (v - fast_ema).mul_add(k_fast, fast_ema);
+        slow_ema = (v - slow_ema).mul_add(k_slow, slow_ema);
         fast_ema - slow_ema
     };
     let k_signal = 2.0 / (signal as f64 + 1.0);
@@ -251,7 +252,7 @@ fn ema_macd(
     // their pushes never reallocate.
     macd_out.extend(x[start + 1..].iter().map(|&v| {
         let line = step(v);
-        signal_ema = (line - signal_ema) * k_signal + signal_ema;
+        signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
         signal_out.push(signal_ema);
         hist_out.push(line - signal_ema);
         line

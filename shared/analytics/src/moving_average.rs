@@ -169,6 +169,14 @@ impl SlidingMean {
 
 /// EMA seeded with the SMA of its first `period` values (TA-Lib's default,
 /// non-Metastock compatibility mode).
+///
+/// Each step is `fma(x - prev, k, prev)`: the TA-Lib build we match (the C
+/// library in the `ta-lib` 0.8.2 wheel) picks an FMA-compiled EMA on CPUs
+/// that have FMA, as every x86-64 server and every aarch64 CPU does, and
+/// the fused step reproduces it bit for bit (the unfused one is an ulp off
+/// on about one bar in 6,000). `mul_add` is fused on every target; where the
+/// build does not enable the FMA instruction it is a call rather than one
+/// instruction, still faster than the unfused step.
 pub(crate) fn ema(x: &[f64], period: usize) -> Vec<f64> {
     collect_values(x.len(), |out| ema_into(x, period, out))
 }
@@ -188,7 +196,7 @@ pub(crate) fn ema_with_k_into(x: &[f64], period: usize, k: f64, out: &mut Vec<f6
     let mut prev = x[..period].iter().sum::<f64>() / period as f64;
     out.push(prev);
     out.extend(x[period..].iter().map(|&v| {
-        prev = (v - prev) * k + prev;
+        prev = (v - prev).mul_add(k, prev);
         prev
     }));
 }

@@ -26,6 +26,11 @@ fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
 
 /// `TA_ATR`: seeded with the SMA of the first `period` true ranges, then
 /// Wilder-smoothed (TA-Lib's unstable period is 0, so nothing is skipped).
+///
+/// The TA-Lib build we match smooths as `fma(prev, (p - 1) / p, tr * (1 -
+/// (p - 1) / p))` on CPUs with FMA (see `ema`), not as the textbook
+/// `(prev * (p - 1) + tr) / p`; doing the same gives its values bit for bit
+/// and keeps the division off the loop's critical path.
 pub(crate) fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
     collect_values(close.len(), |out| atr_into(high, low, close, period, out))
 }
@@ -66,10 +71,10 @@ pub(crate) fn atr_into(
     let mut prev = seed / p;
     push_missing(out, period);
     out.push(prev);
+    let keep = (p - 1.0) / p;
+    let weight = 1.0 - keep;
     out.extend(ranges(period + 1).map(|tr| {
-        prev *= p - 1.0;
-        prev += tr;
-        prev /= p;
+        prev = prev.mul_add(keep, tr * weight);
         prev
     }));
 }
