@@ -4,7 +4,7 @@ use crate::moving_average::{
     MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
 };
 use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
-use crate::warmup::{collect_values, nan_vec, push_missing, shifted};
+use crate::warmup::{collect_values, extend_blocks, nan_vec, push_missing, shifted};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
@@ -247,16 +247,15 @@ fn ema_macd(
     macd_out.push(line);
     signal_out.push(signal_ema);
     hist_out.push(line - signal_ema);
-    // The line is extended as an exact-length iterator (no capacity check
-    // per bar); the other two outputs were reserved for the whole input, so
-    // their pushes never reallocate.
-    macd_out.extend(x[start + 1..].iter().map(|&v| {
-        let line = step(v);
-        signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
-        signal_out.push(signal_ema);
-        hist_out.push(line - signal_ema);
-        line
-    }));
+    extend_blocks(
+        x[start + 1..].iter(),
+        [macd_out, signal_out, hist_out],
+        |&v| {
+            let line = step(v);
+            signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
+            [line, signal_ema, line - signal_ema]
+        },
+    );
 }
 
 /// The three MACD outputs from a line and its signal, all starting at `start`.
@@ -483,8 +482,14 @@ pub(crate) fn stoch(
 /// The longest %K window `stoch_into` rescans rather than track with a deque.
 const MAX_RESCANNED_WINDOW: usize = 64;
 
-/// `stoch` written straight into `out`. With SMA smoothing (the default)
-/// it is one pass: the window extremes, raw %K and both running means are
+/// The longest %K window `stoch_into` simply folds, bar by bar: for the
+/// default 5 that is four branch-free `max`es per bar, independent from bar
+/// to bar, where tracking the extreme costs a mispredicted branch whenever
+/// a random walk's new bar is or is not the new extreme.
+const MAX_FOLDED_WINDOW: usize = 16;
+
+/// `stoch` appended to the outputs. With SMA smoothing (the default) it is
+/// one pass: the window extremes, raw %K and both running means are
 /// advanced bar by bar, with `stoch`'s arithmetic, and nothing is stored.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stoch_into(
@@ -520,30 +525,70 @@ pub(crate) fn stoch_into(
         d_out.extend_from_slice(&d);
         return;
     }
-    let k_lookback = fastk_period.saturating_sub(1);
+    let window = fastk_period.max(1);
+    let k_lookback = window - 1;
     let slowk_lookback = k_lookback + ma_lookback(slowk_period, slowk_type);
     let total = slowk_lookback + ma_lookback(slowd_period, slowd_type);
-    let mut highest = SlidingExtreme::new(fastk_period, |a, b| a >= b);
-    let mut lowest = SlidingExtreme::new(fastk_period, |a, b| a <= b);
-    let mut slow_k = SlidingMean::new(slowk_period);
-    let mut slow_d = SlidingMean::new(slowd_period);
     push_missing(k_out, total.min(len));
     push_missing(d_out, total.min(len));
-    for (i, &c) in close.iter().enumerate() {
-        let hi = highest.next(high, i);
-        let lo = lowest.next(low, i);
-        if i < k_lookback {
-            continue;
+    let smoothing = SmaStoch {
+        close_from_first_window: close.get(k_lookback..).unwrap_or_default(),
+        slow_k: SlidingMean::new(slowk_period),
+        slow_d: SlidingMean::new(slowd_period),
+        // Bars of the first full window on, counted from there.
+        slow_d_from: slowk_lookback - k_lookback,
+        output_from: total - k_lookback,
+    };
+    if window <= MAX_FOLDED_WINDOW {
+        // `f64::max`/`min` return the other operand for NaN, so NaN is never
+        // chosen and an all-NaN window gives NaN, as `SlidingExtreme` does.
+        let highs = high
+            .windows(window)
+            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.max(v)));
+        let lows = low
+            .windows(window)
+            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.min(v)));
+        smoothing.run(highs, lows, [k_out, d_out]);
+    } else {
+        let mut highest = SlidingExtreme::new(window, |a, b| a >= b);
+        let mut lowest = SlidingExtreme::new(window, |a, b| a <= b);
+        let highs = (k_lookback..len).map(|i| highest.next(high, i));
+        let lows = (k_lookback..len).map(|i| lowest.next(low, i));
+        smoothing.run(highs, lows, [k_out, d_out]);
+    }
+}
+
+/// Raw %K from each full window's extremes, smoothed twice by SMAs.
+struct SmaStoch<'a> {
+    close_from_first_window: &'a [f64],
+    slow_k: SlidingMean,
+    slow_d: SlidingMean,
+    slow_d_from: usize,
+    output_from: usize,
+}
+
+impl SmaStoch<'_> {
+    fn run(
+        mut self,
+        highs: impl Iterator<Item = f64>,
+        lows: impl Iterator<Item = f64>,
+        [k_out, d_out]: [&mut Vec<f64>; 2],
+    ) {
+        let mut raw = highs
+            .zip(lows)
+            .zip(self.close_from_first_window)
+            .map(|((hi, lo), &c)| raw_k(hi, lo, c));
+        for raw in raw.by_ref().take(self.slow_d_from) {
+            self.slow_k.next(raw);
         }
-        let k = slow_k.next(raw_k(hi, lo, c));
-        if i < slowk_lookback {
-            continue;
+        for raw in raw.by_ref().take(self.output_from - self.slow_d_from) {
+            let k = self.slow_k.next(raw);
+            self.slow_d.next(k);
         }
-        let d = slow_d.next(k);
-        if i >= total {
-            k_out.push(k);
-            d_out.push(d);
-        }
+        extend_blocks(raw, [k_out, d_out], |raw| {
+            let k = self.slow_k.next(raw);
+            [k, self.slow_d.next(k)]
+        });
     }
 }
 

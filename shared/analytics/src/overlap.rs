@@ -4,7 +4,7 @@
 use crate::moving_average::{MaType, ma};
 use crate::rolling::{highest, lowest};
 use crate::statistics::{RollingVariance, deviation, stddev};
-use crate::warmup::{nan_vec, push_missing};
+use crate::warmup::{extend_blocks, nan_vec, push_missing};
 
 /// Bollinger bands: `[upper, middle, lower]`, appended to the outputs.
 pub(crate) fn bbands(
@@ -41,17 +41,17 @@ pub(crate) fn bbands(
     }
     let p = period as f64;
     let mut total: f64 = x[..first].iter().sum();
-    // Middle is extended as an exact-length iterator; the bands were
-    // reserved for the whole input, so their pushes never reallocate.
-    middle.extend(x[first..].iter().zip(x).map(|(&v, &old)| {
-        total += v;
-        let m = total / p;
-        total -= old;
-        let (up, down) = band(m, deviation(windows.next_window(), 1.0));
-        upper.push(up);
-        lower.push(down);
-        m
-    }));
+    extend_blocks(
+        x[first..].iter().zip(x),
+        [upper, middle, lower],
+        |(&v, &old)| {
+            total += v;
+            let m = total / p;
+            total -= old;
+            let (up, down) = band(m, deviation(windows.next_window(), 1.0));
+            [up, m, down]
+        },
+    );
 }
 
 /// `TA_MIDPOINT`: halfway between the highest and lowest close of the window.
