@@ -226,21 +226,21 @@ fn ema_macd(
         return;
     }
     let mean = |window: &[f64]| window.iter().sum::<f64>() / window.len() as f64;
-    let mut fast_ema = mean(&x[slow - fast..slow]);
-    let mut slow_ema = mean(&x[..slow]);
-    let mut line = fast_ema - slow_ema;
-    let mut step = |v: f64| {
-        fast_ema = (v - fast_ema).mul_add(k_fast, fast_ema);
-        slow_ema = (v - slow_ema).mul_add(k_slow, slow_ema);
-        fast_ema - slow_ema
+    // (fast EMA, slow EMA) -> the MACD line.
+    let step = |(fast_ema, slow_ema): &mut (f64, f64), v: f64| {
+        *fast_ema = (v - *fast_ema).mul_add(k_fast, *fast_ema);
+        *slow_ema = (v - *slow_ema).mul_add(k_slow, *slow_ema);
+        *fast_ema - *slow_ema
     };
+    let mut emas = (mean(&x[slow - fast..slow]), mean(&x[..slow]));
+    let mut line = emas.0 - emas.1;
     let k_signal = 2.0 / (signal as f64 + 1.0);
     let mut signal_sum = line;
     for &v in &x[slow..=start] {
-        line = step(v);
+        line = step(&mut emas, v);
         signal_sum += line;
     }
-    let mut signal_ema = signal_sum / signal as f64;
+    let signal_ema = signal_sum / signal as f64;
     for out in [&mut *macd_out, &mut *signal_out, &mut *hist_out] {
         push_missing(out, start);
     }
@@ -250,10 +250,11 @@ fn ema_macd(
     extend_blocks(
         x[start + 1..].iter(),
         [macd_out, signal_out, hist_out],
-        |&v| {
-            let line = step(v);
-            signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
-            [line, signal_ema, line - signal_ema]
+        (emas, signal_ema),
+        |(emas, signal_ema), &v| {
+            let line = step(emas, v);
+            *signal_ema = (line - *signal_ema).mul_add(k_signal, *signal_ema);
+            [line, *signal_ema, line - *signal_ema]
         },
     );
 }
@@ -585,10 +586,15 @@ impl SmaStoch<'_> {
             let k = self.slow_k.next(raw);
             self.slow_d.next(k);
         }
-        extend_blocks(raw, [k_out, d_out], |raw| {
-            let k = self.slow_k.next(raw);
-            [k, self.slow_d.next(k)]
-        });
+        extend_blocks(
+            raw,
+            [k_out, d_out],
+            (self.slow_k, self.slow_d),
+            |(slow_k, slow_d), raw| {
+                let k = slow_k.next(raw);
+                [k, slow_d.next(k)]
+            },
+        );
     }
 }
 

@@ -40,14 +40,17 @@ pub(crate) fn bbands(
         push_missing(out, first);
     }
     let p = period as f64;
-    let mut total: f64 = x[..first].iter().sum();
+    let total: f64 = x[..first].iter().sum();
+    // The variance's state stays behind a reference: its rare rebuild is an
+    // out-of-line call that needs it in memory anyway.
     extend_blocks(
         x[first..].iter().zip(x),
         [upper, middle, lower],
-        |(&v, &old)| {
-            total += v;
-            let m = total / p;
-            total -= old;
+        total,
+        |total, (&v, &old)| {
+            *total += v;
+            let m = *total / p;
+            *total -= old;
             let (up, down) = band(m, deviation(windows.next_window(), 1.0));
             [up, m, down]
         },
