@@ -6,12 +6,20 @@
 //! group times the transitional `compute` (outputs converted to
 //! `Option<f64>`) on the eight TA-Lib-timed indicators.
 //!
-//! The eight against TA-Lib, in one sitting:
+//! The eight against TA-Lib, in one sitting (see `scripts/talib_timing.py`
+//! for why a second sitting with the same `GLIBC_TUNABLES` on both sides
+//! compares the kernels more fairly at a million bars):
 //!
 //! ```text
 //! cargo bench -p gs-analytics --bench indicators -- '^1000000_bars/(sma|ema|rsi|macd|bbands|atr|stoch|adx)$'
 //! .venv/bin/python scripts/talib_timing.py
 //! ```
+//!
+//! EMA, MACD and ATR step with fused multiply-adds (`mul_add`), as the
+//! TA-Lib build they reproduce does. Unless the build enables the FMA
+//! instruction (`-C target-feature=+fma`, or `target-cpu=x86-64-v3`; always
+//! on aarch64), each of those is a library call, which is what separates
+//! them from TA-Lib's time on a default x86-64 build.
 
 use std::hint::black_box;
 use std::time::Duration;
