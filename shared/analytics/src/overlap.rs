@@ -29,7 +29,7 @@ pub(crate) fn bbands(
     // The default: one pass, with `sma`'s running total and `stddev`'s
     // rolling variance advanced side by side (the same operations, so the
     // same bits), and each band written once.
-    let Some(mut windows) = RollingVariance::new(x, period) else {
+    let Some(windows) = RollingVariance::new(x, period) else {
         for out in [upper, middle, lower] {
             push_missing(out, x.len());
         }
@@ -41,13 +41,11 @@ pub(crate) fn bbands(
     }
     let p = period as f64;
     let total: f64 = x[..first].iter().sum();
-    // The variance's state stays behind a reference: its rare rebuild is an
-    // out-of-line call that needs it in memory anyway.
     extend_blocks(
         x[first..].iter().zip(x),
         [upper, middle, lower],
-        total,
-        |total, (&v, &old)| {
+        (total, windows),
+        |(total, windows), (&v, &old)| {
             *total += v;
             let m = *total / p;
             *total -= old;
