@@ -1,17 +1,36 @@
-//! Throughput of `compute` (the public entry point, including the conversion
-//! to `Option<f64>` outputs) on a seeded random walk of 10k and 1M bars: the
-//! indicators `scripts/talib_timing.py` times in TA-Lib, plus one
-//! representative of every other family.
+//! Throughput of `compute_series` (the public entry point: parameter checks,
+//! the kernel, and the allocation of every output, as TA-Lib's Python
+//! wrapper allocates its numpy outputs) on a seeded random walk of 10k and
+//! 1M bars: the indicators `scripts/talib_timing.py` times in TA-Lib, plus
+//! one representative of every other family. The `options_1000000_bars`
+//! group times the transitional `compute` (outputs converted to
+//! `Option<f64>`) on the eight TA-Lib-timed indicators.
 //!
-//! `cargo bench -p gs-analytics --bench indicators -- --quick`
+//! The eight against TA-Lib, in one sitting (see `scripts/talib_timing.py`
+//! for why a second sitting with the same `GLIBC_TUNABLES` on both sides
+//! compares the kernels more fairly at a million bars):
+//!
+//! ```text
+//! cargo bench -p gs-analytics --bench indicators -- '^1000000_bars/(sma|ema|rsi|macd|bbands|atr|stoch|adx)$'
+//! .venv/bin/python scripts/talib_timing.py
+//! ```
+//!
+//! EMA, MACD and ATR step with fused multiply-adds (`mul_add`), as the
+//! TA-Lib build they reproduce does. Unless the build enables the FMA
+//! instruction (`-C target-feature=+fma`, or `target-cpu=x86-64-v3`; always
+//! on aarch64), each of those is a library call, which is what separates
+//! them from TA-Lib's time on a default x86-64 build.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gs_analytics::{Ohlcv, compute};
+use gs_analytics::{Ohlcv, compute, compute_series};
 
-/// Same indicators as `scripts/talib_timing.py` first, then one per family.
+/// The indicators `scripts/talib_timing.py` times.
+const TALIB_TIMED: &[&str] = &["sma", "ema", "rsi", "macd", "bbands", "atr", "stoch", "adx"];
+
+/// `TALIB_TIMED` first, then one per family.
 const INDICATORS: &[&str] = &[
     "sma",
     "ema",
@@ -118,10 +137,23 @@ fn indicators(c: &mut Criterion) {
         }
         for &name in INDICATORS {
             group.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
-                b.iter(|| compute(black_box(name), &[], black_box(input)).unwrap());
+                b.iter(|| compute_series(black_box(name), &[], black_box(input)).unwrap());
             });
         }
         group.finish();
+        if n >= 1_000_000 {
+            let mut group = c.benchmark_group(format!("options_{n}_bars"));
+            group.throughput(Throughput::Elements(n as u64));
+            group.sample_size(10);
+            group.warm_up_time(Duration::from_millis(500));
+            group.measurement_time(Duration::from_secs(2));
+            for &name in TALIB_TIMED {
+                group.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
+                    b.iter(|| compute(black_box(name), &[], black_box(input)).unwrap());
+                });
+            }
+            group.finish();
+        }
     }
 }
 

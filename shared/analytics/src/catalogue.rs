@@ -43,17 +43,17 @@ pub struct ParamSpec {
 /// catalogue order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kernel {
-    /// Returns one full-length series per output, NaN in the warm-up;
-    /// `compute` converts them.
+    /// Returns one full-length series per output, NaN in the warm-up.
     Values(ValuesKernel),
-    /// Pushes every bar of every output straight into `compute`'s final
-    /// outputs (which already hold the skipped leading bars): no
-    /// intermediate series, for the indicators called on long histories.
+    /// Appends every bar of every output straight onto `compute_series`'s
+    /// final outputs (allocated for the whole input, already holding the
+    /// skipped leading bars): no intermediate series and no copy, for the
+    /// indicators called on long histories.
     Direct(DirectKernel),
 }
 
 pub(crate) type ValuesKernel = fn(&[&[f64]], &[f64]) -> Vec<Vec<f64>>;
-pub(crate) type DirectKernel = fn(&[&[f64]], &[f64], &mut [Vec<Option<f64>>]);
+pub(crate) type DirectKernel = fn(&[&[f64]], &[f64], &mut [Vec<f64>]);
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct IndicatorSpec {

@@ -2,7 +2,8 @@ use serde::Serialize;
 
 use crate::catalogue::{IndicatorSpec, Kernel, ParamKind, ParamSpec, find, indicator_names};
 use crate::error::IndicatorError;
-use crate::warmup::option_output;
+use crate::series::{Series, SeriesOutput};
+use crate::warmup::push_missing;
 
 /// Bars in column form: one value per bar in each slice. Only the columns an
 /// indicator reads (its `IndicatorSpec::inputs`) need to be filled; the
@@ -28,7 +29,10 @@ impl<'a> Ohlcv<'a> {
     }
 }
 
-/// One computed indicator.
+/// One computed indicator, outputs as `Option` vectors.
+///
+/// Transitional: `compute` builds this from `compute_series` so that callers
+/// written against it keep compiling; once they read `Series` it goes away.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndicatorOutput {
     /// The catalogue name (lower case), whatever case the caller used.
@@ -40,17 +44,45 @@ pub struct IndicatorOutput {
     pub outputs: Vec<(&'static str, Vec<Option<f64>>)>,
 }
 
-/// Computes indicator `name` (case-insensitive) over `input`.
+impl From<SeriesOutput> for IndicatorOutput {
+    fn from(out: SeriesOutput) -> Self {
+        IndicatorOutput {
+            name: out.name,
+            params: out.params,
+            outputs: out
+                .outputs
+                .into_iter()
+                .map(|(name, series)| (name, series.to_options()))
+                .collect(),
+        }
+    }
+}
+
+/// `compute_series` with every output converted to `Option<f64>` (`None`
+/// for NaN).
 ///
-/// `params` may name any subset of the indicator's parameters
-/// (case-insensitive); the rest take TA-Lib's defaults. Output arrays have
-/// the input's length, padded at the front as TA-Lib's Python wrapper pads
-/// them, so index `i` of every output belongs to bar `i`.
+/// Transitional wrapper for callers not yet migrated to `compute_series`;
+/// it will be removed once they are. It costs a second, twice as large
+/// allocation per output.
 pub fn compute(
     name: &str,
     params: &[(String, f64)],
     input: &Ohlcv,
 ) -> Result<IndicatorOutput, IndicatorError> {
+    compute_series(name, params, input).map(IndicatorOutput::from)
+}
+
+/// Computes indicator `name` (case-insensitive) over `input`.
+///
+/// `params` may name any subset of the indicator's parameters
+/// (case-insensitive); the rest take TA-Lib's defaults. Every output has the
+/// input's length, padded at the front as TA-Lib's Python wrapper pads it
+/// (NaN), so index `i` of every output belongs to bar `i`.
+pub fn compute_series(
+    name: &str,
+    params: &[(String, f64)],
+    input: &Ohlcv,
+) -> Result<SeriesOutput, IndicatorError> {
     let spec = find(name).ok_or_else(|| IndicatorError::UnknownIndicator {
         name: name.to_string(),
         valid: indicator_names(),
@@ -65,28 +97,53 @@ pub fn compute(
         .find(|&i| columns.iter().all(|c| !c[i].is_nan()))
         .unwrap_or(len.saturating_sub(1));
     let tails: Vec<&[f64]> = columns.iter().map(|c| &c[begin..]).collect();
-    let mut series: Vec<Vec<Option<f64>>> = spec
+    let series: Vec<Vec<f64>> = if len == 0 {
+        spec.outputs.iter().map(|_| Vec::new()).collect()
+    } else {
+        match spec.kernel {
+            Kernel::Values(kernel) => kernel(&tails, &values)
+                .into_iter()
+                .map(|tail| padded(tail, begin))
+                .collect(),
+            Kernel::Direct(kernel) => {
+                let mut series: Vec<Vec<f64>> = spec
+                    .outputs
+                    .iter()
+                    .map(|_| {
+                        let mut out = Vec::with_capacity(len);
+                        push_missing(&mut out, begin);
+                        out
+                    })
+                    .collect();
+                kernel(&tails, &values, &mut series);
+                series
+            }
+        }
+    };
+    debug_assert!(series.iter().all(|s| s.len() == len));
+    let outputs = spec
         .outputs
         .iter()
-        .map(|_| option_output(len, begin))
+        .copied()
+        .zip(series.into_iter().map(Series::from_values))
         .collect();
-    if len > 0 {
-        match spec.kernel {
-            Kernel::Values(kernel) => {
-                for (out, values) in series.iter_mut().zip(kernel(&tails, &values)) {
-                    out.extend(values.into_iter().map(|v| (!v.is_nan()).then_some(v)));
-                }
-            }
-            Kernel::Direct(kernel) => kernel(&tails, &values, &mut series),
-        }
-    }
-    debug_assert!(series.iter().all(|s| s.len() == len));
-    let outputs = spec.outputs.iter().copied().zip(series).collect();
-    Ok(IndicatorOutput {
+    Ok(SeriesOutput {
         name: spec.name,
         params: spec.params.iter().map(|p| p.name).zip(values).collect(),
         outputs,
     })
+}
+
+/// `tail` with `skipped` NaN bars in front (none in the common case, which
+/// costs nothing).
+fn padded(tail: Vec<f64>, skipped: usize) -> Vec<f64> {
+    if skipped == 0 {
+        return tail;
+    }
+    let mut out = Vec::with_capacity(skipped + tail.len());
+    push_missing(&mut out, skipped);
+    out.extend_from_slice(&tail);
+    out
 }
 
 fn resolve_params(

@@ -6,7 +6,7 @@
 //! zeros count as "no range": the TA-Lib build we match computes these on
 //! prices of any scale.
 
-use crate::warmup::{Sink, collect_values, nan_vec};
+use crate::warmup::{collect_values, nan_vec, push_missing};
 
 /// One bar's directional movement: (+DM, -DM), at most one of them non-zero.
 fn movement(high: &[f64], low: &[f64], i: usize) -> (f64, f64) {
@@ -185,16 +185,17 @@ pub(crate) fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Ve
     collect_values(close.len(), |out| adx_into(high, low, close, period, out))
 }
 
+/// Appends `adx(high, low, close, period)` to `out`.
 pub(crate) fn adx_into(
     high: &[f64],
     low: &[f64],
     close: &[f64],
     period: usize,
-    out: &mut impl Sink,
+    out: &mut Vec<f64>,
 ) {
     let lookback = (2 * period).saturating_sub(1);
     if close.len() <= lookback || period < 2 {
-        out.push_missing(close.len());
+        push_missing(out, close.len());
         return;
     }
     let p = period as f64;
@@ -207,15 +208,15 @@ pub(crate) fn adx_into(
         }
     }
     let mut adx = sum_dx / p;
-    out.push_missing(lookback);
-    out.push_value(adx);
-    for i in lookback + 1..close.len() {
+    push_missing(out, lookback);
+    out.push(adx);
+    out.extend((lookback + 1..close.len()).map(|i| {
         s.step(high, low, close, i, p);
         if let Some(v) = s.dx() {
             adx = ((adx * (p - 1.0)) + v) / p;
         }
-        out.push_value(adx);
-    }
+        adx
+    }));
 }
 
 /// `TA_ADXR`: the mean of today's ADX and the ADX `period - 1` bars ago.

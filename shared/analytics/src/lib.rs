@@ -6,6 +6,12 @@
 //! are marked `talib: false`; each states its convention in its description
 //! and is checked against an independent implementation in the same script.
 //!
+//! `compute_series` is the entry point: every output is a `Series`, a plain
+//! `f64` column (NaN where TA-Lib gives NaN) with the index of its first
+//! value, which becomes `null` only when serialised. `compute` returns the
+//! same outputs as `Option<f64>` vectors for callers not yet migrated; it
+//! is transitional and will be removed.
+//!
 //! This crate is pure computation on slices of `f64`. It must never depend on
 //! storage, networking, a runtime, MCP, JSON-RPC or AWS, and it never does
 //! I/O: callers load bars, this crate turns them into numbers.
@@ -20,11 +26,13 @@ mod momentum;
 mod moving_average;
 mod overlap;
 mod rolling;
+mod series;
 mod statistics;
 mod volatility;
 mod volume;
 mod warmup;
 
 pub use catalogue::{IndicatorSpec, ParamKind, ParamSpec, catalogue, find};
-pub use compute::{IndicatorOutput, Ohlcv, compute};
+pub use compute::{IndicatorOutput, Ohlcv, compute, compute_series};
 pub use error::IndicatorError;
+pub use series::{Nullable, Series, SeriesOutput};

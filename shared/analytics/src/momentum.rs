@@ -4,32 +4,53 @@ use crate::moving_average::{
     MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
 };
 use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
-use crate::warmup::{Sink, collect_values, nan_vec, shifted};
+use crate::warmup::{collect_values, extend_blocks, nan_vec, push_missing, shifted};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
 pub(crate) fn rsi(x: &[f64], period: usize) -> Vec<f64> {
-    wilder_oscillator(x, period, rsi_score)
+    collect_values(x.len(), |out| rsi_into(x, period, out))
 }
 
 /// `TA_CMO`: RSI's smoothing, scored as (gain - loss) / (gain + loss).
 pub(crate) fn cmo(x: &[f64], period: usize) -> Vec<f64> {
-    wilder_oscillator(x, period, |gain, loss| {
-        let total = gain + loss;
-        if total == 0.0 {
-            0.0
-        } else {
-            100.0 * ((gain - loss) / total)
-        }
+    let p = period as f64;
+    wilder_oscillator(
+        x,
+        period,
+        move |sum| sum / p,
+        |gain, loss| {
+            let total = gain + loss;
+            if total == 0.0 {
+                0.0
+            } else {
+                100.0 * ((gain - loss) / total)
+            }
+        },
+    )
+}
+
+fn wilder_oscillator(
+    x: &[f64],
+    period: usize,
+    average: impl Fn(f64) -> f64,
+    score: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
+    collect_values(x.len(), |out| {
+        wilder_oscillator_into(x, period, average, score, out);
     })
 }
 
-fn wilder_oscillator(x: &[f64], period: usize, score: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    collect_values(x.len(), |out| wilder_oscillator_into(x, period, score, out))
-}
-
-pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut impl Sink) {
-    wilder_oscillator_into(x, period, rsi_score, out);
+/// Appends `rsi(x, period)` to `out`.
+///
+/// The TA-Lib build we match averages RSI's sums by multiplying with a
+/// precomputed `1 / period` (CMO divides): one more rounding, and no
+/// division on the loop's critical path. Doing the same gives its values
+/// bit for bit (checked on a million-bar random walk) where dividing was an
+/// ulp off on about two bars in three.
+pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut Vec<f64>) {
+    let reciprocal = 1.0 / period as f64;
+    wilder_oscillator_into(x, period, move |sum| sum * reciprocal, rsi_score, out);
 }
 
 fn rsi_score(gain: f64, loss: f64) -> f64 {
@@ -42,17 +63,21 @@ fn rsi_score(gain: f64, loss: f64) -> f64 {
     }
 }
 
+/// Wilder's smoothing of gains and losses, `average` turning a sum of
+/// `period` values into their mean, `score` turning the two means into the
+/// output.
 fn wilder_oscillator_into(
     x: &[f64],
     period: usize,
+    average: impl Fn(f64) -> f64,
     score: impl Fn(f64, f64) -> f64,
-    out: &mut impl Sink,
+    out: &mut Vec<f64>,
 ) {
     if period < 1 || x.len() <= period {
-        out.push_missing(x.len());
+        push_missing(out, x.len());
         return;
     }
-    out.push_missing(period);
+    push_missing(out, period);
     let p = period as f64;
     let mut gain = 0.0;
     let mut loss = 0.0;
@@ -64,22 +89,27 @@ fn wilder_oscillator_into(
             gain += change;
         }
     }
-    gain /= p;
-    loss /= p;
-    out.push_value(score(gain, loss));
-    for pair in x[period..].windows(2) {
-        let change = pair[1] - pair[0];
-        gain *= p - 1.0;
-        loss *= p - 1.0;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        gain /= p;
-        loss /= p;
-        out.push_value(score(gain, loss));
-    }
+    gain = average(gain);
+    loss = average(loss);
+    out.push(score(gain, loss));
+    // Branch-free: the sign of a price change is a coin toss the branch
+    // predictor loses half the time. Adding 0.0 to a non-negative sum, or
+    // subtracting it, leaves the sum's bits as they were, so this steps the
+    // sums exactly as the branches above do (a NaN change still poisons
+    // only the gain).
+    out.extend(
+        x[period..]
+            .iter()
+            .zip(&x[period + 1..])
+            .map(|(&before, &now)| {
+                let change = now - before;
+                let up = if change < 0.0 { 0.0 } else { change };
+                let down = if change < 0.0 { change } else { 0.0 };
+                gain = average(gain * (p - 1.0) + up);
+                loss = average(loss * (p - 1.0) - down);
+                score(gain, loss)
+            }),
+    );
 }
 
 /// `TA_MACD`: `[macd, signal, hist]`. TA-Lib swaps the periods when slow <
@@ -92,12 +122,13 @@ pub(crate) fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> [Vec<f
     out
 }
 
-pub(crate) fn macd_into<S: Sink>(
+/// Appends `macd(x, fast, slow, signal)` to the three outputs.
+pub(crate) fn macd_into(
     x: &[f64],
     fast: usize,
     slow: usize,
     signal: usize,
-    out: [&mut S; 3],
+    out: [&mut Vec<f64>; 3],
 ) {
     let (fast, slow) = if slow < fast {
         (slow, fast)
@@ -117,9 +148,10 @@ pub(crate) fn macd_into<S: Sink>(
 /// 0.075 rather than 2 / (period + 1), and an EMA signal line.
 ///
 /// The TA-Lib build we match runs this one in a single pass whose EMA steps
-/// are fused multiply-adds, `fma(x - prev, k, prev)`, unlike MACD's; the
-/// rounding differs by an ulp now and then, which is visible where the line
-/// is a tiny difference of large prices, so the fused form is kept here.
+/// are fused multiply-adds, `fma(x - prev, k, prev)`, as are MACD's (see
+/// `ema_macd`); the rounding differs from the unfused form by an ulp now
+/// and then, which is visible where the line is a tiny difference of large
+/// prices.
 pub(crate) fn macdfix(x: &[f64], signal: usize) -> [Vec<f64>; 3] {
     const FAST: usize = 12;
     const SLOW: usize = 26;
@@ -174,14 +206,14 @@ fn per_to_k(period: usize) -> f64 {
 /// sets the seed length and the warm-up. One pass, no intermediate series:
 /// each EMA is seeded with the mean of its first `period` values, both seed
 /// windows ending on the slow EMA's first bar, and the signal EMA is seeded
-/// with the mean of the first `signal` line values, in TA-Lib's operation
-/// order (`(x - prev) * k + prev`).
-fn ema_macd<S: Sink>(
+/// with the mean of the first `signal` line values. Each step is a fused
+/// multiply-add, `fma(x - prev, k, prev)`, as in `ema`.
+fn ema_macd(
     x: &[f64],
     (fast, k_fast): (usize, f64),
     (slow, k_slow): (usize, f64),
     signal: usize,
-    [macd_out, signal_out, hist_out]: [&mut S; 3],
+    [macd_out, signal_out, hist_out]: [&mut Vec<f64>; 3],
 ) {
     let len = x.len();
     let (fast, slow, signal) = (fast.max(1), slow.max(1), signal.max(1));
@@ -189,39 +221,42 @@ fn ema_macd<S: Sink>(
     let start = first_line + (signal - 1);
     if len <= start || fast > slow {
         for out in [macd_out, signal_out, hist_out] {
-            out.push_missing(len);
+            push_missing(out, len);
         }
         return;
     }
     let mean = |window: &[f64]| window.iter().sum::<f64>() / window.len() as f64;
-    let mut fast_ema = mean(&x[slow - fast..slow]);
-    let mut slow_ema = mean(&x[..slow]);
-    let mut line = fast_ema - slow_ema;
-    let mut step = |v: f64| {
-        fast_ema = (v - fast_ema) * k_fast + fast_ema;
-        slow_ema = (v - slow_ema) * k_slow + slow_ema;
-        fast_ema - slow_ema
+    // (fast EMA, slow EMA) -> the MACD line.
+    let step = |(fast_ema, slow_ema): &mut (f64, f64), v: f64| {
+        *fast_ema = (v - *fast_ema).mul_add(k_fast, *fast_ema);
+        *slow_ema = (v - *slow_ema).mul_add(k_slow, *slow_ema);
+        *fast_ema - *slow_ema
     };
+    let mut emas = (mean(&x[slow - fast..slow]), mean(&x[..slow]));
+    let mut line = emas.0 - emas.1;
     let k_signal = 2.0 / (signal as f64 + 1.0);
     let mut signal_sum = line;
     for &v in &x[slow..=start] {
-        line = step(v);
+        line = step(&mut emas, v);
         signal_sum += line;
     }
-    let mut signal_ema = signal_sum / signal as f64;
+    let signal_ema = signal_sum / signal as f64;
     for out in [&mut *macd_out, &mut *signal_out, &mut *hist_out] {
-        out.push_missing(start);
+        push_missing(out, start);
     }
-    macd_out.push_value(line);
-    signal_out.push_value(signal_ema);
-    hist_out.push_value(line - signal_ema);
-    for &v in &x[start + 1..] {
-        line = step(v);
-        signal_ema = (line - signal_ema) * k_signal + signal_ema;
-        macd_out.push_value(line);
-        signal_out.push_value(signal_ema);
-        hist_out.push_value(line - signal_ema);
-    }
+    macd_out.push(line);
+    signal_out.push(signal_ema);
+    hist_out.push(line - signal_ema);
+    extend_blocks(
+        x[start + 1..].iter(),
+        [macd_out, signal_out, hist_out],
+        (emas, signal_ema),
+        |(emas, signal_ema), &v| {
+            let line = step(emas, v);
+            *signal_ema = (line - *signal_ema).mul_add(k_signal, *signal_ema);
+            [line, *signal_ema, line - *signal_ema]
+        },
+    );
 }
 
 /// The three MACD outputs from a line and its signal, all starting at `start`.
@@ -448,11 +483,17 @@ pub(crate) fn stoch(
 /// The longest %K window `stoch_into` rescans rather than track with a deque.
 const MAX_RESCANNED_WINDOW: usize = 64;
 
-/// `stoch` written straight into `out`. With SMA smoothing (the default)
-/// it is one pass: the window extremes, raw %K and both running means are
+/// The longest %K window `stoch_into` simply folds, bar by bar: for the
+/// default 5 that is four branch-free `max`es per bar, independent from bar
+/// to bar, where tracking the extreme costs a mispredicted branch whenever
+/// a random walk's new bar is or is not the new extreme.
+const MAX_FOLDED_WINDOW: usize = 16;
+
+/// `stoch` appended to the outputs. With SMA smoothing (the default) it is
+/// one pass: the window extremes, raw %K and both running means are
 /// advanced bar by bar, with `stoch`'s arithmetic, and nothing is stored.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn stoch_into<S: Sink>(
+pub(crate) fn stoch_into(
     high: &[f64],
     low: &[f64],
     close: &[f64],
@@ -461,7 +502,7 @@ pub(crate) fn stoch_into<S: Sink>(
     slowk_type: MaType,
     slowd_period: usize,
     slowd_type: MaType,
-    [k_out, d_out]: [&mut S; 2],
+    [k_out, d_out]: [&mut Vec<f64>; 2],
 ) {
     let len = close.len();
     // `SlidingExtreme` rescans its window when the extreme leaves it; past
@@ -481,34 +522,79 @@ pub(crate) fn stoch_into<S: Sink>(
             slowd_period,
             slowd_type,
         );
-        k.into_iter().for_each(|v| k_out.push_value(v));
-        d.into_iter().for_each(|v| d_out.push_value(v));
+        k_out.extend_from_slice(&k);
+        d_out.extend_from_slice(&d);
         return;
     }
-    let k_lookback = fastk_period.saturating_sub(1);
+    let window = fastk_period.max(1);
+    let k_lookback = window - 1;
     let slowk_lookback = k_lookback + ma_lookback(slowk_period, slowk_type);
     let total = slowk_lookback + ma_lookback(slowd_period, slowd_type);
-    let mut highest = SlidingExtreme::new(fastk_period, |a, b| a >= b);
-    let mut lowest = SlidingExtreme::new(fastk_period, |a, b| a <= b);
-    let mut slow_k = SlidingMean::new(slowk_period);
-    let mut slow_d = SlidingMean::new(slowd_period);
-    k_out.push_missing(total.min(len));
-    d_out.push_missing(total.min(len));
-    for (i, &c) in close.iter().enumerate() {
-        let hi = highest.next(high, i);
-        let lo = lowest.next(low, i);
-        if i < k_lookback {
-            continue;
+    push_missing(k_out, total.min(len));
+    push_missing(d_out, total.min(len));
+    let smoothing = SmaStoch {
+        close_from_first_window: close.get(k_lookback..).unwrap_or_default(),
+        slow_k: SlidingMean::new(slowk_period),
+        slow_d: SlidingMean::new(slowd_period),
+        // Bars of the first full window on, counted from there.
+        slow_d_from: slowk_lookback - k_lookback,
+        output_from: total - k_lookback,
+    };
+    if window <= MAX_FOLDED_WINDOW {
+        // `f64::max`/`min` return the other operand for NaN, so NaN is never
+        // chosen and an all-NaN window gives NaN, as `SlidingExtreme` does.
+        let highs = high
+            .windows(window)
+            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.max(v)));
+        let lows = low
+            .windows(window)
+            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.min(v)));
+        smoothing.run(highs, lows, [k_out, d_out]);
+    } else {
+        let mut highest = SlidingExtreme::new(window, |a, b| a >= b);
+        let mut lowest = SlidingExtreme::new(window, |a, b| a <= b);
+        let highs = (k_lookback..len).map(|i| highest.next(high, i));
+        let lows = (k_lookback..len).map(|i| lowest.next(low, i));
+        smoothing.run(highs, lows, [k_out, d_out]);
+    }
+}
+
+/// Raw %K from each full window's extremes, smoothed twice by SMAs.
+struct SmaStoch<'a> {
+    close_from_first_window: &'a [f64],
+    slow_k: SlidingMean,
+    slow_d: SlidingMean,
+    slow_d_from: usize,
+    output_from: usize,
+}
+
+impl SmaStoch<'_> {
+    fn run(
+        mut self,
+        highs: impl Iterator<Item = f64>,
+        lows: impl Iterator<Item = f64>,
+        [k_out, d_out]: [&mut Vec<f64>; 2],
+    ) {
+        let mut raw = highs
+            .zip(lows)
+            .zip(self.close_from_first_window)
+            .map(|((hi, lo), &c)| raw_k(hi, lo, c));
+        for raw in raw.by_ref().take(self.slow_d_from) {
+            self.slow_k.next(raw);
         }
-        let k = slow_k.next(raw_k(hi, lo, c));
-        if i < slowk_lookback {
-            continue;
+        for raw in raw.by_ref().take(self.output_from - self.slow_d_from) {
+            let k = self.slow_k.next(raw);
+            self.slow_d.next(k);
         }
-        let d = slow_d.next(k);
-        if i >= total {
-            k_out.push_value(k);
-            d_out.push_value(d);
-        }
+        extend_blocks(
+            raw,
+            [k_out, d_out],
+            (self.slow_k, self.slow_d),
+            |(slow_k, slow_d), raw| {
+                let k = slow_k.next(raw);
+                [k, slow_d.next(k)]
+            },
+        );
     }
 }
 

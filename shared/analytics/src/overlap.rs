@@ -3,32 +3,56 @@
 
 use crate::moving_average::{MaType, ma};
 use crate::rolling::{highest, lowest};
-use crate::statistics::stddev;
-use crate::warmup::{Sink, nan_vec};
+use crate::statistics::{RollingVariance, deviation, stddev};
+use crate::warmup::{extend_blocks, nan_vec, push_missing};
 
-/// Bollinger bands: `[upper, middle, lower]`.
-pub(crate) fn bbands<S: Sink>(
+/// Bollinger bands: `[upper, middle, lower]`, appended to the outputs.
+pub(crate) fn bbands(
     x: &[f64],
     period: usize,
     nbdev_up: f64,
     nbdev_dn: f64,
     kind: MaType,
-    [upper, middle, lower]: [&mut S; 3],
+    [upper, middle, lower]: [&mut Vec<f64>; 3],
 ) {
-    let means = ma(x, period, kind);
+    let band = |m: f64, d: f64| (m + d * nbdev_up, m - d * nbdev_dn);
     // The deviation is always the plain rolling one, whatever the MA type:
     // the bands are not centred on the MA's own notion of the mean.
-    let deviations = stddev(x, period, 1.0);
-    // One output at a time: three interleaved output streams ran slower.
-    for (&m, &d) in means.iter().zip(&deviations) {
-        upper.push_value(m + d * nbdev_up);
+    if kind != MaType::Sma || period < 2 {
+        let means = ma(x, period, kind);
+        let deviations = stddev(x, period, 1.0);
+        middle.extend_from_slice(&means);
+        upper.extend(means.iter().zip(&deviations).map(|(&m, &d)| band(m, d).0));
+        lower.extend(means.iter().zip(&deviations).map(|(&m, &d)| band(m, d).1));
+        return;
     }
-    for &m in &means {
-        middle.push_value(m);
+    // The default: one pass, with `sma`'s running total and `stddev`'s
+    // rolling variance advanced side by side (the same operations, so the
+    // same bits), and each band written once.
+    let Some(windows) = RollingVariance::new(x, period) else {
+        for out in [upper, middle, lower] {
+            push_missing(out, x.len());
+        }
+        return;
+    };
+    let first = windows.first_bar();
+    for out in [&mut *upper, &mut *middle, &mut *lower] {
+        push_missing(out, first);
     }
-    for (&m, &d) in means.iter().zip(&deviations) {
-        lower.push_value(m - d * nbdev_dn);
-    }
+    let p = period as f64;
+    let total: f64 = x[..first].iter().sum();
+    extend_blocks(
+        x[first..].iter().zip(x),
+        [upper, middle, lower],
+        (total, windows),
+        |(total, windows), (&v, &old)| {
+            *total += v;
+            let m = *total / p;
+            *total -= old;
+            let (up, down) = band(m, deviation(windows.next_window(), 1.0));
+            [up, m, down]
+        },
+    );
 }
 
 /// `TA_MIDPOINT`: halfway between the highest and lowest close of the window.

@@ -2,7 +2,7 @@
 //! correlation, computed with TA-Lib's running sums so rounding matches.
 
 use crate::moving_average::TA_EPSILON;
-use crate::warmup::{Sink, collect_values, nan_vec};
+use crate::warmup::{collect_values, nan_vec, push_missing};
 
 /// How often (in multiples of the period) a rolling sum is rebuilt from
 /// scratch. The TA-Lib build we match slides its sums for speed and
@@ -18,13 +18,11 @@ fn resyncs_at(i: usize, period: usize) -> bool {
 pub(crate) fn variance(x: &[f64], period: usize) -> Vec<f64> {
     collect_values(x.len(), |out| {
         let Some(mut windows) = RollingVariance::new(x, period) else {
-            out.push_missing(x.len());
+            push_missing(out, x.len());
             return;
         };
-        out.push_missing(windows.first_bar());
-        for _ in windows.first_bar()..x.len() {
-            out.push_value(windows.next_window());
-        }
+        push_missing(out, windows.first_bar());
+        out.extend((windows.first_bar()..x.len()).map(|_| windows.next_window()));
     })
 }
 
@@ -75,7 +73,8 @@ impl<'a> RollingVariance<'a> {
     pub(crate) fn next_window(&mut self) -> f64 {
         let (x, i, period) = (self.x, self.today, self.period);
         if self.until_resync == 0 {
-            self.resync();
+            (self.anchor, self.sum, self.sum_sq) = anchored_sums(&x[i + 1 - period..=i]);
+            self.until_resync = RESYNC_PERIODS * period;
         } else {
             let new = x[i] - self.anchor;
             let old = x[i - period] - self.anchor;
@@ -87,22 +86,25 @@ impl<'a> RollingVariance<'a> {
         let mean = self.sum / self.p;
         self.sum_sq / self.p - mean * mean
     }
+}
 
-    /// Rebuilds the sums from the window ending on `today`.
-    #[cold]
-    #[inline(never)]
-    fn resync(&mut self) {
-        let window = &self.x[self.today + 1 - self.period..=self.today];
-        self.until_resync = RESYNC_PERIODS * self.period;
-        self.anchor = window[0];
-        self.sum = 0.0;
-        self.sum_sq = 0.0;
-        for &v in window {
-            let d = v - self.anchor;
-            self.sum += d;
-            self.sum_sq += d * d;
-        }
+/// `(anchor, Σ(v - anchor), Σ(v - anchor)²)` over a window, anchored on its
+/// first value.
+///
+/// Out of line and free of `self`, so that a kernel holding a
+/// `RollingVariance` by value keeps its sums in registers: a method taking
+/// `&mut self` would pin the whole struct in memory for the rare call.
+#[cold]
+#[inline(never)]
+fn anchored_sums(window: &[f64]) -> (f64, f64, f64) {
+    let anchor = window.first().copied().unwrap_or(0.0);
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    for &v in window {
+        let d = v - anchor;
+        sum += d;
+        sum_sq += d * d;
     }
+    (anchor, sum, sum_sq)
 }
 
 /// `TA_STDDEV`: square root of the variance, times `nbdev`.
