@@ -132,6 +132,10 @@ impl JsonSchema for InlineBars {
         "InlineBars".into()
     }
 
+    fn inline_schema() -> bool {
+        true
+    }
+
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let item = generator.subschema_for::<InlineBar>();
         json_schema!({

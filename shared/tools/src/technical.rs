@@ -42,7 +42,50 @@ pub struct IndicatorResult {
     /// Every parameter with defaults filled in.
     pub params: BTreeMap<String, Value>,
     /// TA-Lib output name → one value per returned row; null during warm-up (where TA-Lib gives NaN).
-    pub outputs: BTreeMap<String, Vec<Option<f64>>>,
+    pub outputs: BTreeMap<String, OutputValues>,
+}
+
+/// One indicator output over the returned rows. It stays `f64` (NaN where
+/// TA-Lib gives NaN) until it is serialised, where NaN is written as null.
+#[derive(Debug)]
+pub struct OutputValues {
+    series: gs_analytics::Series,
+    skip: usize,
+}
+
+impl OutputValues {
+    /// The returned rows.
+    pub fn values(&self) -> &[f64] {
+        self.series.window(self.skip)
+    }
+
+    /// The latest row's value, when it has one.
+    pub fn last(&self) -> Option<f64> {
+        self.values().last().copied().filter(|v| !v.is_nan())
+    }
+}
+
+impl Serialize for OutputValues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        gs_analytics::Nullable(self.values()).serialize(serializer)
+    }
+}
+
+impl JsonSchema for OutputValues {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OutputValues".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "array",
+            "items": {"type": ["number", "null"]}
+        })
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -91,7 +134,7 @@ fn compute_indicators(
     let mut results = Vec::with_capacity(requests.len());
     for req in requests {
         let params: Vec<(String, f64)> = req.params.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        let out = gs_analytics::compute(&req.name, &params, &input)?;
+        let out = gs_analytics::compute_series(&req.name, &params, &input)?;
         let spec = gs_analytics::find(out.name);
         let params = out
             .params
@@ -111,12 +154,7 @@ fn compute_indicators(
         let outputs = out
             .outputs
             .into_iter()
-            .map(|(name, values)| {
-                (
-                    name.to_string(),
-                    values.get(skip..).unwrap_or_default().to_vec(),
-                )
-            })
+            .map(|(name, series)| (name.to_string(), OutputValues { series, skip }))
             .collect();
         results.push(IndicatorResult {
             name: out.name.to_string(),
@@ -138,7 +176,7 @@ fn indicator_summary(loaded: &LoadedBars, results: &[IndicatorResult]) -> String
             let values: Vec<String> = r
                 .outputs
                 .iter()
-                .map(|(name, v)| match v.last().copied().flatten() {
+                .map(|(name, v)| match v.last() {
                     Some(x) => format!("{name} {x:.4}"),
                     None => format!("{name} n/a (warm-up longer than the data)"),
                 })
