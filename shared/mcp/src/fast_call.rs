@@ -38,7 +38,7 @@ struct Envelope<'a> {
     id: &'a RawValue,
     method: &'a str,
     #[serde(borrow)]
-    params: &'a RawValue,
+    params: CallParams<'a>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +67,7 @@ fn parse(body: &[u8]) -> Option<DirectCall<'_>> {
     {
         return None;
     }
-    let params: CallParams<'_> = serde_json::from_str(envelope.params.get()).ok()?;
+    let params = envelope.params;
     gs_tools::find(params.name)?;
     Some(DirectCall {
         id: envelope.id,

@@ -38,6 +38,7 @@ macro_rules! with_data_source {
     ) => {
         $(#[$meta])*
         #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
         pub struct $name {
             /// Ticker symbol of stored data (e.g. AAPL); use either this or `bars`.
             pub symbol: Option<String>,
@@ -338,7 +339,89 @@ pub struct RowWindow {
     /// True when fewer rows were returned than bars used.
     pub truncated: bool,
     /// Bar time of each returned row (RFC 3339, UTC).
-    pub time: Vec<DateTime<Utc>>,
+    pub time: Times,
+}
+
+/// Times written as chrono writes them (`2024-01-02T15:30:00Z`, fractions
+/// only when there are any), formatted directly for whole-second times
+/// inside years 0-9999: one row's time costs a few nanoseconds, not a trip
+/// through `fmt`.
+#[derive(Debug, Default)]
+pub struct Times(pub Vec<DateTime<Utc>>);
+
+impl Times {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl JsonSchema for Times {
+    fn schema_name() -> Cow<'static, str> {
+        "Times".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "array",
+            "items": {"type": "string", "format": "date-time"}
+        })
+    }
+}
+
+impl Serialize for Times {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        let mut buf = [0u8; 20];
+        for t in &self.0 {
+            match rfc3339_seconds(t, &mut buf) {
+                Some(text) => seq.serialize_element(text)?,
+                None => seq.serialize_element(t)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a whole-second time in years 0-9999.
+fn rfc3339_seconds<'b>(t: &DateTime<Utc>, buf: &'b mut [u8; 20]) -> Option<&'b str> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    if t.nanosecond() != 0 {
+        return None;
+    }
+    let digit = |n: u32| char::from_digit(n % 10, 10).map_or(b'0', |c| c as u8);
+    let parts = [
+        (0, year / 1000),
+        (1, year / 100),
+        (2, year / 10),
+        (3, year),
+        (5, t.month() / 10),
+        (6, t.month()),
+        (8, t.day() / 10),
+        (9, t.day()),
+        (11, t.hour() / 10),
+        (12, t.hour()),
+        (14, t.minute() / 10),
+        (15, t.minute()),
+        (17, t.second() / 10),
+        (18, t.second()),
+    ];
+    *buf = *b"0000-00-00T00:00:00Z";
+    for (at, n) in parts {
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = digit(n);
+        }
+    }
+    std::str::from_utf8(buf).ok()
 }
 
 /// The first returned row's index and the window description for a result
@@ -358,7 +441,7 @@ pub fn row_window(
     };
     let n = loaded.bars.len();
     let skip = n.saturating_sub(output_rows);
-    let time: Vec<DateTime<Utc>> = loaded.bars.iter().skip(skip).map(Bar::time).collect();
+    let time = Times(loaded.bars.iter().skip(skip).map(Bar::time).collect());
     Ok((
         skip,
         RowWindow {
@@ -490,6 +573,27 @@ mod tests {
 
     fn parse(json: &str) -> Result<InlineBars, String> {
         serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn times_are_written_exactly_as_chrono_writes_them() {
+        use chrono::TimeZone;
+        let times = vec![
+            Utc.with_ymd_and_hms(2024, 1, 2, 15, 30, 5).unwrap(),
+            Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap()
+                + chrono::Duration::milliseconds(250),
+            Utc.with_ymd_and_hms(12345, 6, 7, 8, 9, 10).unwrap(),
+            DateTime::<Utc>::MIN_UTC,
+        ];
+        let ours = serde_json::to_string(&Times(times.clone())).unwrap();
+        let chrono = serde_json::to_string(&times).unwrap();
+        assert_eq!(ours, chrono);
+        assert!(
+            ours.starts_with(r#"["2024-01-02T15:30:05Z","1970-01-01T00:00:00Z""#),
+            "{ours}"
+        );
     }
 
     #[test]

@@ -64,7 +64,11 @@ pub struct ToolOutput {
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type CallFn = fn(ToolContext, &RawValue) -> BoxFuture<Result<ToolOutput, ToolError>>;
+type CallFn = fn(
+    ToolContext,
+    &RawValue,
+    &[String],
+) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError>;
 
 /// One published tool: everything `tools/list` shows, and its body.
 pub struct ToolSpec {
@@ -116,25 +120,31 @@ impl ToolSpec {
         format!("{}:{}", self.server, self.name)
     }
 
-    /// Parses `arguments` (a JSON object, or `null` for none) and runs the
-    /// body. Unknown argument names are refused before anything runs.
+    /// Parses `arguments` (a JSON object, or `null` for none) in one pass
+    /// and runs the body. Every argument struct denies unknown fields, so a
+    /// misspelled name is refused before anything runs; the error then names
+    /// every unknown argument and lists the accepted ones.
     pub fn call(
         &self,
         ctx: ToolContext,
         arguments: &RawValue,
     ) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError> {
-        check_argument_names(self.name, arguments, &self.accepted)?;
-        Ok((self.call)(ctx, arguments))
+        (self.call)(ctx, arguments, &self.accepted)
     }
 }
 
 fn call_erased<T: Tool>(
     ctx: ToolContext,
     arguments: &RawValue,
-) -> BoxFuture<Result<ToolOutput, ToolError>> {
-    let parsed = parse_args::<T::Args>(T::NAME, arguments);
-    Box::pin(async move {
-        let args = parsed?;
+    accepted: &[String],
+) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError> {
+    let args = parse_args::<T::Args>(T::NAME, arguments).map_err(|e| {
+        // Only on failure: a second look to name every unknown argument.
+        check_argument_names(T::NAME, arguments, accepted)
+            .err()
+            .unwrap_or(e)
+    })?;
+    Ok(Box::pin(async move {
         let (output, summary) = T::call(ctx, args).await?;
         let structured = serde_json::value::to_raw_value(&output).map_err(|e| {
             ToolError::Internal(format!("cannot encode the result of {}: {e}", T::NAME))
@@ -143,7 +153,7 @@ fn call_erased<T: Tool>(
             structured,
             summary,
         })
-    })
+    }))
 }
 
 fn parse_args<A: DeserializeOwned>(tool: &str, arguments: &RawValue) -> Result<A, ToolError> {

@@ -188,9 +188,51 @@ pub async fn analyze_timeframes(
 
 with_data_source! {
 pub struct BacktestSignalsArgs {
-    #[serde(flatten)]
-    pub request: BacktestRequest,
+    /// Agents to run, by name (default all): rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern.
+    pub agents: Option<Vec<String>>,
+    /// Trade the weighted-vote consensus (true, the default) or the most confident agent (false).
+    pub use_consensus: Option<bool>,
+    /// Fixed per-agent weights (0 to 1e6, default 1); not with hit_rate_weighting.
+    pub weights: Option<BTreeMap<String, f64>>,
+    /// Fit each split's weights from the agents' hit rates in its training window: weight = max(0, hit_rate - 0.5) x 2 (default false).
+    pub hit_rate_weighting: Option<bool>,
+    /// Number of consecutive out-of-sample test windows (1 to 50, default 5).
+    pub n_splits: Option<usize>,
+    /// Rolling training window length in bars (1 to 20000); when absent the training window expands from the first bar and the first one is bars / (n_splits + 1) long.
+    pub train_bars: Option<usize>,
+    /// Bars ahead over which a call is judged for the hit rate (1 to 1000, default 1).
+    pub horizon: Option<usize>,
+    /// SELL goes short instead of flat (default false).
+    pub allow_short: Option<bool>,
+    /// Cost per unit of position traded, in basis points (0 to 10000, default 0).
+    pub cost_bps: Option<f64>,
+    /// Override the bars-per-year used for annualising (1 to 1e8; default from the timeframe).
+    pub periods_per_year: Option<f64>,
+    /// Return the traded signal of every test bar (default false).
+    pub include_signals: Option<bool>,
 }
+}
+
+impl BacktestSignalsArgs {
+    /// The backtest the arguments ask for, defaults filled in.
+    fn request(&mut self) -> BacktestRequest {
+        let defaults = BacktestRequest::default();
+        BacktestRequest {
+            agents: self.agents.take(),
+            use_consensus: self.use_consensus.unwrap_or(defaults.use_consensus),
+            weights: self.weights.take(),
+            hit_rate_weighting: self
+                .hit_rate_weighting
+                .unwrap_or(defaults.hit_rate_weighting),
+            n_splits: self.n_splits.unwrap_or(defaults.n_splits),
+            train_bars: self.train_bars.or(defaults.train_bars),
+            horizon: self.horizon.unwrap_or(defaults.horizon),
+            allow_short: self.allow_short.unwrap_or(defaults.allow_short),
+            cost_bps: self.cost_bps.unwrap_or(defaults.cost_bps),
+            periods_per_year: self.periods_per_year.or(defaults.periods_per_year),
+            include_signals: self.include_signals.unwrap_or(defaults.include_signals),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -277,7 +319,7 @@ pub async fn backtest_signals(
         bars,
         ..
     } = loaded;
-    let request = args.request;
+    let request = args.request();
     check_backtest(&request)?;
     // A walk-forward run evaluates every agent at every bar: it runs on the
     // compute pool, never on the async workers.
