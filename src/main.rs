@@ -269,7 +269,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     } else {
         addr
     };
-    std::fs::write(&endpoint_path, format!("http://{local}/mcp\n"))
+    // The local socket, and the Host the server accepts (the public URL's).
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    std::fs::write(&endpoint_path, format!("http://{local}/mcp\n{host}\n"))
         .with_context(|| format!("cannot write {}", endpoint_path.display()))?;
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     let served = axum::serve(listener, app)
@@ -340,6 +348,17 @@ async fn import(args: ImportArgs) -> Result<()> {
             args.file.display()
         );
     }
+    if let Some(ticker) = parsed
+        .dialect
+        .ticker
+        .as_deref()
+        .filter(|t| !t.eq_ignore_ascii_case(symbol.as_str()))
+    {
+        bail!(
+            "{} holds {ticker} (its yfinance Ticker row) but --symbol is {symbol}; nothing was stored: import it with --symbol {ticker}",
+            args.file.display()
+        );
+    }
     let store = match EmbeddedStore::open(&args.data.data_dir) {
         Ok(store) => store,
         Err(open_error) => {
@@ -351,7 +370,10 @@ async fn import(args: ImportArgs) -> Result<()> {
                     args.data.data_dir.display()
                 )));
             };
-            return import_via_server(endpoint.trim(), &args, &symbol, timeframe).await;
+            let mut lines = endpoint.lines();
+            let url = lines.next().unwrap_or_default().trim().to_string();
+            let host = lines.next().map(str::trim).filter(|h| !h.is_empty());
+            return import_via_server(&url, host, &args, &symbol, timeframe).await;
         }
     };
     let key = SeriesKey::new(symbol, timeframe);
@@ -381,6 +403,7 @@ async fn import(args: ImportArgs) -> Result<()> {
 /// caller's `--token` or a short-lived one from the local dev issuer.
 async fn import_via_server(
     endpoint: &str,
+    host: Option<&str>,
     args: &ImportArgs,
     symbol: &Symbol,
     timeframe: Timeframe,
@@ -411,9 +434,11 @@ async fn import_via_server(
             }
         }
     });
-    let response = reqwest::Client::new()
-        .post(endpoint)
-        .bearer_auth(token)
+    let mut request = reqwest::Client::new().post(endpoint).bearer_auth(token);
+    if let Some(host) = host {
+        request = request.header(reqwest::header::HOST, host);
+    }
+    let response = request
         .header("Accept", "application/json, text/event-stream")
         .header("MCP-Protocol-Version", "2025-11-25")
         .json(&body)
@@ -423,6 +448,11 @@ async fn import_via_server(
             format!("the server at {endpoint} holds the store but did not answer; stop it or retry")
         })?;
     let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        bail!(
+            "the running server at {endpoint} refused the import ({status}); pass --token (or GOLDENSIGNALS_TOKEN) with a token that has database:import_bars"
+        );
+    }
     let reply: serde_json::Value = response
         .json()
         .await
@@ -434,13 +464,8 @@ async fn import_via_server(
     let text = result["content"][0]["text"].as_str().unwrap_or_default();
     if result["isError"].as_bool().unwrap_or(true) {
         bail!(
-            "{} was not imported by the running server ({endpoint}): {text}{}",
-            args.file.display(),
-            if status == reqwest::StatusCode::UNAUTHORIZED {
-                "; pass --token with a token that has database:import_bars"
-            } else {
-                ""
-            }
+            "{} was not imported by the running server ({endpoint}): {text}",
+            args.file.display()
         );
     }
     println!("{text} (through the running server at {endpoint})");

@@ -61,9 +61,16 @@ fn parse(body: &[u8]) -> Option<DirectCall<'_>> {
     if envelope.jsonrpc != "2.0" || envelope.method != "tools/call" {
         return None;
     }
-    // JSON-RPC ids are numbers or strings; anything else is rmcp's to refuse.
+    // Ids rmcp takes are strings and integers; anything else is rmcp's to
+    // refuse. So are arguments that are not an object.
     let id = envelope.id.get();
-    if !(id.starts_with('"') || id.starts_with('-') || id.starts_with(|c: char| c.is_ascii_digit()))
+    if !(id.starts_with('"') || id.parse::<i64>().is_ok()) {
+        return None;
+    }
+    if envelope
+        .params
+        .arguments
+        .is_some_and(|a| !(a.get().starts_with('{') || a.get() == "null"))
     {
         return None;
     }
@@ -115,22 +122,23 @@ pub(crate) async fn tools_call(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST || !eligible(request.headers()) {
+    if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let Some(who) = request.extensions().get::<Arc<Principal>>().cloned() else {
-        return next.run(request).await;
-    };
+    // Every POST body is read here, within a time limit, so a client that
+    // trickles its body cannot hold a slot of the in-flight limit forever
+    // (on either path).
+    let fast = eligible(request.headers());
+    let who = request.extensions().get::<Arc<Principal>>().cloned();
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let bytes = match read_body(body).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("Payload Too Large: the request body is over {MAX_BODY_BYTES} bytes"),
-            )
-                .into_response();
-        }
+        Err(response) => return response,
+    };
+    let Some(who) = who.filter(|_| fast) else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let Some(call) = parse(&bytes) else {
         return next
@@ -156,6 +164,34 @@ pub(crate) async fn tools_call(
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// How long a client may take to send its request body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn read_body(body: Body) -> Result<Bytes, Response> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(BODY_TIMEOUT, http_body_util::BodyExt::collect(limited)).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload Too Large: the request body is over {MAX_BODY_BYTES} bytes"),
+        )
+            .into_response()),
+        Ok(Err(_)) => Err((
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+        )
+            .into_response()),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )
+            .into_response()),
+    }
 }
 
 /// `{"jsonrpc":"2.0","id":..,"error":{..}}`.
@@ -277,6 +313,9 @@ mod tests {
             br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
             br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#,
             br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote"}}]"#,
+            // non-integer ids and non-object arguments: rmcp refuses them its own way
+            br#"{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"get_quote"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote","arguments":[1]}}"#,
             b"not json",
         ] {
             assert!(parse(other).is_none(), "{}", String::from_utf8_lossy(other));

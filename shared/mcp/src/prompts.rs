@@ -88,7 +88,24 @@ async fn briefing_data(
     let sym = symbol.as_str();
     let tf = timeframe.as_str();
 
-    match call(server, who, "get_quote", json!({ "symbol": sym })).await {
+    let indicators = json!({
+        "symbol": sym, "timeframe": tf, "lookback": 250, "output_rows": 1,
+        "indicators": [
+            {"name": "rsi", "params": {"timeperiod": 14}},
+            {"name": "macd"},
+            {"name": "atr", "params": {"timeperiod": 14}},
+            {"name": "bbands", "params": {"timeperiod": 20}}
+        ]
+    });
+    let history = json!({ "symbol": sym, "timeframe": tf, "limit": 61 });
+    // The three sections load at once, so the prompt takes as long as the
+    // slowest call, within one call's deadline.
+    let (quote, latest, recent) = tokio::join!(
+        call(server, who, "get_quote", json!({ "symbol": sym })),
+        call(server, who, "calculate_indicators", indicators),
+        call(server, who, "get_historical_data", history),
+    );
+    match quote {
         Section::Data(q) => {
             synthetic |= q.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
             let num = |k: &str, f: &dyn Fn(f64) -> String| {
@@ -105,16 +122,7 @@ async fn briefing_data(
         other => lines.push(other.note("get_quote", "the quote")),
     }
 
-    let indicators = json!({
-        "symbol": sym, "timeframe": tf, "lookback": 250, "output_rows": 1,
-        "indicators": [
-            {"name": "rsi", "params": {"timeperiod": 14}},
-            {"name": "macd"},
-            {"name": "atr", "params": {"timeperiod": 14}},
-            {"name": "bbands", "params": {"timeperiod": 20}}
-        ]
-    });
-    match call(server, who, "calculate_indicators", indicators).await {
+    match latest {
         Section::Data(out) => {
             synthetic |= out
                 .get("synthetic")
@@ -150,8 +158,7 @@ async fn briefing_data(
         )),
     }
 
-    let history = json!({ "symbol": sym, "timeframe": tf, "limit": 61 });
-    match call(server, who, "get_historical_data", history).await {
+    match recent {
         Section::Data(h) => {
             synthetic |= h.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
             let closes: Vec<f64> = h

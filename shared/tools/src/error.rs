@@ -16,8 +16,13 @@ pub enum ToolError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    /// An engine failure, corrupt data, throttling or an unreachable
+    /// engine: nothing the caller can fix but wait (see `From<StoreError>`).
     #[error("storage failure: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// Another writer got there first; the same call again re-reads and retries.
+    #[error("{0}")]
+    Conflict(String),
     #[error("deadline exceeded: {0}")]
     Timeout(String),
     #[error("server busy: {0}")]
@@ -52,6 +57,7 @@ impl ToolError {
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Store(_) => ErrorKind::Unavailable,
+            Self::Conflict(_) => ErrorKind::Busy,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Busy(_) => ErrorKind::Busy,
             Self::Internal(_) => ErrorKind::Internal,
@@ -71,6 +77,23 @@ impl ToolError {
                 "internal error; the server logged the details under request id {request_id}"
             ),
             other => other.to_string(),
+        }
+    }
+}
+
+/// Requests the store refuses as sent (too large, invalid) are the caller's
+/// to fix and say why; a lost race says to call again; the rest (engine,
+/// corruption, throttling, unavailability) is reported generically and logged.
+impl From<StoreError> for ToolError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(m) | StoreError::TooLarge(m) => {
+                Self::InvalidInput(format!("the store refused the request: {m}"))
+            }
+            StoreError::Conflict(_) | StoreError::TransactionConflict { .. } => Self::Conflict(
+                "another writer changed the same data at the same moment; call again".into(),
+            ),
+            other => Self::Store(other),
         }
     }
 }

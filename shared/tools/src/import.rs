@@ -16,6 +16,7 @@ use crate::registry::{Annotations, Tool};
 /// split such files by month).
 pub const MAX_CSV_BYTES: usize = 12 * 1024 * 1024;
 const MAX_LISTED_SKIPS: usize = 20;
+const MAX_FILE_NAME_BYTES: usize = 256;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +65,12 @@ pub async fn import_bars(
         )));
     }
     let file = args.file_name.unwrap_or_else(|| "import.csv".to_string());
+    if file.len() > MAX_FILE_NAME_BYTES {
+        return Err(ToolError::invalid(format!(
+            "file_name is {} bytes; give at most {MAX_FILE_NAME_BYTES} (it is recorded as the series' source)",
+            file.len()
+        )));
+    }
     let source = DataSource::Imported { file: file.clone() };
     let options = CsvOptions {
         skip_bad: args.skip_bad,
@@ -76,6 +83,16 @@ pub async fn import_bars(
             })
         })
         .await?;
+    if let Some(ticker) = parsed
+        .dialect
+        .ticker
+        .as_deref()
+        .filter(|t| !t.eq_ignore_ascii_case(symbol.as_str()))
+    {
+        return Err(ToolError::invalid(format!(
+            "the file holds {ticker} (its yfinance Ticker row) but symbol is {symbol}; nothing was stored: import it as {ticker} or fix the symbol"
+        )));
+    }
     if parsed.bars.is_empty() {
         return Err(ToolError::invalid(
             "the file has no valid bars; nothing was stored",

@@ -179,26 +179,22 @@ impl Invoker for LocalInvoker {
             pool: self.pool.clone(),
             progress,
         };
-        let outcome = match spec.call(ctx, &call.arguments) {
-            Err(e) => Err(e),
-            Ok(body) => {
-                // The body runs in its own task: a panic there is caught as
-                // a JoinError instead of killing the request without an answer.
-                let task = tokio::spawn(body);
-                let left = deadline.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(left, task).await {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(join)) if join.is_panic() => Err(ToolError::Internal(format!(
-                        "tool body panicked: {}",
-                        panic_text(join.into_panic())
-                    ))),
-                    Ok(Err(join)) => Err(ToolError::Internal(format!("tool task failed: {join}"))),
-                    Err(_) => Err(ToolError::Timeout(format!(
-                        "{} did not finish before the request's deadline; ask for less data or retry",
-                        spec.name
-                    ))),
-                }
-            }
+        // The body, argument parsing included, runs in its own task: a panic
+        // there is caught as a JoinError instead of killing the request
+        // without an answer.
+        let task = tokio::spawn(spec.call(ctx, call.arguments));
+        let left = deadline.saturating_duration_since(Instant::now());
+        let outcome = match tokio::time::timeout(left, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) if join.is_panic() => Err(ToolError::Internal(format!(
+                "tool body panicked: {}",
+                panic_text(join.into_panic())
+            ))),
+            Ok(Err(join)) => Err(ToolError::Internal(format!("tool task failed: {join}"))),
+            Err(_) => Err(ToolError::Timeout(format!(
+                "{} did not finish before the request's deadline; ask for less data or retry",
+                spec.name
+            ))),
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match outcome {

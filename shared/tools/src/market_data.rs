@@ -498,6 +498,13 @@ pub async fn load_history(
             next_start = Some(next.time());
             bars.truncate(req.limit);
             truncated = true;
+        } else if ratio > 1 && full_fetch {
+            // The read stopped at the source cap inside the last output
+            // bucket: that bar is partial, so it starts the next page.
+            if let Some(partial) = bars.pop() {
+                next_start = Some(partial.time());
+                truncated = true;
+            }
         }
     } else {
         // Reading backwards, the oldest bucket may be cut off at the fetch limit.

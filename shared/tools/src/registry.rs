@@ -64,11 +64,8 @@ pub struct ToolOutput {
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type CallFn = fn(
-    ToolContext,
-    &RawValue,
-    &[String],
-) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError>;
+type CallFn =
+    fn(ToolContext, Box<RawValue>, &'static [String]) -> BoxFuture<Result<ToolOutput, ToolError>>;
 
 /// One published tool: everything `tools/list` shows, and its body.
 pub struct ToolSpec {
@@ -120,31 +117,45 @@ impl ToolSpec {
         format!("{}:{}", self.server, self.name)
     }
 
-    /// Parses `arguments` (a JSON object, or `null` for none) in one pass
-    /// and runs the body. Every argument struct denies unknown fields, so a
-    /// misspelled name is refused before anything runs; the error then names
-    /// every unknown argument and lists the accepted ones.
+    /// The body as a future that parses `arguments` (a JSON object, or
+    /// `null` for none) in one pass and runs the tool. Parsing happens inside
+    /// the future, so whatever runs it (the invoker spawns it as a task)
+    /// also catches a panic there. Every argument struct denies unknown
+    /// fields, so a misspelled name is refused before anything runs; the
+    /// error then names every unknown argument and lists the accepted ones.
     pub fn call(
-        &self,
+        &'static self,
         ctx: ToolContext,
-        arguments: &RawValue,
-    ) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError> {
+        arguments: Box<RawValue>,
+    ) -> BoxFuture<Result<ToolOutput, ToolError>> {
         (self.call)(ctx, arguments, &self.accepted)
     }
 }
 
+/// Arguments larger than this are parsed on the compute pool, not on an
+/// async worker (20,000 inline bars are about 3 MB).
+const PARSE_ON_POOL_BYTES: usize = 64 * 1024;
+
 fn call_erased<T: Tool>(
     ctx: ToolContext,
-    arguments: &RawValue,
-    accepted: &[String],
-) -> Result<BoxFuture<Result<ToolOutput, ToolError>>, ToolError> {
-    let args = parse_args::<T::Args>(T::NAME, arguments).map_err(|e| {
-        // Only on failure: a second look to name every unknown argument.
-        check_argument_names(T::NAME, arguments, accepted)
-            .err()
-            .unwrap_or(e)
-    })?;
-    Ok(Box::pin(async move {
+    arguments: Box<RawValue>,
+    accepted: &'static [String],
+) -> BoxFuture<Result<ToolOutput, ToolError>> {
+    Box::pin(async move {
+        let len = arguments.get().len();
+        let parse = move || {
+            parse_args::<T::Args>(T::NAME, &arguments).map_err(|e| {
+                // Only on failure: a second look to name every unknown argument.
+                check_argument_names(T::NAME, &arguments, accepted)
+                    .err()
+                    .unwrap_or(e)
+            })
+        };
+        let args = if len > PARSE_ON_POOL_BYTES {
+            ctx.compute(parse).await?
+        } else {
+            parse()?
+        };
         let (output, summary) = T::call(ctx, args).await?;
         let structured = serde_json::value::to_raw_value(&output).map_err(|e| {
             ToolError::Internal(format!("cannot encode the result of {}: {e}", T::NAME))
@@ -153,7 +164,7 @@ fn call_erased<T: Tool>(
             structured,
             summary,
         })
-    }))
+    })
 }
 
 fn parse_args<A: DeserializeOwned>(tool: &str, arguments: &RawValue) -> Result<A, ToolError> {

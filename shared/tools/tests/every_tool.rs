@@ -225,6 +225,9 @@ fn check_reply(
                 ErrorKind::Forbidden | ErrorKind::UnknownTool => {
                     Err(format!("refused as {kind:?}: {message}"))
                 }
+                // The embedded store is healthy: "unavailable" would hide a
+                // request the store refused being reported as an outage.
+                ErrorKind::Unavailable => Err(format!("reported as unavailable: {message}")),
                 _ if message.trim().is_empty() => Err(format!("{kind:?} with no message")),
                 _ => Ok(()),
             }
