@@ -11,7 +11,7 @@
 //! macros with an expression that yields `(store, guard)`, where the guard
 //! keeps whatever backs the store alive (a temp dir, a table to delete):
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh() -> (DynamoStore, TestTable) { /* ... */ }
 //! gs_store_contract::bar_store_contract!(fresh());
 //! gs_store_contract::record_store_contract!(fresh());
