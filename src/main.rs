@@ -18,6 +18,12 @@ use gs_mcp::{GoldenSignals, HttpConfig};
 use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
+/// Responses and inline-bar requests are megabytes each: glibc's malloc hands
+/// such blocks back to the kernel after every request and takes fresh,
+/// zero-filled pages for the next, which costs more than the JSON itself.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEMO_SEED: u64 = 42;
 /// In the data directory while `serve` runs: the endpoint `import` hands files to.
 const ENDPOINT_FILE: &str = "server-endpoint";
