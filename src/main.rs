@@ -18,11 +18,13 @@ use gs_mcp::{GoldenSignals, HttpConfig};
 use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
-/// Responses and inline-bar requests are megabytes each: glibc's malloc hands
-/// such blocks back to the kernel after every request and takes fresh,
-/// zero-filled pages for the next, which costs more than the JSON itself.
+/// Responses and inline-bar requests are megabytes each: glibc's malloc (and
+/// mimalloc's default purging) hand such blocks back to the kernel after every
+/// request and fault in fresh, zero-filled pages for the next, which cost more
+/// than the JSON itself. jemalloc keeps freed pages for seconds before
+/// returning them, so the next request reuses them.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const DEMO_SEED: u64 = 42;
 /// In the data directory while `serve` runs: the endpoint `import` hands files to.

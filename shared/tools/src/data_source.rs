@@ -307,12 +307,20 @@ impl Visitor<'_> for TimeSeed {
         )
     }
 
+    // The field name is formatted only for an error: this runs once a bar.
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        parse_time(&format!("bars[{}].time", self.index), v).map_err(E::custom)
+        parse_time("time", v).map_err(|_| {
+            E::custom(
+                parse_time(&format!("bars[{}].time", self.index), v)
+                    .err()
+                    .map_or_else(String::new, |e| e.to_string()),
+            )
+        })
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        epoch(&format!("bars[{}].time", self.index), v).map_err(E::custom)
+        epoch("time", v)
+            .map_err(|_| E::custom(format!("bars[{}].time {v} is out of range", self.index)))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
@@ -394,6 +402,7 @@ impl Serialize for Times {
 /// `YYYY-MM-DDTHH:MM:SSZ` for a whole-second time in years 0-9999.
 fn rfc3339_seconds<'b>(t: &DateTime<Utc>, buf: &'b mut [u8; 20]) -> Option<&'b str> {
     use chrono::{Datelike, Timelike};
+    let t = t.naive_utc();
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
     if t.nanosecond() != 0 {
         return None;
