@@ -4,7 +4,9 @@ use crate::moving_average::{
     MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
 };
 use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
-use crate::warmup::{collect_values, extend_blocks, nan_vec, push_missing, shifted};
+use crate::warmup::{
+    collect_values, extend_blocks, for_each_chunk, nan_vec, push_missing, shifted,
+};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
@@ -247,14 +249,21 @@ fn ema_macd(
     macd_out.push(line);
     signal_out.push(signal_ema);
     hist_out.push(line - signal_ema);
-    extend_blocks(
-        x[start + 1..].iter(),
+    let (mut fast_ema, mut slow_ema) = emas;
+    let mut signal_ema = signal_ema;
+    for_each_chunk(
+        &x[start + 1..],
         [macd_out, signal_out, hist_out],
-        (emas, signal_ema),
-        |(emas, signal_ema), &v| {
-            let line = step(emas, v);
-            *signal_ema = (line - *signal_ema).mul_add(k_signal, *signal_ema);
-            [line, *signal_ema, line - *signal_ema]
+        |chunk, [m, s, h]| {
+            for (((&v, m), s), h) in chunk.iter().zip(m).zip(s).zip(h) {
+                fast_ema = (v - fast_ema).mul_add(k_fast, fast_ema);
+                slow_ema = (v - slow_ema).mul_add(k_slow, slow_ema);
+                let line = fast_ema - slow_ema;
+                signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
+                *m = line;
+                *s = signal_ema;
+                *h = line - signal_ema;
+            }
         },
     );
 }

@@ -101,6 +101,32 @@ fn fill_block<S, T, const N: usize>(
     (state, filled)
 }
 
+/// Bars per chunk in `for_each_chunk`.
+const CHUNK: usize = 256;
+
+/// Appends `input.len()` values to each of `N` outputs: `body` gets each
+/// chunk of up to `CHUNK` input values with the matching, freshly appended
+/// (zeroed) stretch of every output, and fills them.
+///
+/// The outputs grow one chunk at a time, so the zeroing stays in L1 and
+/// `body` writes the outputs in place: no staging copy, and nothing in the
+/// inner loop that calls out, so its running state stays in registers.
+#[inline(always)]
+pub(crate) fn for_each_chunk<const N: usize>(
+    input: &[f64],
+    mut outs: [&mut Vec<f64>; N],
+    mut body: impl FnMut(&[f64], [&mut [f64]; N]),
+) {
+    for chunk in input.chunks(CHUNK) {
+        let slices = outs.each_mut().map(|out| {
+            let base = out.len();
+            out.resize(base + chunk.len(), 0.0);
+            &mut out[base..]
+        });
+        body(chunk, slices);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
