@@ -598,8 +598,9 @@ struct SmaStoch<'a> {
 impl SmaStoch<'_> {
     /// Appends both outputs from the first bar that has them (the caller
     /// has padded the warm-up, and made sure there is such a bar).
-    /// `extremes(i)` gives bar `i`'s window high and low; it is called once
-    /// per bar, in order, from the first full window on.
+    /// `extremes(first, his, los)` fills `his` and `los` with the window
+    /// high and low of bars `first..first + his.len()`; it is called for
+    /// every bar once, in order, from the first full window on.
     ///
     /// Bar by bar, raw %K, slow %K and slow %D are three dependent
     /// divisions, too long a chain for the processor to overlap one bar
