@@ -1,10 +1,8 @@
 //! Momentum oscillators: how fast and how far price has moved.
 
-use crate::moving_average::{
-    MaType, SlidingMean, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback,
-};
+use crate::moving_average::{MaType, TA_EPSILON, ema, is_zero, ma, ma_from, ma_lookback};
 use crate::rolling::{SlidingExtreme, extreme_indices, highest, lowest};
-use crate::warmup::{collect_values, extend_blocks, nan_vec, push_missing, shifted};
+use crate::warmup::{CHUNK, collect_values, for_each_chunk, nan_vec, push_missing, shifted};
 
 /// `TA_RSI` with Wilder smoothing and TA-Lib's default unstable period 0:
 /// the first value uses plain averages of the first `period` changes.
@@ -247,14 +245,21 @@ fn ema_macd(
     macd_out.push(line);
     signal_out.push(signal_ema);
     hist_out.push(line - signal_ema);
-    extend_blocks(
-        x[start + 1..].iter(),
+    let (mut fast_ema, mut slow_ema) = emas;
+    let mut signal_ema = signal_ema;
+    for_each_chunk(
+        &x[start + 1..],
         [macd_out, signal_out, hist_out],
-        (emas, signal_ema),
-        |(emas, signal_ema), &v| {
-            let line = step(emas, v);
-            *signal_ema = (line - *signal_ema).mul_add(k_signal, *signal_ema);
-            [line, *signal_ema, line - *signal_ema]
+        |chunk, [m, s, h]| {
+            for (((&v, m), s), h) in chunk.iter().zip(m).zip(s).zip(h) {
+                fast_ema = (v - fast_ema).mul_add(k_fast, fast_ema);
+                slow_ema = (v - slow_ema).mul_add(k_slow, slow_ema);
+                let line = fast_ema - slow_ema;
+                signal_ema = (line - signal_ema).mul_add(k_signal, signal_ema);
+                *m = line;
+                *s = signal_ema;
+                *h = line - signal_ema;
+            }
         },
     );
 }
@@ -450,9 +455,12 @@ fn raw_k(hi: f64, lo: f64, close: f64) -> f64 {
     if hi.is_nan() || lo.is_nan() {
         return f64::NAN;
     }
-    let diff = (hi - lo) / 100.0;
+    // One division, then the scaling, as the TA-Lib build we match does it
+    // (bit for bit; `(close - lo) / ((hi - lo) / 100)` is an ulp off on
+    // about a third of the bars).
+    let diff = hi - lo;
     if diff != 0.0 {
-        (close - lo) / diff
+        (close - lo) / diff * 100.0
     } else {
         0.0
     }
@@ -483,15 +491,15 @@ pub(crate) fn stoch(
 /// The longest %K window `stoch_into` rescans rather than track with a deque.
 const MAX_RESCANNED_WINDOW: usize = 64;
 
-/// The longest %K window `stoch_into` simply folds, bar by bar: for the
-/// default 5 that is four branch-free `max`es per bar, independent from bar
-/// to bar, where tracking the extreme costs a mispredicted branch whenever
-/// a random walk's new bar is or is not the new extreme.
+/// The longest %K window `stoch_into` simply folds: for the default 5 that
+/// is five branch-free `max`es per bar, vectorised across bars, where
+/// tracking the extreme costs a mispredicted branch whenever a random
+/// walk's new bar is or is not the new extreme.
 const MAX_FOLDED_WINDOW: usize = 16;
 
 /// `stoch` appended to the outputs. With SMA smoothing (the default) it is
-/// one pass: the window extremes, raw %K and both running means are
-/// advanced bar by bar, with `stoch`'s arithmetic, and nothing is stored.
+/// one pass over the bars, a chunk at a time (`SmaStoch::run`), with
+/// `stoch`'s arithmetic and no full-length intermediate.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stoch_into(
     high: &[f64],
@@ -532,69 +540,156 @@ pub(crate) fn stoch_into(
     let total = slowk_lookback + ma_lookback(slowd_period, slowd_type);
     push_missing(k_out, total.min(len));
     push_missing(d_out, total.min(len));
+    if len <= total {
+        return;
+    }
     let smoothing = SmaStoch {
-        close_from_first_window: close.get(k_lookback..).unwrap_or_default(),
-        slow_k: SlidingMean::new(slowk_period),
-        slow_d: SlidingMean::new(slowd_period),
-        // Bars of the first full window on, counted from there.
-        slow_d_from: slowk_lookback - k_lookback,
-        output_from: total - k_lookback,
+        close,
+        first_window: k_lookback,
+        slowk_period: slowk_period.max(1),
+        slowd_period: slowd_period.max(1),
     };
     if window <= MAX_FOLDED_WINDOW {
-        // `f64::max`/`min` return the other operand for NaN, so NaN is never
-        // chosen and an all-NaN window gives NaN, as `SlidingExtreme` does.
-        let highs = high
-            .windows(window)
-            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.max(v)));
-        let lows = low
-            .windows(window)
-            .map(|w| w.iter().fold(f64::NAN, |m, &v| m.min(v)));
-        smoothing.run(highs, lows, [k_out, d_out]);
+        // Each bar's extremes folded oldest to newest from NaN, a stretch
+        // of bars at a time: one `max` per window slot across the stretch,
+        // which vectorises. `f64::max`/`min` return the other operand for
+        // NaN, so NaN is never chosen and an all-NaN window gives NaN, as
+        // `SlidingExtreme` does.
+        smoothing.run(
+            |first, his, los| {
+                his.fill(f64::NAN);
+                los.fill(f64::NAN);
+                for slot in first + 1 - window..=first {
+                    for (m, &v) in his.iter_mut().zip(&high[slot..]) {
+                        *m = m.max(v);
+                    }
+                    for (m, &v) in los.iter_mut().zip(&low[slot..]) {
+                        *m = m.min(v);
+                    }
+                }
+            },
+            [k_out, d_out],
+        );
     } else {
         let mut highest = SlidingExtreme::new(window, |a, b| a >= b);
         let mut lowest = SlidingExtreme::new(window, |a, b| a <= b);
-        let highs = (k_lookback..len).map(|i| highest.next(high, i));
-        let lows = (k_lookback..len).map(|i| lowest.next(low, i));
-        smoothing.run(highs, lows, [k_out, d_out]);
+        smoothing.run(
+            |first, his, los| {
+                for (i, (h, l)) in (first..).zip(his.iter_mut().zip(los.iter_mut())) {
+                    (*h, *l) = (highest.next(high, i), lowest.next(low, i));
+                }
+            },
+            [k_out, d_out],
+        );
     }
 }
 
-/// Raw %K from each full window's extremes, smoothed twice by SMAs.
+/// Raw %K from each full window's extremes, smoothed twice by SMAs (a
+/// period of 1 meaning no smoothing), with `sma`'s running totals and
+/// arithmetic.
 struct SmaStoch<'a> {
-    close_from_first_window: &'a [f64],
-    slow_k: SlidingMean,
-    slow_d: SlidingMean,
-    slow_d_from: usize,
-    output_from: usize,
+    close: &'a [f64],
+    /// The bar the first full %K window ends on.
+    first_window: usize,
+    slowk_period: usize,
+    slowd_period: usize,
 }
 
 impl SmaStoch<'_> {
+    /// Appends both outputs from the first bar that has them (the caller
+    /// has padded the warm-up, and made sure there is such a bar).
+    /// `extremes(first, his, los)` fills `his` and `los` with the window
+    /// high and low of bars `first..first + his.len()`; it is called for
+    /// every bar once, in order, from the first full window on.
+    ///
+    /// Bar by bar, raw %K, slow %K and slow %D are three dependent
+    /// divisions, too long a chain for the processor to overlap one bar
+    /// with the next. So the bars go a chunk at a time, each stage over
+    /// the whole chunk before the next: the running totals (additions, bar
+    /// to bar) are parked and divided in a loop of their own, which
+    /// vectorises. Each stage keeps its last `period - 1` inputs across
+    /// chunks for the values leaving its window.
     fn run(
-        mut self,
-        highs: impl Iterator<Item = f64>,
-        lows: impl Iterator<Item = f64>,
+        self,
+        mut extremes: impl FnMut(usize, &mut [f64], &mut [f64]),
         [k_out, d_out]: [&mut Vec<f64>; 2],
     ) {
-        let mut raw = highs
-            .zip(lows)
-            .zip(self.close_from_first_window)
-            .map(|((hi, lo), &c)| raw_k(hi, lo, c));
-        for raw in raw.by_ref().take(self.slow_d_from) {
-            self.slow_k.next(raw);
+        let close = self.close;
+        let (mut his, mut los) = ([0.0; CHUNK], [0.0; CHUNK]);
+        // Raw %K of bars `first..first + n`, appended to `raws`.
+        let mut raw = |first: usize, n: usize, raws: &mut Vec<f64>| {
+            let (his, los) = (&mut his[..n], &mut los[..n]);
+            extremes(first, his, los);
+            let bars = his.iter().zip(&*los).zip(&close[first..first + n]);
+            raws.extend(bars.map(|((&hi, &lo), &c)| raw_k(hi, lo, c)));
+        };
+        let (kp, dp) = (self.slowk_period, self.slowd_period);
+        let (kp_f, dp_f) = (kp as f64, dp as f64);
+        let mut bar = self.first_window;
+        // Raw %K, its running total, and the last kp - 1 values.
+        let mut raws: Vec<f64> = Vec::with_capacity(kp - 1 + dp - 1 + CHUNK);
+        let mut k_total = 0.0;
+        for _ in 1..kp {
+            raw(bar, 1, &mut raws);
+            bar += 1;
+            k_total += raws[raws.len() - 1];
         }
-        for raw in raw.by_ref().take(self.output_from - self.slow_d_from) {
-            let k = self.slow_k.next(raw);
-            self.slow_d.next(k);
+        // Slow %K, its running total, and the last dp - 1 values.
+        let mut slow_ks: Vec<f64> = Vec::with_capacity(dp - 1 + CHUNK);
+        let mut d_total = 0.0;
+        for _ in 1..dp {
+            raw(bar, 1, &mut raws);
+            bar += 1;
+            let r = raws[raws.len() - 1];
+            let k = if kp == 1 {
+                r
+            } else {
+                k_total += r;
+                let k = k_total / kp_f;
+                k_total -= raws[raws.len() - kp];
+                k
+            };
+            d_total += k;
+            slow_ks.push(k);
         }
-        extend_blocks(
-            raw,
-            [k_out, d_out],
-            (self.slow_k, self.slow_d),
-            |(slow_k, slow_d), raw| {
-                let k = slow_k.next(raw);
-                [k, slow_d.next(k)]
-            },
-        );
+        raws.drain(..raws.len() - (kp - 1));
+        let len = close.len();
+        while bar < len {
+            let n = (len - bar).min(CHUNK);
+            raw(bar, n, &mut raws);
+            bar += n;
+            let fresh = slow_ks.len();
+            if kp == 1 {
+                slow_ks.extend_from_slice(&raws);
+            } else {
+                slow_ks.extend(raws[kp - 1..].iter().zip(&raws).map(|(&v, &old)| {
+                    k_total += v;
+                    let parked = k_total;
+                    k_total -= old;
+                    parked
+                }));
+                for k in &mut slow_ks[fresh..] {
+                    *k /= kp_f;
+                }
+            }
+            k_out.extend_from_slice(&slow_ks[fresh..]);
+            if dp == 1 {
+                d_out.extend_from_slice(&slow_ks);
+            } else {
+                let fresh = d_out.len();
+                d_out.extend(slow_ks[dp - 1..].iter().zip(&slow_ks).map(|(&v, &old)| {
+                    d_total += v;
+                    let parked = d_total;
+                    d_total -= old;
+                    parked
+                }));
+                for d in &mut d_out[fresh..] {
+                    *d /= dp_f;
+                }
+            }
+            raws.drain(..n);
+            slow_ks.drain(..n);
+        }
     }
 }
 

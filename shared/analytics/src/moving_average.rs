@@ -119,54 +119,6 @@ pub(crate) fn sma_into(x: &[f64], period: usize, out: &mut Vec<f64>) {
     }));
 }
 
-/// `sma` (or, for a period of 1, `ma`'s "no smoothing") fed one value at a
-/// time, with the same running total and order of operations.
-pub(crate) struct SlidingMean {
-    period: usize,
-    p: f64,
-    window: Vec<f64>,
-    /// Where the next value goes in `window`.
-    slot: usize,
-    seen: usize,
-    total: f64,
-}
-
-impl SlidingMean {
-    pub(crate) fn new(period: usize) -> Self {
-        let period = period.max(1);
-        SlidingMean {
-            period,
-            p: period as f64,
-            window: vec![0.0; period],
-            slot: 0,
-            seen: 0,
-            total: 0.0,
-        }
-    }
-
-    /// The mean of the last `period` values, NaN until there are that many.
-    #[inline]
-    pub(crate) fn next(&mut self, v: f64) -> f64 {
-        if self.period == 1 {
-            return v;
-        }
-        self.total += v;
-        self.window[self.slot] = v;
-        self.slot += 1;
-        if self.slot == self.period {
-            self.slot = 0;
-        }
-        if self.seen + 1 < self.period {
-            self.seen += 1;
-            return f64::NAN;
-        }
-        let mean = self.total / self.p;
-        // The oldest value sits where the next one will go.
-        self.total -= self.window[self.slot];
-        mean
-    }
-}
-
 /// EMA seeded with the SMA of its first `period` values (TA-Lib's default,
 /// non-Metastock compatibility mode).
 ///

@@ -3,8 +3,8 @@
 
 use crate::moving_average::{MaType, ma};
 use crate::rolling::{highest, lowest};
-use crate::statistics::{RollingVariance, deviation, stddev};
-use crate::warmup::{extend_blocks, nan_vec, push_missing};
+use crate::statistics::{RollingVariance, deviation, stddev, variance_from_sums};
+use crate::warmup::{for_each_chunk, nan_vec, push_missing};
 
 /// Bollinger bands: `[upper, middle, lower]`, appended to the outputs.
 pub(crate) fn bbands(
@@ -27,8 +27,7 @@ pub(crate) fn bbands(
         return;
     }
     // The default: one pass, with `sma`'s running total and `stddev`'s
-    // rolling variance advanced side by side (the same operations, so the
-    // same bits), and each band written once.
+    // rolling sums advanced side by side, and each band written once.
     let Some(windows) = RollingVariance::new(x, period) else {
         for out in [upper, middle, lower] {
             push_missing(out, x.len());
@@ -40,17 +39,34 @@ pub(crate) fn bbands(
         push_missing(out, first);
     }
     let p = period as f64;
-    let total: f64 = x[..first].iter().sum();
-    extend_blocks(
-        x[first..].iter().zip(x),
+    let inv_p = windows.inv_p();
+    let mut total: f64 = x[..first].iter().sum();
+    let mut windows = windows;
+    let mut leaving = x;
+    for_each_chunk(
+        &x[first..],
         [upper, middle, lower],
-        (total, windows),
-        |(total, windows), (&v, &old)| {
-            *total += v;
-            let m = *total / p;
-            *total -= old;
-            let (up, down) = band(m, deviation(windows.next_window(), 1.0));
-            [up, m, down]
+        |chunk, [up, mid, down]| {
+            // The running sums carry from bar to bar: park `sma`'s total in the
+            // middle band and the variance's sums in the other two ...
+            let parked = chunk.iter().zip(leaving).zip(&mut *mid).zip(&mut *up);
+            for ((((&v, &old), m), sum), sum_sq) in parked.zip(&mut *down) {
+                total += v;
+                *m = total;
+                total -= old;
+                (*sum, *sum_sq) = windows.next_sums();
+            }
+            leaving = &leaving[chunk.len()..];
+            // ... then finish each bar on its own, which vectorises: one bar at
+            // a time, the divisions and square roots were most of the time.
+            for ((u, m), d) in up.iter_mut().zip(mid.iter_mut()).zip(down.iter_mut()) {
+                // `sma`'s mean to the bit, and `stddev`'s deviation.
+                let mean = *m / p;
+                let root = deviation(variance_from_sums(*u, *d, inv_p), 1.0);
+                *m = mean;
+                *u = mean + root * nbdev_up;
+                *d = mean - root * nbdev_dn;
+            }
         },
     );
 }

@@ -36,7 +36,9 @@ pub(crate) fn variance(x: &[f64], period: usize) -> Vec<f64> {
 pub(crate) struct RollingVariance<'a> {
     x: &'a [f64],
     period: usize,
-    p: f64,
+    /// 1 / period: the TA-Lib build we match multiplies by it rather than
+    /// dividing by the period (which its outputs bear out bit for bit).
+    inv_p: f64,
     /// The last bar of the next window.
     today: usize,
     /// Windows left before the sums are rebuilt (0: rebuild now).
@@ -53,7 +55,7 @@ impl<'a> RollingVariance<'a> {
         (x.len() >= period).then_some(RollingVariance {
             x,
             period,
-            p: period as f64,
+            inv_p: 1.0 / period as f64,
             today: period - 1,
             until_resync: 0,
             sum: 0.0,
@@ -71,6 +73,20 @@ impl<'a> RollingVariance<'a> {
     /// `x.len() - first_bar()` times.
     #[inline]
     pub(crate) fn next_window(&mut self) -> f64 {
+        let (sum, sum_sq) = self.next_sums();
+        variance_from_sums(sum, sum_sq, self.inv_p)
+    }
+
+    /// 1 / period, for `variance_from_sums`.
+    pub(crate) fn inv_p(&self) -> f64 {
+        self.inv_p
+    }
+
+    /// `(Σ(v - anchor), Σ(v - anchor)²)` over the window ending on the next
+    /// bar, for callers that finish the variance their own way; call at
+    /// most `x.len() - first_bar()` times (with `next_window`, in total).
+    #[inline]
+    pub(crate) fn next_sums(&mut self) -> (f64, f64) {
         let (x, i, period) = (self.x, self.today, self.period);
         if self.until_resync == 0 {
             (self.anchor, self.sum, self.sum_sq) = anchored_sums(&x[i + 1 - period..=i]);
@@ -83,9 +99,15 @@ impl<'a> RollingVariance<'a> {
         }
         self.until_resync -= 1;
         self.today += 1;
-        let mean = self.sum / self.p;
-        self.sum_sq / self.p - mean * mean
+        (self.sum, self.sum_sq)
     }
+}
+
+/// A window's variance from `RollingVariance::next_sums` (E[d²] − E[d]²).
+#[inline]
+pub(crate) fn variance_from_sums(sum: f64, sum_sq: f64, inv_p: f64) -> f64 {
+    let mean = sum * inv_p;
+    sum_sq * inv_p - mean * mean
 }
 
 /// `(anchor, Σ(v - anchor), Σ(v - anchor)²)` over a window, anchored on its
