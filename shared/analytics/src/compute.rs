@@ -31,8 +31,8 @@ impl<'a> Ohlcv<'a> {
 
 /// One computed indicator, outputs as `Option` vectors.
 ///
-/// Transitional: `compute` builds this from `compute_series` so that callers
-/// written against it keep compiling; once they read `Series` it goes away.
+/// `compute` builds this from `compute_series` for callers that read bar by
+/// bar with `Option`s (the signal agents); tool outputs use `Series`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndicatorOutput {
     /// The catalogue name (lower case), whatever case the caller used.
@@ -61,9 +61,9 @@ impl From<SeriesOutput> for IndicatorOutput {
 /// `compute_series` with every output converted to `Option<f64>` (`None`
 /// for NaN).
 ///
-/// Transitional wrapper for callers not yet migrated to `compute_series`;
-/// it will be removed once they are. It costs a second, twice as large
-/// allocation per output.
+/// For callers that read bar by bar with `Option`s (the signal agents). It
+/// costs a second, twice as large allocation per output, so anything that
+/// returns whole columns uses `compute_series`.
 pub fn compute(
     name: &str,
     params: &[(String, f64)],

@@ -9,8 +9,8 @@
 //! `compute_series` is the entry point: every output is a `Series`, a plain
 //! `f64` column (NaN where TA-Lib gives NaN) with the index of its first
 //! value, which becomes `null` only when serialised. `compute` returns the
-//! same outputs as `Option<f64>` vectors for callers not yet migrated; it
-//! is transitional and will be removed.
+//! same outputs as `Option<f64>` vectors, for callers that read bar by bar
+//! (the signal agents).
 //!
 //! This crate is pure computation on slices of `f64`. It must never depend on
 //! storage, networking, a runtime, MCP, JSON-RPC or AWS, and it never does
