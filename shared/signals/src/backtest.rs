@@ -98,7 +98,9 @@ pub struct Performance {
     pub bars: usize,
     /// Compounded return over the bars, e.g. 0.12 for +12%.
     pub total_return: f64,
-    pub annualised_return: f64,
+    /// Compounded return scaled to a year; absent when the window is too
+    /// short for that to be a finite number (minutes annualised as days).
+    pub annualised_return: Option<f64>,
     /// Annualised volatility of per-bar returns (sample standard deviation).
     pub annualised_volatility: Option<f64>,
     /// Mean / standard deviation of per-bar returns x sqrt(bars per year),
@@ -532,11 +534,11 @@ pub(crate) fn performance(returns: &[f64], periods_per_year: f64) -> Performance
     }
     let total_return = equity - 1.0;
     let annualised_return = if n == 0 {
-        0.0
+        Some(0.0)
     } else if equity <= 0.0 {
-        -1.0
+        Some(-1.0)
     } else {
-        equity.powf(periods_per_year / n as f64) - 1.0
+        Some(equity.powf(periods_per_year / n as f64) - 1.0).filter(|r| r.is_finite())
     };
     let (sharpe, annualised_volatility) = if n >= 2 {
         let mean = returns.iter().sum::<f64>() / n as f64;
@@ -614,7 +616,7 @@ mod tests {
         assert!((p.total_return - (-0.01)).abs() < 1e-12);
         assert!((p.max_drawdown - 0.5).abs() < 1e-12);
         // Four bars at four a year is one year: annualised equals total.
-        assert!((p.annualised_return - p.total_return).abs() < 1e-12);
+        assert!((p.annualised_return.unwrap() - p.total_return).abs() < 1e-12);
         let mean = 0.075;
         let sd = ((0.025_f64.powi(2) + 0.575_f64.powi(2) + 0.125_f64.powi(2) + 0.425_f64.powi(2))
             / 3.0)
@@ -622,7 +624,16 @@ mod tests {
         assert!((p.sharpe.unwrap() - mean / sd * 2.0).abs() < 1e-12);
         assert_eq!(performance(&[], 252.0).total_return, 0.0);
         assert_eq!(performance(&[0.01, 0.01], 252.0).sharpe, None);
-        assert_eq!(performance(&[-1.0, 0.5], 252.0).annualised_return, -1.0);
+        assert_eq!(
+            performance(&[-1.0, 0.5], 252.0).annualised_return,
+            Some(-1.0)
+        );
+        // Five one-minute bars annualised as if each were a trading day
+        // overflow: the figure is absent rather than infinite.
+        assert_eq!(
+            performance(&[0.01; 5], 252.0 * 390.0).annualised_return,
+            None
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ fn always_long_is_buy_and_hold_minus_the_entry_cost() {
             0.999 * 1.01_f64.powi(15) - 1.0
         ));
         assert!(close(
-            s.buy_and_hold.annualised_return,
+            s.buy_and_hold.annualised_return.unwrap(),
             1.01_f64.powi(252) - 1.0
         ));
         assert_eq!(s.buy_and_hold.max_drawdown, 0.0);

@@ -343,7 +343,10 @@ pub async fn backtest_signals(
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         pct(report.overall.total_return),
-        pct(report.overall.annualised_return),
+        report
+            .overall
+            .annualised_return
+            .map_or("n/a".to_string(), pct),
         report
             .overall
             .sharpe
