@@ -451,3 +451,16 @@ pub async fn all_daily_bars(client: &McpClient, symbol: &str) -> Vec<Value> {
     assert!(out["next_cursor"].is_null(), "more than 5000 bars: {out}");
     out["bars"].as_array().unwrap().clone()
 }
+
+/// `(server, tool)` of every tool the server advertises a scope for.
+pub async fn advertised_tools(app: &TestApp) -> Vec<(String, String)> {
+    let meta = app.get_json("/.well-known/oauth-protected-resource").await;
+    meta["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str()?.split_once(':'))
+        .filter(|(_, tool)| *tool != "*")
+        .map(|(server, tool)| (server.to_string(), tool.to_string()))
+        .collect()
+}

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rmcp::model::ReadResourceRequestParams;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, call, expect_ok, expect_tool_error, spawn_app};
+use crate::helpers::{TestApp, advertised_tools, call, expect_ok, expect_tool_error, spawn_app};
 use crate::schemas::sample_arguments;
 use crate::wire::briefing;
 
@@ -55,14 +55,10 @@ fn allows(scopes: &BTreeSet<String>, server: &str, tool: &str) -> bool {
 
 /// tool → server, from the scopes the server advertises.
 async fn tool_servers(app: &TestApp) -> BTreeMap<String, String> {
-    let meta = app.get_json("/.well-known/oauth-protected-resource").await;
-    meta["scopes_supported"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s.as_str()?.split_once(':'))
-        .filter(|(_, tool)| *tool != "*")
-        .map(|(server, tool)| (tool.to_string(), server.to_string()))
+    advertised_tools(app)
+        .await
+        .into_iter()
+        .map(|(server, tool)| (tool, server))
         .collect()
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams};
 use serde_json::{Value, json};
 
-use crate::helpers::{McpClient, TestApp, call, expect_tool_error, spawn_app};
+use crate::helpers::{McpClient, advertised_tools, call, expect_tool_error, spawn_app};
 
 const MARKET_DATA_TOOLS: [&str; 3] = ["list_symbols", "get_quote", "get_historical_data"];
 
@@ -28,19 +28,6 @@ fn names(tools: &[Value]) -> BTreeSet<String> {
 
 fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| (*n).to_string()).collect()
-}
-
-/// `(server, tool)` of every tool the server advertises a scope for.
-async fn advertised_tools(app: &TestApp) -> Vec<(String, String)> {
-    let meta = app.get_json("/.well-known/oauth-protected-resource").await;
-    meta["scopes_supported"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s.as_str()?.split_once(':'))
-        .filter(|(_, tool)| *tool != "*")
-        .map(|(server, tool)| (server.to_string(), tool.to_string()))
-        .collect()
 }
 
 fn tools_of(advertised: &[(String, String)], servers: &[&str]) -> BTreeSet<String> {
