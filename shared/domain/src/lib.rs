@@ -19,6 +19,7 @@
 )]
 
 mod bar;
+pub mod bar_layout;
 mod bar_store;
 mod columns;
 mod error;
@@ -42,6 +43,7 @@ pub use record_store::{
     Increment, ListQuery, MAX_PAGE_BYTES, MAX_RECORD_VALUE_BYTES, MAX_RECORDS_PER_PAGE,
     MAX_TRANSACTION_BYTES, MAX_TRANSACTION_OPS, Owner, Record, RecordKey, RecordPage, RecordScope,
     RecordStore, TxOp, WriteCondition, check_increment, check_record_value, check_transaction,
+    condition_failure, list_cursor, list_page_limit, parse_list_cursor,
 };
 pub use symbol::Symbol;
 pub use timeframe::Timeframe;

@@ -323,6 +323,59 @@ pub struct RecordPage {
     pub next_cursor: Option<String>,
 }
 
+/// Why `condition` fails against the live version (`None`: absent), if it
+/// does: the message every engine gives, for `Conflict` or
+/// `TransactionConflict`.
+pub fn condition_failure(condition: WriteCondition, live: Option<u64>) -> Option<String> {
+    match (condition, live) {
+        (WriteCondition::IfAbsent, Some(v)) => Some(format!(
+            "already exists at version {v}; read it and update with its version"
+        )),
+        (WriteCondition::IfVersion(want), None) => Some(format!(
+            "does not exist (expected version {want}); create it with IfAbsent"
+        )),
+        (WriteCondition::IfVersion(want), Some(v)) if v != want => Some(format!(
+            "is at version {v}, not {want}; read it again and retry"
+        )),
+        _ => None,
+    }
+}
+
+/// The effective page size of a listing (0: nothing to read).
+pub fn list_page_limit(query: &ListQuery) -> usize {
+    query
+        .limit
+        .unwrap_or(MAX_RECORDS_PER_PAGE)
+        .min(MAX_RECORDS_PER_PAGE)
+}
+
+/// The cursor after record `id` of a listing in `order`.
+pub fn list_cursor(order: Order, id: &str) -> String {
+    let tag = match order {
+        Order::Ascending => 'a',
+        Order::Descending => 'd',
+    };
+    format!("r1{tag}:{id}")
+}
+
+/// The id a cursor of [`list_cursor`] points after, checked against the
+/// query's order and prefix.
+pub fn parse_list_cursor(cursor: &str, query: &ListQuery) -> Result<String, StoreError> {
+    let tag = match query.order {
+        Order::Ascending => "r1a:",
+        Order::Descending => "r1d:",
+    };
+    cursor
+        .strip_prefix(tag)
+        .filter(|id| id.starts_with(query.id_prefix.as_str()))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "record cursor {cursor:?} is not a next_cursor of a listing with this prefix and order; start again without a cursor"
+            ))
+        })
+}
+
 /// Versioned documents keyed by [`RecordKey`].
 ///
 /// Versions: a record is created at version 1 and every write (put,

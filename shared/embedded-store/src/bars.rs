@@ -3,81 +3,23 @@
 
 use async_trait::async_trait;
 use gs_domain::{
-    Bar, BarPage, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE,
-    MAX_SERIES_PER_PAGE, Order, PutReport, SeriesInfo, SeriesKey, SeriesPage, SeriesQuery,
-    StoreError, Symbol, Timeframe, bucket_start,
+    Bar, BarPage, BarQuery, BarStore, DataSource, MAX_BARS_PER_BUCKET, MAX_BARS_PER_PAGE, Order,
+    PutReport, SeriesInfo, SeriesKey, SeriesPage, SeriesQuery, StoreError, Symbol, bucket_start,
 };
 use redb::{Durability, ReadableDatabase, ReadableTable};
 
-use crate::codec::{
-    BarRow, BucketRef, SeriesMeta, decode_bar, decode_bucket_rows, encode_bar, encode_bucket,
-    series_key_from_parts, time_key, timeframe_code,
+use gs_domain::bar_layout::{
+    BarRow, PlannedPut, SeriesListing, bar_page_limit, decode_bucket_rows, encode_bucket,
+    finish_page, finish_series_page, key_bounds, merge, plan_put, series_key_from_parts,
+    series_listing, series_stats_after, take_rows, timeframe_code, to_u64, too_many_in_bucket,
 };
+
+use crate::codec::{BucketRef, SeriesMeta};
 use crate::store::{BAR_DIR, BUCKETS, EmbeddedStore, SERIES, engine};
 
 /// Buckets staged per write transaction: a large import releases the single
 /// redb writer between chunks instead of holding it for the whole file.
 const STAGE_CHUNK: usize = 64;
-
-/// A bar put, checked and encoded before anything is read or written.
-fn encode_batch(bars: &[Bar]) -> Result<Vec<BarRow>, StoreError> {
-    let mut rows: Vec<BarRow> = Vec::with_capacity(bars.len());
-    for bar in bars {
-        let t = time_key(bar.time())?;
-        if rows.last().is_some_and(|(prev, _)| *prev >= t) {
-            return Err(StoreError::Invalid(format!(
-                "bars must be in strictly increasing time order; {} does not follow the bar before it",
-                bar.time().to_rfc3339()
-            )));
-        }
-        rows.push((t, encode_bar(bar)));
-    }
-    Ok(rows)
-}
-
-/// Splits time-ordered rows into their buckets, in time order.
-fn group_by_bucket(tf: Timeframe, rows: Vec<BarRow>) -> Vec<(i64, Vec<BarRow>)> {
-    let mut groups: Vec<(i64, Vec<BarRow>)> = Vec::new();
-    for row in rows {
-        let start = bucket_start(tf, row.0);
-        match groups.last_mut() {
-            Some((s, group)) if *s == start => group.push(row),
-            _ => groups.push((start, vec![row])),
-        }
-    }
-    groups
-}
-
-fn too_many_in_bucket(key: &SeriesKey, start: i64, n: usize) -> StoreError {
-    StoreError::Invalid(format!(
-        "{n} bars of {} {} fall in one storage bucket (starting at epoch second {start}); at most \
-         {MAX_BARS_PER_BUCKET} fit, so bars of timeframe {} must be about {} seconds apart",
-        key.symbol,
-        key.timeframe,
-        key.timeframe,
-        key.timeframe.seconds()
-    ))
-}
-
-/// Merges new rows into stored ones (new wins at equal times), counting
-/// inserted and replaced rows.
-fn merge(old: Vec<BarRow>, new: Vec<BarRow>, report: &mut PutReport) -> Vec<BarRow> {
-    let mut out = Vec::with_capacity(old.len().saturating_add(new.len()));
-    let mut old = old.into_iter().peekable();
-    for row in new {
-        while let Some(o) = old.next_if(|o| o.0 < row.0) {
-            out.push(o);
-        }
-        if old.next_if(|o| o.0 == row.0).is_some() {
-            report.updated = report.updated.saturating_add(1);
-        } else {
-            report.inserted = report.inserted.saturating_add(1);
-        }
-        out.push(row);
-    }
-    out.extend(old);
-    out
-}
 
 /// A bucket ready to stage: its start, blob, bar count and the directory
 /// entry it replaces.
@@ -86,77 +28,6 @@ struct Staged {
     blob: Vec<u8>,
     count: u64,
     replaces: Option<BucketRef>,
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-/// Inclusive query bounds in key seconds, narrowed by the cursor, or `None`
-/// when no key can match. A fractional start rounds up and a fractional end
-/// rounds down, so the bounds stay inclusive of exactly the bars inside them.
-fn key_bounds(query: &BarQuery) -> Result<Option<(i64, i64)>, StoreError> {
-    let mut lo = query.start.map_or(i64::MIN, |s| {
-        s.timestamp()
-            .saturating_add(i64::from(s.timestamp_subsec_nanos() > 0))
-    });
-    let mut hi = query.end.map_or(i64::MAX, |e| e.timestamp());
-    if let Some(cursor) = &query.cursor {
-        let after = parse_bar_cursor(cursor, query.order)?;
-        match query.order {
-            Order::Ascending => match after.checked_add(1) {
-                Some(next) => lo = lo.max(next),
-                None => return Ok(None),
-            },
-            Order::Descending => match after.checked_sub(1) {
-                Some(next) => hi = hi.min(next),
-                None => return Ok(None),
-            },
-        }
-    }
-    Ok((lo <= hi).then_some((lo, hi)))
-}
-
-fn order_tag(order: Order) -> char {
-    match order {
-        Order::Ascending => 'a',
-        Order::Descending => 'd',
-    }
-}
-
-fn bar_cursor(order: Order, last_secs: i64) -> String {
-    format!("b1{}:{last_secs}", order_tag(order))
-}
-
-fn parse_bar_cursor(cursor: &str, order: Order) -> Result<i64, StoreError> {
-    let bad = || {
-        StoreError::Invalid(format!(
-            "bar cursor {cursor:?} is not a next_cursor of a read in this order; start again without a cursor"
-        ))
-    };
-    let rest = cursor
-        .strip_prefix("b1")
-        .and_then(|r| r.strip_prefix(order_tag(order)))
-        .and_then(|r| r.strip_prefix(':'))
-        .ok_or_else(bad)?;
-    rest.parse().map_err(|_| bad())
-}
-
-fn series_cursor(key: &SeriesKey) -> String {
-    format!("s1:{}:{}", key.symbol, timeframe_code(key.timeframe))
-}
-
-fn parse_series_cursor(cursor: &str) -> Result<(String, u8), StoreError> {
-    let bad = || {
-        StoreError::Invalid(format!(
-            "series cursor {cursor:?} is not a next_cursor of list_series; start again without a cursor"
-        ))
-    };
-    let (symbol, code) = cursor
-        .strip_prefix("s1:")
-        .and_then(|r| r.rsplit_once(':'))
-        .ok_or_else(bad)?;
-    Ok((symbol.to_string(), code.parse().map_err(|_| bad())?))
 }
 
 impl EmbeddedStore {
@@ -335,37 +206,32 @@ impl BarStore for EmbeddedStore {
         bars: &[Bar],
         source: &DataSource,
     ) -> Result<PutReport, StoreError> {
-        let rows = encode_batch(bars)?;
-        let (Some(&(first, _)), Some(&(last, _))) = (rows.first(), rows.last()) else {
+        let Some(PlannedPut {
+            first,
+            last,
+            groups,
+        }) = plan_put(key, bars)?
+        else {
             return Ok(PutReport::default());
         };
-        let groups = group_by_bucket(key.timeframe, rows);
-        if let Some((start, g)) = groups.iter().find(|(_, g)| g.len() > MAX_BARS_PER_BUCKET) {
-            return Err(too_many_in_bucket(key, *start, g.len()));
-        }
         let (key, source) = (key.clone(), source.clone());
         self.blocking(move |store| {
             let (meta, staged, report) = store.plan_put(&key, groups)?;
             let write_id = store.next_write_id();
             // The latest put names the source: a series re-imported from a
             // file stops being reported as synthetic.
-            let next = match &meta {
-                Some(old) => SeriesMeta {
-                    generation: write_id,
-                    count: old.count.checked_add(report.inserted).ok_or_else(|| {
-                        StoreError::Corrupt(format!("{} bar count overflows", key.symbol))
-                    })?,
-                    first: old.first.min(first),
-                    last: old.last.max(last),
-                    source,
-                },
-                None => SeriesMeta {
-                    generation: write_id,
-                    count: report.inserted,
-                    first,
-                    last,
-                    source,
-                },
+            let (count, first, last) = series_stats_after(
+                &key,
+                meta.as_ref().map(|m| (m.count, m.first, m.last)),
+                report.inserted,
+                (first, last),
+            )?;
+            let next = SeriesMeta {
+                generation: write_id,
+                count,
+                first,
+                last,
+                source,
             };
             store.stage(&key, write_id, &staged)?;
             store.switch(&key, meta.as_ref(), &next, &staged)?;
@@ -378,10 +244,7 @@ impl BarStore for EmbeddedStore {
         let Some((lo, hi)) = key_bounds(query)? else {
             return Ok(BarPage::default());
         };
-        let limit = query
-            .limit
-            .unwrap_or(MAX_BARS_PER_PAGE)
-            .min(MAX_BARS_PER_PAGE);
+        let limit = bar_page_limit(query);
         if limit == 0 {
             return Ok(BarPage::default());
         }
@@ -415,29 +278,12 @@ impl BarStore for EmbeddedStore {
                 let (k, v) = entry.map_err(engine("scanning the bar directory"))?;
                 let start = k.value().2;
                 let rows = load_bucket(&blobs, symbol, tf, start, BucketRef::decode(v.value())?)?;
-                let inside = rows.into_iter().filter(|(t, _)| (lo..=hi).contains(t));
-                let room = want.saturating_sub(picked.len());
-                match order {
-                    Order::Ascending => picked.extend(inside.take(room)),
-                    Order::Descending => picked.extend(inside.rev().take(room)),
-                }
+                take_rows(&mut picked, rows, (lo, hi), want, order);
                 if picked.len() >= want {
                     break;
                 }
             }
-            let more = picked.len() > limit;
-            picked.truncate(limit);
-            let next_cursor = more
-                .then(|| picked.last().map(|(t, _)| bar_cursor(order, *t)))
-                .flatten();
-            if order == Order::Descending {
-                picked.reverse();
-            }
-            let bars = picked
-                .iter()
-                .map(|(t, v)| decode_bar(*t, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(BarPage { bars, next_cursor })
+            finish_page(picked, limit, order)
         })
         .await
     }
@@ -482,26 +328,14 @@ impl BarStore for EmbeddedStore {
     }
 
     async fn list_series(&self, query: &SeriesQuery) -> Result<SeriesPage, StoreError> {
-        let prefix = query.symbol_prefix.clone().unwrap_or_default();
-        let limit = query
-            .limit
-            .unwrap_or(MAX_SERIES_PER_PAGE)
-            .min(MAX_SERIES_PER_PAGE);
-        if limit == 0 {
+        let Some(SeriesListing {
+            prefix,
+            limit,
+            after,
+        }) = series_listing(query)?
+        else {
             return Ok(SeriesPage::default());
-        }
-        let after = query
-            .cursor
-            .as_deref()
-            .map(parse_series_cursor)
-            .transpose()?;
-        if let Some((symbol, _)) = &after
-            && !symbol.starts_with(prefix.as_str())
-        {
-            return Err(StoreError::Invalid(format!(
-                "series cursor after {symbol} does not belong to a listing of prefix {prefix:?}; start again without a cursor"
-            )));
-        }
+        };
         self.blocking(move |store| {
             let txn = store.db.begin_read().map_err(engine("beginning a read"))?;
             let table = txn.open_table(SERIES).map_err(engine("opening series"))?;
@@ -514,7 +348,6 @@ impl BarStore for EmbeddedStore {
             }
             .map_err(engine("scanning series"))?;
             let mut out: Vec<SeriesInfo> = Vec::new();
-            let mut more = false;
             for entry in range {
                 let (k, v) = entry.map_err(engine("scanning series"))?;
                 let (symbol, code) = k.value();
@@ -523,20 +356,13 @@ impl BarStore for EmbeddedStore {
                 if !symbol.starts_with(prefix.as_str()) {
                     break;
                 }
-                if out.len() == limit {
-                    more = true;
+                if out.len() > limit {
                     break;
                 }
                 let key = series_key_from_parts(symbol, code)?;
                 out.push(SeriesMeta::decode(v.value())?.into_info(key)?);
             }
-            let next_cursor = more
-                .then(|| out.last().map(|i| series_cursor(&i.key)))
-                .flatten();
-            Ok(SeriesPage {
-                series: out,
-                next_cursor,
-            })
+            Ok(finish_series_page(out, limit))
         })
         .await
     }
@@ -546,6 +372,8 @@ impl BarStore for EmbeddedStore {
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+    use gs_domain::Timeframe;
+    use gs_domain::bar_layout::{encode_bar, encode_batch, group_by_bucket};
     use gs_domain::{Owner, RecordKey, RecordStore, WriteCondition, read_bars};
     use redb::{ReadableTableMetadata, TableDefinition};
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gs_domain::{
-    Increment, ListQuery, MAX_PAGE_BYTES, MAX_RECORDS_PER_PAGE, Order, Record, RecordKey,
-    RecordPage, RecordScope, RecordStore, StoreError, TxOp, WriteCondition, check_increment,
-    check_record_value, check_transaction,
+    Increment, ListQuery, MAX_PAGE_BYTES, Order, Record, RecordKey, RecordPage, RecordScope,
+    RecordStore, StoreError, TxOp, WriteCondition, check_increment, check_record_value,
+    check_transaction, condition_failure, list_cursor, list_page_limit, parse_list_cursor,
 };
 use redb::{ReadableDatabase, ReadableTable, Table};
 
@@ -47,22 +47,6 @@ fn write(
         )
         .map_err(engine("writing a record"))?;
     Ok(())
-}
-
-/// Why `condition` fails against the live version (`None`: absent), if it does.
-fn failed(condition: WriteCondition, live: Option<u64>) -> Option<String> {
-    match (condition, live) {
-        (WriteCondition::IfAbsent, Some(v)) => Some(format!(
-            "already exists at version {v}; read it and update with its version"
-        )),
-        (WriteCondition::IfVersion(want), None) => Some(format!(
-            "does not exist (expected version {want}); create it with IfAbsent"
-        )),
-        (WriteCondition::IfVersion(want), Some(v)) if v != want => Some(format!(
-            "is at version {v}, not {want}; read it again and retry"
-        )),
-        _ => None,
-    }
 }
 
 fn describe(key: &RecordKey) -> String {
@@ -104,7 +88,7 @@ fn put_in(
         .as_ref()
         .filter(|s| s.is_live(now))
         .map(|s| s.version);
-    if let Some(why) = failed(condition, live) {
+    if let Some(why) = condition_failure(condition, live) {
         return Ok(Applied::Failed(why));
     }
     let version = next_version(key, stored.as_ref())?;
@@ -126,12 +110,12 @@ fn delete_in(
     let Some(stored) = read(table, key)?.filter(|s| s.is_live(now)) else {
         return Ok(match condition {
             WriteCondition::IfVersion(_) => {
-                Applied::Failed(failed(condition, None).unwrap_or_default())
+                Applied::Failed(condition_failure(condition, None).unwrap_or_default())
             }
             WriteCondition::Always | WriteCondition::IfAbsent => Applied::Done(false),
         });
     };
-    if let Some(why) = failed(condition, Some(stored.version)) {
+    if let Some(why) = condition_failure(condition, Some(stored.version)) {
         return Ok(Applied::Failed(why));
     }
     // The tombstone keeps the deleted version: the next write continues it.
@@ -153,7 +137,7 @@ fn check_in(
     let live = read(table, key)?
         .filter(|s| s.is_live(now))
         .map(|s| s.version);
-    Ok(match failed(condition, live) {
+    Ok(match condition_failure(condition, live) {
         Some(why) => Applied::Failed(why),
         None => Applied::Done(()),
     })
@@ -199,30 +183,6 @@ fn increment_in(
             Ok(Increment::Applied { value, resets_at })
         }
     }
-}
-
-fn list_cursor(order: Order, id: &str) -> String {
-    let tag = match order {
-        Order::Ascending => 'a',
-        Order::Descending => 'd',
-    };
-    format!("r1{tag}:{id}")
-}
-
-fn parse_list_cursor(cursor: &str, query: &ListQuery) -> Result<String, StoreError> {
-    let tag = match query.order {
-        Order::Ascending => "r1a:",
-        Order::Descending => "r1d:",
-    };
-    cursor
-        .strip_prefix(tag)
-        .filter(|id| id.starts_with(query.id_prefix.as_str()))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "record cursor {cursor:?} is not a next_cursor of a listing with this prefix and order; start again without a cursor"
-            ))
-        })
 }
 
 /// The smallest string above every string that starts with `prefix`, or
@@ -361,10 +321,7 @@ impl RecordStore for EmbeddedStore {
     }
 
     async fn list(&self, scope: &RecordScope, query: &ListQuery) -> Result<RecordPage, StoreError> {
-        let limit = query
-            .limit
-            .unwrap_or(MAX_RECORDS_PER_PAGE)
-            .min(MAX_RECORDS_PER_PAGE);
+        let limit = list_page_limit(query);
         if limit == 0 {
             return Ok(RecordPage::default());
         }
