@@ -35,7 +35,7 @@ impl KmsKeys {
     }
 }
 
-fn classify<E, R>(doing: &str, err: SdkError<E, R>) -> CryptoError
+pub(crate) fn classify<E, R>(doing: &str, err: SdkError<E, R>) -> CryptoError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

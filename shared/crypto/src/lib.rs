@@ -32,10 +32,12 @@
 mod envelope;
 mod kms;
 mod local;
+mod mac;
 
 pub use envelope::{CachePolicy, CipherStats, Envelope};
 pub use kms::KmsKeys;
 pub use local::LocalKeys;
+pub use mac::{KmsMac, LocalMac, MacKey};
 
 use async_trait::async_trait;
 use zeroize::Zeroizing;

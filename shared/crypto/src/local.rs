@@ -33,35 +33,40 @@ impl LocalKeys {
     /// Opens `data_dir/field-key`, creating it (mode 0600) on first use.
     pub fn open_or_create(data_dir: &Path) -> Result<Self, CryptoError> {
         let path = data_dir.join(Self::FILE_NAME);
-        let fail = |what: &str, e: std::io::Error| {
-            CryptoError::KeyFile(format!("{what} {}: {e}", path.display()))
-        };
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let master: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    CryptoError::KeyFile(format!(
-                        "{} holds {} bytes, not a 32-byte key; restore it from a backup (values \
-                         sealed under it cannot be read without it)",
-                        path.display(),
-                        bytes.len()
-                    ))
-                })?;
-                Ok(Self {
-                    master: Zeroizing::new(master),
-                    path,
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let master = random_key()?;
-                write_private(&path, master.as_ref()).map_err(|e| fail("creating", e))?;
-                Ok(Self { master, path })
-            }
-            Err(e) => Err(fail("reading", e)),
-        }
+        let master = read_or_create_key(&path)?;
+        Ok(Self { master, path })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The 32-byte key in `path`, created (mode 0600) if there is none. A file
+/// of another length is an error, never silently replaced: values sealed
+/// under the old key would become unreadable.
+pub(crate) fn read_or_create_key(path: &Path) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let fail = |what: &str, e: std::io::Error| {
+        CryptoError::KeyFile(format!("{what} {}: {e}", path.display()))
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                CryptoError::KeyFile(format!(
+                    "{} holds {} bytes, not a 32-byte key; restore it from a backup (what was \
+                     sealed or signed under it cannot be checked without it)",
+                    path.display(),
+                    bytes.len()
+                ))
+            })?;
+            Ok(Zeroizing::new(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = random_key()?;
+            write_private(path, key.as_ref()).map_err(|e| fail("creating", e))?;
+            Ok(key)
+        }
+        Err(e) => Err(fail("reading", e)),
     }
 }
 
