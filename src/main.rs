@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+mod dev;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use gs_auth::{DevIssuer, Policy, Scope, Verifier, VerifierConfig, parse_ttl};
-use gs_domain::{BarStore, DataSource, SeriesKey, SeriesQuery, Symbol, Timeframe};
+use gs_domain::{BarStore, DataSource, RecordStore, SeriesKey, SeriesQuery, Symbol, Timeframe};
 use gs_embedded_store::EmbeddedStore;
-use gs_market_data::{CsvOptions, demo_dataset, demo_source, parse_csv};
+use gs_market_data::{CsvOptions, parse_csv};
 use gs_mcp::{GoldenSignals, HttpConfig};
 use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
@@ -49,6 +51,9 @@ enum Command {
     Token(TokenArgs),
     /// Import OHLCV bars from a CSV file (all-or-nothing unless --skip-bad).
     Import(ImportArgs),
+    /// Development helpers: an emulated AWS (bootstrap), the events/ files.
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 #[derive(Args)]
@@ -106,6 +111,22 @@ struct ServeArgs {
     /// Token lifetime of the dev token printed at start-up.
     #[arg(long, default_value = "24h")]
     token_ttl: String,
+    /// Where bars and records live: the embedded store in the data
+    /// directory, or DynamoDB (TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL as
+    /// the AWS SDK reads them; `dev bootstrap` makes one on an emulator).
+    #[arg(
+        long,
+        value_enum,
+        env = "GOLDENSIGNALS_STORE",
+        default_value = "embedded"
+    )]
+    store: StoreKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Embedded,
+    Dynamodb,
 }
 
 #[derive(Args)]
@@ -160,23 +181,41 @@ fn main() -> Result<()> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Token(args) => token(args),
         Command::Import(args) => runtime.block_on(import(args)),
+        Command::Dev(command) => runtime.block_on(dev::run(command)),
     }
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
-    let store = EmbeddedStore::open(&args.data.data_dir).with_context(|| {
-        format!(
-            "cannot open the data directory {}",
-            args.data.data_dir.display()
-        )
-    })?;
+    let (bars, records): (Arc<dyn BarStore>, Arc<dyn RecordStore>) = match args.store {
+        StoreKind::Embedded => {
+            let store = Arc::new(EmbeddedStore::open(&args.data.data_dir).with_context(|| {
+                format!(
+                    "cannot open the data directory {}",
+                    args.data.data_dir.display()
+                )
+            })?);
+            (store.clone(), store)
+        }
+        StoreKind::Dynamodb => {
+            let table = std::env::var("TABLE_NAME").context(
+                "--store dynamodb needs TABLE_NAME (and AWS_ENDPOINT_URL for an emulator: \
+                 `goldensignals dev bootstrap` writes both to data/aws-dev.env)",
+            )?;
+            let sdk = match std::env::var("AWS_ENDPOINT_URL") {
+                Ok(endpoint) if !endpoint.is_empty() => dev::emulator_config(&endpoint).await,
+                _ => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+            };
+            let store = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, table));
+            (store.clone(), store)
+        }
+    };
     let first = SeriesQuery {
         limit: Some(1),
         ..SeriesQuery::default()
     };
-    if !args.no_demo && store.list_series(&first).await?.series.is_empty() {
-        seed_demo(&store).await?;
+    if !args.no_demo && bars.list_series(&first).await?.series.is_empty() {
+        seed_demo(bars.as_ref()).await?;
     }
     let policy = match &args.policy {
         Some(path) => Policy::load(path)?,
@@ -236,15 +275,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         jwks: dev.as_ref().map(DevIssuer::jwks),
         max_in_flight: args.max_in_flight,
     };
-    let store = Arc::new(store);
     let invoker = LocalInvoker::new(
         Stores {
-            bars: store.clone(),
-            records: store.clone(),
+            bars,
+            records: records.clone(),
         },
         Arc::new(ComputePool::per_core()),
     );
-    let handler = GoldenSignals::new(Arc::new(invoker), store);
+    let handler = GoldenSignals::new(Arc::new(invoker), records);
     let app = gs_mcp::router(
         handler,
         Arc::new(Verifier::new(verifier_config)),
@@ -298,18 +336,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-async fn seed_demo(store: &EmbeddedStore) -> Result<()> {
+async fn seed_demo(store: &dyn BarStore) -> Result<()> {
     let started = Instant::now();
-    let source = demo_source(DEMO_SEED);
-    let dataset = demo_dataset(DEMO_SEED, chrono::Utc::now());
-    let mut bars = 0;
-    for series in &dataset {
-        store.put_bars(&series.key, &series.bars, &source).await?;
-        bars += series.bars.len();
-    }
+    let report = gs_market_data::seed_demo(store, DEMO_SEED).await?;
     tracing::info!(
-        series = dataset.len(),
-        bars,
+        series = report.series,
+        bars = report.bars,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "seeded the synthetic demo data set (use --no-demo to skip)"
     );

@@ -31,4 +31,4 @@ mod demo;
 pub use csv_import::{
     Column, ColumnMap, CsvError, CsvOptions, Dialect, ParsedCsv, RowError, parse_csv, parse_csv_str,
 };
-pub use demo::{DEMO_GENERATOR, DemoSeries, demo_dataset, demo_source};
+pub use demo::{DEMO_GENERATOR, DemoSeries, SeedReport, demo_dataset, demo_source, seed_demo};

@@ -9,6 +9,9 @@
 mod daily;
 mod intraday;
 mod rng;
+mod seed;
+
+pub use seed::{SeedReport, seed_demo};
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use gs_domain::{Bar, DataSource, SeriesKey, Symbol, Timeframe};

@@ -1,0 +1,175 @@
+//! Configuration from the environment, read once at cold start. Every
+//! missing or malformed variable is an error that names it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use gs_auth::{JwksSource, Policy, VerifierConfig};
+use gs_crypto::{KmsMac, LocalMac, MacKey};
+use gs_dynamo_store::DynamoStore;
+use jsonwebtoken::Algorithm;
+
+use crate::FunctionNames;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set; {1}")]
+    Missing(&'static str, &'static str),
+    #[error("environment variable {name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+/// The variables a function reads: the process environment, or a map in
+/// tests.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    vars: HashMap<String, String>,
+}
+
+impl Settings {
+    pub fn from_env() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn require(&self, name: &'static str, hint: &'static str) -> Result<&str, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name, hint))
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The table every function uses (`TABLE_NAME`).
+pub fn store(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
+    let table = settings.require(
+        "TABLE_NAME",
+        "name the DynamoDB table (template.yaml sets it)",
+    )?;
+    Ok(DynamoStore::from_config(sdk, table))
+}
+
+/// The call-context MAC key: `CONTEXT_MAC_KEY_ID` (a KMS HMAC_256 key), or
+/// for development `CONTEXT_MAC_KEY_DIR` (a directory holding a local key
+/// file both the gateway and the tools read).
+pub fn mac_key(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Arc<dyn MacKey>, ConfigError> {
+    if let Some(id) = settings.get("CONTEXT_MAC_KEY_ID") {
+        return Ok(Arc::new(KmsMac::from_config(sdk, id)));
+    }
+    if let Some(dir) = settings.get("CONTEXT_MAC_KEY_DIR") {
+        return LocalMac::open_or_create(Path::new(dir))
+            .map(|k| Arc::new(k) as Arc<dyn MacKey>)
+            .map_err(|e| ConfigError::Invalid {
+                name: "CONTEXT_MAC_KEY_DIR",
+                why: e.to_string(),
+            });
+    }
+    Err(ConfigError::Missing(
+        "CONTEXT_MAC_KEY_ID",
+        "name the KMS HMAC key that signs call contexts (or set CONTEXT_MAC_KEY_DIR for local development)",
+    ))
+}
+
+/// Which function serves each tool: `TOOL_FUNCTION_NAME` (one function for
+/// all, as under `cargo lambda watch`) or `TOOL_FUNCTION_PREFIX`.
+pub fn function_names(settings: &Settings) -> Result<FunctionNames, ConfigError> {
+    if let Some(name) = settings.get("TOOL_FUNCTION_NAME") {
+        return Ok(FunctionNames::Single(name.to_string()));
+    }
+    settings
+        .require(
+            "TOOL_FUNCTION_PREFIX",
+            "the tool functions are named {prefix}{tool}, e.g. goldensignals-dev-tool-",
+        )
+        .map(|p| FunctionNames::Prefix(p.to_string()))
+}
+
+/// The token verifier: `ISSUER`, `AUDIENCE` (comma-separated app client
+/// ids), `JWKS_FILE` or `JWKS_URL` (default: the issuer's well-known JWKS),
+/// `RESOURCE_SERVER_IDS`.
+pub fn verifier_config(settings: &Settings) -> Result<VerifierConfig, ConfigError> {
+    let issuer = settings.require(
+        "ISSUER",
+        "name the token issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>",
+    )?;
+    let audiences = settings.list("AUDIENCE");
+    if audiences.is_empty() {
+        return Err(ConfigError::Missing(
+            "AUDIENCE",
+            "list the app client ids whose tokens are accepted",
+        ));
+    }
+    let jwks = match settings.get("JWKS_FILE") {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                name: "JWKS_FILE",
+                why: format!("{path}: {e}"),
+            })?;
+            JwksSource::Static(
+                serde_json::from_str(&text).map_err(|e| ConfigError::Invalid {
+                    name: "JWKS_FILE",
+                    why: format!("{path} is not a JWK set: {e}"),
+                })?,
+            )
+        }
+        None => JwksSource::Url(settings.get("JWKS_URL").map_or_else(
+            || format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
+            str::to_string,
+        )),
+    };
+    Ok(VerifierConfig {
+        issuer: issuer.to_string(),
+        audiences,
+        algorithms: vec![Algorithm::RS256, Algorithm::ES256],
+        leeway_secs: VerifierConfig::DEFAULT_LEEWAY_SECS,
+        jwks,
+        resource_server_ids: settings.list("RESOURCE_SERVER_IDS"),
+    })
+}
+
+/// `POLICY_FILE`, or the policy built into the binary.
+pub fn policy(settings: &Settings) -> Result<Policy, ConfigError> {
+    match settings.get("POLICY_FILE") {
+        Some(path) => Policy::load(Path::new(path)).map_err(|e| ConfigError::Invalid {
+            name: "POLICY_FILE",
+            why: e.to_string(),
+        }),
+        None => Ok(Policy::default_policy()),
+    }
+}
+
+/// `ALLOWED_HOSTS`: the Host values the gateway answers (the execute-api
+/// domain, a custom domain). None means none: the gateway fails closed.
+pub fn allowed_hosts(settings: &Settings) -> Vec<String> {
+    settings.list("ALLOWED_HOSTS")
+}

@@ -1,0 +1,290 @@
+//! The JSON events in `events/`: API Gateway HTTP API (payload v2) requests
+//! as the gateway function receives them, with authorizer claims the way the
+//! JWT authorizer writes them (a map of strings) and a realistic Host, plus
+//! the unsigned tool calls behind them and an EventBridge scheduled event.
+//!
+//! `goldensignals dev events` regenerates them: tokens are minted by a fresh
+//! throw-away issuer whose public key set is written beside them
+//! (`events/issuer-jwks.json`, which only the events' gateway configuration
+//! trusts), valid for ten years. The private key is never written anywhere.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use gs_auth::{AuthError, DevIssuer, Scope};
+use serde_json::{Value, json};
+
+/// The Host the events carry: an execute-api domain on the `$default` stage.
+pub const EVENT_HOST: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
+const API_ID: &str = "abc123defg";
+const SOURCE_IP: &str = "203.0.113.7";
+const USER_AGENT: &str = "claude-desktop/1.0 (mcp)";
+/// Protocol version the events speak.
+pub const PROTOCOL: &str = "2025-11-25";
+
+/// One valid call per tool, on the demo data: the events of
+/// `tools-call-<tool>.json`, and what the gateway test expects to succeed.
+pub const SAMPLE_CALLS: &[(&str, &str)] = &[
+    ("list_symbols", r#"{"prefix":"A"}"#),
+    ("get_quote", r#"{"symbol":"AAPL"}"#),
+    (
+        "get_historical_data",
+        r#"{"symbol":"AAPL","timeframe":"1d","limit":30}"#,
+    ),
+    (
+        "calculate_indicators",
+        r#"{"symbol":"AAPL","lookback":300,"output_rows":20,"indicators":[{"name":"rsi"},{"name":"macd"}]}"#,
+    ),
+    (
+        "detect_candlestick_patterns",
+        r#"{"symbol":"AAPL","lookback":200,"output_rows":20}"#,
+    ),
+    (
+        "analyze_pattern",
+        r#"{"symbol":"AAPL","lookback":500,"min_confidence":0.3}"#,
+    ),
+    (
+        "analyze_timeframes",
+        r#"{"symbol":"AAPL","timeframe":"1h"}"#,
+    ),
+    ("generate_signals", r#"{"symbol":"AAPL"}"#),
+    (
+        "backtest_signals",
+        r#"{"symbol":"AAPL","lookback":400,"n_splits":3}"#,
+    ),
+    (
+        "import_bars",
+        r#"{"symbol":"EVIMPORT","timeframe":"1d","file_name":"event.csv","csv":"Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"}"#,
+    ),
+];
+
+/// The resources the events read.
+pub const SAMPLE_RESOURCES: &[(&str, &str)] = &[
+    ("quote", "market://quotes/realtime/AAPL"),
+    ("ohlcv", "market://historical/ohlcv/AAPL?timeframe=1d"),
+];
+
+/// The generated files (path under `events/`, content) and the issuer's
+/// public keys.
+#[derive(Debug)]
+pub struct EventSet {
+    pub files: Vec<(String, Value)>,
+    pub jwks: Value,
+}
+
+/// API Gateway's rendering of a token's claims: every value a string,
+/// arrays as `[a b]`.
+fn authorizer_claims(token: &str) -> Value {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| B64URL.decode(p).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Map<String, Value>>(&b).ok())
+        .unwrap_or_default();
+    let claims: serde_json::Map<String, Value> = payload
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                other => other.to_string(),
+            };
+            (k, Value::String(text))
+        })
+        .collect();
+    Value::Object(claims)
+}
+
+/// An HTTP API v2 event. `token: None` for a public route.
+pub fn http_event(method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Value {
+    let route = if path.starts_with("/.well-known/") {
+        format!("{method} /.well-known/{{proxy+}}")
+    } else {
+        format!("{method} {path}")
+    };
+    let mut headers = json!({
+        "host": EVENT_HOST,
+        "user-agent": USER_AGENT,
+        "x-forwarded-for": SOURCE_IP,
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+        "accept": "application/json, text/event-stream",
+    });
+    let mut context = json!({
+        "accountId": "123456789012",
+        "apiId": API_ID,
+        "domainName": EVENT_HOST,
+        "domainPrefix": API_ID,
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": SOURCE_IP,
+            "userAgent": USER_AGENT,
+        },
+        "requestId": "Q1fGhjKLoAMEVxw=",
+        "routeKey": route,
+        "stage": "$default",
+        "time": "01/Dec/2026:10:00:00 +0000",
+        "timeEpoch": 1_796_119_200_000u64,
+    });
+    if let (Some(token), Some(h), Some(c)) =
+        (token, headers.as_object_mut(), context.as_object_mut())
+    {
+        h.insert("authorization".into(), json!(format!("Bearer {token}")));
+        c.insert(
+            "authorizer".into(),
+            json!({"jwt": {"claims": authorizer_claims(token), "scopes": null}}),
+        );
+    }
+    if body.is_some()
+        && let Some(h) = headers.as_object_mut()
+    {
+        h.insert("content-type".into(), json!("application/json"));
+        h.insert("mcp-protocol-version".into(), json!(PROTOCOL));
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": false,
+    });
+    if let (Some(body), Some(e)) = (body, event.as_object_mut()) {
+        e.insert("body".into(), json!(body.to_string()));
+    }
+    event
+}
+
+fn rpc(id: u64, method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+/// Every event file, with tokens from a fresh issuer in `scratch` (a
+/// directory that is removed afterwards by the caller).
+pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
+    let issuer = DevIssuer::load_or_create(scratch)?;
+    let ten_years = Duration::from_secs(10 * 366 * 86_400);
+    let admin = issuer.mint("analyst-7f3a", &[], &["admin".to_string()], ten_years)?;
+    let viewer = issuer.mint("viewer-2b9c", &[], &["viewer".to_string()], ten_years)?;
+    let history_only = issuer.mint(
+        "history-only-51d0",
+        &[Scope::parse("market-data:get_historical_data")?],
+        &[],
+        ten_years,
+    )?;
+    let post = |token: &str, body: Value| http_event("POST", "/mcp", Some(token), Some(&body));
+    let mut files = vec![
+        (
+            "gateway/initialize.json".to_string(),
+            post(
+                &admin,
+                rpc(
+                    1,
+                    "initialize",
+                    json!({
+                        "protocolVersion": PROTOCOL,
+                        "capabilities": {},
+                        "clientInfo": {"name": "events", "version": "1.0"},
+                    }),
+                ),
+            ),
+        ),
+        (
+            "gateway/tools-list.json".into(),
+            post(&admin, rpc(2, "tools/list", json!({}))),
+        ),
+        (
+            "gateway/resources-list.json".into(),
+            post(&admin, rpc(3, "resources/list", json!({}))),
+        ),
+        (
+            "gateway/forbidden-scope.json".into(),
+            post(
+                &viewer,
+                rpc(
+                    4,
+                    "tools/call",
+                    json!({"name": "calculate_indicators", "arguments": {"symbol": "AAPL", "indicators": [{"name": "rsi"}]}}),
+                ),
+            ),
+        ),
+        (
+            "gateway/forbidden-prompt.json".into(),
+            post(
+                &history_only,
+                rpc(
+                    5,
+                    "prompts/get",
+                    json!({"name": "market_briefing", "arguments": {"symbol": "AAPL"}}),
+                ),
+            ),
+        ),
+        (
+            "gateway/no-token.json".into(),
+            http_event("POST", "/mcp", None, Some(&rpc(6, "tools/list", json!({})))),
+        ),
+        (
+            "gateway/well-known.json".into(),
+            http_event("GET", "/.well-known/oauth-protected-resource", None, None),
+        ),
+    ];
+    for (n, (tool, args)) in SAMPLE_CALLS.iter().enumerate() {
+        let arguments: Value = serde_json::from_str(args).unwrap_or(Value::Null);
+        let id = 100u64.saturating_add(u64::try_from(n).unwrap_or(0));
+        files.push((
+            format!("gateway/tools-call-{tool}.json"),
+            post(
+                &admin,
+                rpc(
+                    id,
+                    "tools/call",
+                    json!({"name": tool, "arguments": arguments}),
+                ),
+            ),
+        ));
+        files.push((
+            format!("tool/{tool}.json"),
+            json!({
+                "tool": tool,
+                "arguments": arguments,
+                "caller": {"subject": "analyst-7f3a", "scopes": ["*"]},
+                "request_id": format!("event-{tool}"),
+                "deadline_ms": 0,
+            }),
+        ));
+    }
+    for (n, (name, uri)) in SAMPLE_RESOURCES.iter().enumerate() {
+        let id = 200u64.saturating_add(u64::try_from(n).unwrap_or(0));
+        files.push((
+            format!("gateway/resources-read-{name}.json"),
+            post(&admin, rpc(id, "resources/read", json!({"uri": uri}))),
+        ));
+    }
+    files.push((
+        "scan/scheduled.json".into(),
+        json!({
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-12-01T14:30:00Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/goldensignals-dev-scan-us-equities"],
+            "detail": {},
+        }),
+    ));
+    let jwks = serde_json::to_value(issuer.jwks()).unwrap_or(Value::Null);
+    Ok(EventSet { files, jwks })
+}

@@ -1,0 +1,65 @@
+//! GoldenSignals on AWS Lambda, as a library so the functions' `main`s stay
+//! a few lines and everything here is tested without Lambda:
+//! - [`gateway_app`]: the MCP endpoint behind API Gateway (the local
+//!   server's router, with the [`LambdaInvoker`] and the DynamoDB store);
+//! - [`ToolFunction`]: the handler of one tool's function;
+//! - [`signed`]: the call contexts the gateway signs and tools verify
+//!   (KMS HMAC), so a tool function trusts only its gateway.
+//!
+//! Configuration comes from the environment ([`Settings`]); `template.yaml`
+//! sets it in the cloud, `cargo lambda watch --env-file` locally.
+
+mod config;
+pub mod events;
+mod gateway;
+mod invoker;
+pub mod signed;
+mod tool_function;
+
+pub use config::{ConfigError, Settings, function_names, mac_key, store, verifier_config};
+pub use gateway::{gateway_app, gateway_app_with};
+pub use invoker::{FunctionNames, LambdaInvoker};
+pub use tool_function::{CallRefused, ToolFunction};
+
+use std::sync::Arc;
+
+use gs_tools::{ComputePool, LocalInvoker, Stores};
+
+/// The tool function of this process: `GS_TOOL` names the one tool it
+/// serves (every tool when unset, as under `cargo lambda watch`).
+pub fn tool_function(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+) -> Result<ToolFunction, ConfigError> {
+    let store = Arc::new(store(settings, sdk)?);
+    let only = settings.get("GS_TOOL").map(str::to_string);
+    if let Some(tool) = &only
+        && gs_tools::find(tool).is_none()
+    {
+        return Err(ConfigError::Invalid {
+            name: "GS_TOOL",
+            why: format!("no tool is named {tool:?}"),
+        });
+    }
+    let verifier = signed::Verifier::new(mac_key(settings, sdk)?, store.clone(), only);
+    let invoker = LocalInvoker::new(
+        Stores {
+            bars: store.clone(),
+            records: store,
+        },
+        Arc::new(ComputePool::per_core()),
+    );
+    Ok(ToolFunction::new(verifier, Arc::new(invoker)))
+}
+
+/// Logs for CloudWatch: plain text, no colours, level from `RUST_LOG`.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .without_time()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rmcp=warn".into()),
+        )
+        .try_init();
+}

@@ -1,0 +1,135 @@
+//! The gateway Lambda's app driven with the API Gateway events in `events/`
+//! (the same files `cargo lambda invoke gateway --data-file` sends), on a
+//! DynamoDB table and a KMS HMAC key on the AWS emulator; tool calls are
+//! signed and verified exactly as between the functions.
+
+mod support;
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+async fn app() -> axum::Router {
+    let aws = support::aws(true).await;
+    let settings = aws.settings(&[]);
+    let invoker = support::SignedInProcess {
+        key: gs_lambda::mac_key(&settings, &aws.sdk).unwrap(),
+        function: gs_lambda::tool_function(&settings, &aws.sdk).unwrap(),
+    };
+    gs_lambda::gateway_app_with(&settings, &aws.sdk, Arc::new(invoker)).unwrap()
+}
+
+async fn send(app: &axum::Router, event: &str) -> Answer {
+    let path = support::workspace_root().join("events").join(event);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let request = lambda_http::request::from_str(&text).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_gets_the_right_answer() {
+    let app = app().await;
+
+    let init = send(&app, "gateway/initialize.json").await;
+    assert_eq!(init.status, 200, "{}", init.body);
+    assert_eq!(
+        init.body["result"]["protocolVersion"],
+        gs_lambda::events::PROTOCOL
+    );
+
+    let list = send(&app, "gateway/tools-list.json").await;
+    let mut names: Vec<String> = list.body["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = gs_tools::registry()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected, "the admin token lists every tool");
+
+    // A tools/call event for every tool in the registry, each answered
+    // with structured content by the tool function.
+    for spec in gs_tools::registry() {
+        let event = format!("gateway/tools-call-{}.json", spec.name);
+        let answer = send(&app, &event).await;
+        assert_eq!(answer.status, 200, "{event}: {}", answer.body);
+        let result = &answer.body["result"];
+        assert_ne!(result["isError"], Value::Bool(true), "{event}: {result}");
+        assert!(
+            result["structuredContent"].is_object(),
+            "{event}: {}",
+            answer.body
+        );
+    }
+
+    let resources = send(&app, "gateway/resources-list.json").await;
+    assert!(
+        !resources.body["result"]["resources"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for (name, uri) in gs_lambda::events::SAMPLE_RESOURCES {
+        let answer = send(&app, &format!("gateway/resources-read-{name}.json")).await;
+        let contents = &answer.body["result"]["contents"][0];
+        assert_eq!(contents["uri"], *uri, "{}", answer.body);
+        let data: Value = serde_json::from_str(contents["text"].as_str().unwrap()).unwrap();
+        assert!(data.is_object(), "{name}: {data}");
+    }
+
+    // A viewer may not calculate indicators: refused, nothing run.
+    let forbidden = send(&app, "gateway/forbidden-scope.json").await;
+    let text = forbidden.body.to_string();
+    assert_eq!(forbidden.body["result"]["isError"], true, "{text}");
+    assert!(
+        text.contains("needs scope technical-analysis:calculate_indicators"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"rsi\""),
+        "no indicator values for a viewer: {text}"
+    );
+
+    // A history-only token gets no quote or indicator values in the prompt.
+    let prompt = send(&app, "gateway/forbidden-prompt.json").await;
+    assert_eq!(prompt.status, 200, "{}", prompt.body);
+    let prompt_text = prompt.body.to_string();
+    assert!(!prompt_text.contains("\"rsi\""), "{prompt_text}");
+
+    // No token: 401 with the resource-metadata challenge, no body run.
+    let anonymous = send(&app, "gateway/no-token.json").await;
+    assert_eq!(anonymous.status, 401);
+    let challenge = anonymous.headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+
+    // The well-known metadata is public and names this endpoint.
+    let metadata = send(&app, "gateway/well-known.json").await;
+    assert_eq!(metadata.status, 200);
+    assert_eq!(
+        metadata.body["resource"],
+        format!("https://{}/mcp", gs_lambda::events::EVENT_HOST)
+    );
+}
