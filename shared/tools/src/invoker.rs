@@ -93,8 +93,10 @@ fn epoch_ms(t: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The outcome of a call.
-#[derive(Debug, Serialize, Deserialize)]
+/// The outcome of a call. On the wire (between Lambda functions) it is an
+/// object tagged by `status`: `{"status":"ok","structured":…,"summary":…}`
+/// or `{"status":"error","kind":…,"message":…}`.
+#[derive(Debug, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ToolReply {
     Ok {
@@ -106,6 +108,47 @@ pub enum ToolReply {
         /// Safe to show the caller.
         message: String,
     },
+}
+
+/// serde's derived internally tagged enums buffer their content, which
+/// `RawValue` cannot come out of; this reads the same shape directly.
+impl<'de> Deserialize<'de> for ToolReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Status {
+            Ok,
+            Error,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            status: Status,
+            structured: Option<Box<RawValue>>,
+            summary: Option<String>,
+            kind: Option<ErrorKind>,
+            message: Option<String>,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        match wire.status {
+            Status::Ok => Ok(Self::Ok {
+                structured: wire
+                    .structured
+                    .ok_or_else(|| serde::de::Error::missing_field("structured"))?,
+                summary: wire
+                    .summary
+                    .ok_or_else(|| serde::de::Error::missing_field("summary"))?,
+            }),
+            Status::Error => Ok(Self::Error {
+                kind: wire
+                    .kind
+                    .ok_or_else(|| serde::de::Error::missing_field("kind"))?,
+                message: wire
+                    .message
+                    .ok_or_else(|| serde::de::Error::missing_field("message"))?,
+            }),
+        }
+    }
 }
 
 impl ToolReply {
@@ -216,6 +259,43 @@ impl Invoker for LocalInvoker {
                 }
                 ToolReply::error(e.kind(), e.public_message(&call.request_id))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_cross_the_wire_unchanged() {
+        let ok = ToolReply::Ok {
+            structured: RawValue::from_string(r#"{"price":1.5,"rows":[1,null]}"#.into()).unwrap(),
+            summary: "AAPL last 1.5".into(),
+        };
+        let text = serde_json::to_string(&ok).unwrap();
+        match serde_json::from_str::<ToolReply>(&text).unwrap() {
+            ToolReply::Ok {
+                structured,
+                summary,
+            } => {
+                assert_eq!(structured.get(), r#"{"price":1.5,"rows":[1,null]}"#);
+                assert_eq!(summary, "AAPL last 1.5");
+            }
+            other => panic!("{other:?}"),
+        }
+        let error = ToolReply::error(ErrorKind::Forbidden, "needs scope x");
+        let text = serde_json::to_string(&error).unwrap();
+        assert!(matches!(
+            serde_json::from_str::<ToolReply>(&text).unwrap(),
+            ToolReply::Error { kind: ErrorKind::Forbidden, message } if message == "needs scope x"
+        ));
+        for bad in [
+            r#"{"status":"ok","summary":"s"}"#,
+            r#"{"status":"maybe"}"#,
+            r#"{"status":"error","kind":"forbidden","message":"m","extra":1}"#,
+        ] {
+            assert!(serde_json::from_str::<ToolReply>(bad).is_err(), "{bad}");
         }
     }
 }

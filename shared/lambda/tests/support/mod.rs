@@ -88,7 +88,8 @@ impl Invoker for SignedInProcess {
             serde_json::value::RawValue::from_string(serde_json::to_string(&signed).unwrap())
                 .unwrap();
         match self.function.handle(&payload).await {
-            Ok(reply) => reply,
+            // Through JSON, as the reply crosses Lambda.
+            Ok(reply) => serde_json::from_str(&serde_json::to_string(&reply).unwrap()).unwrap(),
             Err(refused) => ToolReply::Error {
                 kind: ErrorKind::Internal,
                 message: refused.to_string(),

@@ -1,0 +1,116 @@
+"""The local Lambda loop, seen by a real MCP client: the official Python SDK
+(`mcp` 2.3.0) against the gateway function served by `cargo lambda watch`,
+which dispatches every tools/call to the tool function (a second
+`cargo lambda watch`) through the Lambda Invoke API, on a DynamoDB table and
+KMS keys on the AWS emulator (`goldensignals dev bootstrap`).
+
+    .venv/bin/python tests/python/lambda_loop.py --url URL/lambda-url/gateway/mcp --token TOKEN
+
+`./scripts/test` sets it all up (stage lambda-loop) and runs this. Exits 1 if
+any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+EXPECTED_TOOLS = {
+    "list_symbols", "get_quote", "get_historical_data", "calculate_indicators",
+    "detect_candlestick_patterns", "analyze_pattern", "analyze_timeframes",
+    "generate_signals", "backtest_signals", "import_bars",
+}
+
+
+async def check(url: str, token: str, mode: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=120) as http:
+        transport = streamable_http_client(url, http_client=http, max_sse_event_size=None)
+        async with Client(transport, mode=mode, cache=None, read_timeout_seconds=120) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            assert tools == EXPECTED_TOOLS, f"tools/list: {sorted(tools)}"
+
+            quote = await client.call_tool("get_quote", {"symbol": "AAPL"})
+            assert not quote.is_error, quote
+            data = quote.structured_content
+            assert data["symbol"] == "AAPL" and data["synthetic"] is True, data
+            assert data["low"] <= data["price"] <= data["high"], data
+
+            rsi = await client.call_tool("calculate_indicators", {
+                "symbol": "AAPL", "timeframe": "1d", "output_rows": 5,
+                "indicators": [{"name": "rsi", "params": {"timeperiod": 14}}],
+            })
+            assert not rsi.is_error, rsi
+            values = rsi.structured_content["indicators"][0]["outputs"]["real"]
+            assert len(values) == 5 and all(0 <= v <= 100 for v in values), values
+
+            # A tool error crosses both functions as a tool error a model can act on.
+            unknown = await client.call_tool("get_quote", {"symbol": "ZZZZ"})
+            assert unknown.is_error, unknown
+            text = " ".join(getattr(c, "text", "") for c in unknown.content)
+            assert "list_symbols" in text, text
+
+            resource = await client.read_resource("market://quotes/realtime/MSFT")
+            body = json.loads(resource.contents[0].text)
+            assert body["symbol"] == "MSFT", body
+
+
+def timed_calls(url: str, token: str, calls: int) -> list[float]:
+    """Seconds per get_quote tools/call, sequential, on one kept-alive connection."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "get_quote", "arguments": {"symbol": "AAPL"}}}
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-11-25"}
+    samples = []
+    with httpx2.Client(headers=headers, timeout=60) as http:
+        for _ in range(calls + 3):
+            started = time.perf_counter()
+            reply = http.post(url, json=body)
+            samples.append(time.perf_counter() - started)
+            assert reply.status_code == 200 and "structuredContent" in reply.text, reply.text
+    return sorted(samples[3:])
+
+
+def median(xs: list[float]) -> float:
+    return xs[len(xs) // 2]
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--measure", type=int, default=0,
+                        help="also time N get_quote calls here and against --direct-url")
+    parser.add_argument("--direct-url", help="an in-process server on the same store (serve --store dynamodb)")
+    parser.add_argument("--direct-token")
+    args = parser.parse_args()
+    if args.measure:
+        loop = timed_calls(args.url, args.token, args.measure)
+        print(f"dispatched (gateway -> tool function): median {median(loop) * 1000:.1f} ms over {len(loop)}")
+        if args.direct_url:
+            direct = timed_calls(args.direct_url, args.direct_token, args.measure)
+            print(f"in-process (serve --store dynamodb):   median {median(direct) * 1000:.1f} ms over {len(direct)}")
+            print(f"added by dispatch: {(median(loop) - median(direct)) * 1000:.1f} ms")
+        return 0
+    failed = 0
+    for mode in ("legacy", "auto"):
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(check(args.url, args.token, mode), timeout=600)
+            print(f"ok    lambda loop ({mode}) in {time.monotonic() - started:.1f} s")
+        except Exception as e:  # noqa: BLE001 - report every failure
+            failed += 1
+            print(f"FAIL  lambda loop ({mode}): {type(e).__name__}: {e}")
+    print(f"{2 - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
