@@ -166,6 +166,17 @@ pub fn http_event(method: &str, path: &str, token: Option<&str>, body: Option<&V
     event
 }
 
+/// The same event on a named stage: API Gateway puts the stage in front of
+/// the raw path.
+fn on_stage(mut event: Value, stage: &str) -> Value {
+    let path = event["rawPath"].as_str().unwrap_or("/").to_string();
+    let staged = format!("/{stage}{path}");
+    event["rawPath"] = json!(staged);
+    event["requestContext"]["stage"] = json!(stage);
+    event["requestContext"]["http"]["path"] = json!(staged);
+    event
+}
+
 fn rpc(id: u64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
@@ -229,6 +240,10 @@ pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
                     json!({"name": "market_briefing", "arguments": {"symbol": "AAPL"}}),
                 ),
             ),
+        ),
+        (
+            "gateway/named-stage-tools-list.json".into(),
+            on_stage(post(&admin, rpc(7, "tools/list", json!({}))), "prod"),
         ),
         (
             "gateway/no-token.json".into(),

@@ -49,10 +49,50 @@ pub fn gateway_app_with(
         jwks: None,
         max_in_flight: HttpConfig::DEFAULT_MAX_IN_FLIGHT,
     };
-    Ok(gs_mcp::router(
+    let mcp = gs_mcp::router(
         GoldenSignals::new(invoker, records),
         Arc::new(Verifier::new(verifier)),
         Arc::new(policy(settings)?),
         http,
-    ))
+    );
+    // Outside the MCP router, so the path is fixed before it routes.
+    Ok(axum::Router::new()
+        .fallback_service(mcp)
+        .layer(axum::middleware::map_request(strip_stage)))
+}
+
+/// On a named API Gateway stage, lambda_http puts the stage in front of the
+/// path (`/prod/mcp`) unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set;
+/// the routes are `/mcp` and `/.well-known/*` on any stage, so the prefix
+/// goes here whatever the environment says.
+async fn strip_stage(mut request: axum::extract::Request) -> axum::extract::Request {
+    use lambda_http::request::RequestContext;
+    let stage = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|s| s != "$default" && !s.is_empty()) else {
+        return request;
+    };
+    let prefix = format!("/{stage}");
+    let uri = request.uri();
+    let Some(rest) = uri
+        .path()
+        .strip_prefix(prefix.as_str())
+        .filter(|rest| rest.starts_with('/'))
+    else {
+        return request;
+    };
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(stripped) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = stripped;
+        }
+    }
+    request
 }

@@ -70,6 +70,14 @@ async fn every_event_gets_the_right_answer() {
     expected.sort();
     assert_eq!(names, expected, "the admin token lists every tool");
 
+    // On a named stage the path carries the stage; the same routes answer.
+    let staged = send(&app, "gateway/named-stage-tools-list.json").await;
+    assert_eq!(staged.status, 200, "{}", staged.body);
+    assert_eq!(
+        staged.body["result"]["tools"].as_array().unwrap().len(),
+        expected.len()
+    );
+
     // A tools/call event for every tool in the registry, each answered
     // with structured content by the tool function.
     for spec in gs_tools::registry() {
