@@ -63,3 +63,10 @@ pub fn init_tracing() {
         )
         .try_init();
 }
+
+/// Logs how long the function took from `main` to serving (its share of a
+/// cold start), as `ready function=… elapsed_us=…`.
+pub fn log_ready(function: &str, started: std::time::Instant) {
+    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(function, elapsed_us, "ready");
+}
