@@ -11,10 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let started = std::time::Instant::now();
     gs_lambda::init_tracing();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let function = Arc::new(gs_lambda::tool_function(
-        &gs_lambda::Settings::from_env(),
-        &sdk,
-    )?);
+    let function =
+        Arc::new(gs_lambda::tool_function(&gs_lambda::Settings::from_env(), &sdk).await?);
     gs_lambda::log_ready("tool", started);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let function = function.clone();

@@ -76,6 +76,38 @@ pub fn store(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<DynamoS
     Ok(DynamoStore::from_config(sdk, table))
 }
 
+/// The bar store over `primary`: mirrored to Timestream when
+/// `TIMESTREAM_DATABASE` and `TIMESTREAM_TABLE` are set (off otherwise).
+/// Endpoint discovery is used unless an endpoint is configured
+/// (`AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_TIMESTREAM_WRITE`, an emulator),
+/// where it must stay off.
+pub async fn bar_store(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+    primary: Arc<DynamoStore>,
+) -> Result<Arc<dyn gs_domain::BarStore>, ConfigError> {
+    let (Some(database), Some(table)) = (
+        settings.get("TIMESTREAM_DATABASE"),
+        settings.get("TIMESTREAM_TABLE"),
+    ) else {
+        return Ok(primary);
+    };
+    let fixed_endpoint = settings.get("AWS_ENDPOINT_URL_TIMESTREAM_WRITE").is_some()
+        || settings.get("AWS_ENDPOINT_URL").is_some()
+        || sdk.endpoint_url().is_some();
+    let mirror = if fixed_endpoint {
+        gs_timestream::TimestreamMirror::at_endpoint(sdk, database, table)
+    } else {
+        gs_timestream::TimestreamMirror::discovered(sdk, database, table)
+            .await
+            .map_err(|e| ConfigError::Invalid {
+                name: "TIMESTREAM_DATABASE",
+                why: e.to_string(),
+            })?
+    };
+    Ok(Arc::new(gs_timestream::Mirrored::new(primary, mirror)))
+}
+
 /// The call-context MAC key: `CONTEXT_MAC_KEY_ID` (a KMS HMAC_256 key), or
 /// for development `CONTEXT_MAC_KEY_DIR` (a directory holding a local key
 /// file both the gateway and the tools read).

@@ -27,11 +27,12 @@ use gs_tools::{ComputePool, LocalInvoker, Stores};
 
 /// The tool function of this process: `GS_TOOL` names the one tool it
 /// serves (every tool when unset, as under `cargo lambda watch`).
-pub fn tool_function(
+pub async fn tool_function(
     settings: &Settings,
     sdk: &aws_config::SdkConfig,
 ) -> Result<ToolFunction, ConfigError> {
     let store = Arc::new(store(settings, sdk)?);
+    let bars = config::bar_store(settings, sdk, store.clone()).await?;
     let only = settings.get("GS_TOOL").map(str::to_string);
     if let Some(tool) = &only
         && gs_tools::find(tool).is_none()
@@ -44,7 +45,7 @@ pub fn tool_function(
     let verifier = signed::Verifier::new(mac_key(settings, sdk)?, store.clone(), only);
     let invoker = LocalInvoker::new(
         Stores {
-            bars: store.clone(),
+            bars,
             records: store,
         },
         Arc::new(ComputePool::per_core()),

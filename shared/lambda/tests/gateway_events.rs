@@ -22,7 +22,7 @@ async fn app() -> axum::Router {
     let settings = aws.settings(&[]);
     let invoker = support::SignedInProcess {
         key: gs_lambda::mac_key(&settings, &aws.sdk).unwrap(),
-        function: gs_lambda::tool_function(&settings, &aws.sdk).unwrap(),
+        function: gs_lambda::tool_function(&settings, &aws.sdk).await.unwrap(),
     };
     gs_lambda::gateway_app_with(&settings, &aws.sdk, Arc::new(invoker)).unwrap()
 }

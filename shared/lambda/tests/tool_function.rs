@@ -25,9 +25,11 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn function(&self, only: Option<&str>) -> ToolFunction {
+    async fn function(&self, only: Option<&str>) -> ToolFunction {
         let extra: Vec<(&str, &str)> = only.map(|t| ("GS_TOOL", t)).into_iter().collect();
-        gs_lambda::tool_function(&self.aws.settings(&extra), &self.aws.sdk).unwrap()
+        gs_lambda::tool_function(&self.aws.settings(&extra), &self.aws.sdk)
+            .await
+            .unwrap()
     }
 
     /// The unsigned call of `events/tool/<tool>.json`, as `scopes`.
@@ -73,7 +75,7 @@ fn refused(result: Result<ToolReply, CallRefused>, what: &str) -> Refusal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_signed_untampered_fresh_calls_run_once() {
     let fx = fixture().await;
-    let function = fx.function(None);
+    let function = fx.function(None).await;
     let minute = Duration::from_secs(60);
 
     // A signed call runs, once.
@@ -171,7 +173,7 @@ async fn only_signed_untampered_fresh_calls_run_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_serves_only_its_tool_and_rechecks_the_scope() {
     let fx = fixture().await;
-    let quote_only = fx.function(Some("get_quote"));
+    let quote_only = fx.function(Some("get_quote")).await;
     let minute = Duration::from_secs(60);
     let other = fx.signed(fx.call("generate_signals", &["*"], minute)).await;
     assert!(matches!(
@@ -191,6 +193,7 @@ async fn a_function_serves_only_its_tool_and_rechecks_the_scope() {
     }
     // A GS_TOOL naming no tool is a configuration error at start-up.
     let err = gs_lambda::tool_function(&fx.aws.settings(&[("GS_TOOL", "get_qoute")]), &fx.aws.sdk)
+        .await
         .unwrap_err();
     assert!(err.to_string().contains("GS_TOOL"), "{err}");
 }
