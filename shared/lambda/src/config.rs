@@ -146,6 +146,19 @@ pub fn function_names(settings: &Settings) -> Result<FunctionNames, ConfigError>
         .map(|p| FunctionNames::Prefix(p.to_string()))
 }
 
+/// Which function serves the tool calls behind resources:
+/// `RESOURCE_FUNCTION_PREFIX` (`goldensignals-dev-resource-`, so
+/// `…-resource-get-quote`), or, when unset or when `TOOL_FUNCTION_NAME`
+/// sends everything to one function, the tools' functions.
+pub fn resource_function_names(settings: &Settings) -> Option<FunctionNames> {
+    if settings.get("TOOL_FUNCTION_NAME").is_some() {
+        return None;
+    }
+    settings
+        .get("RESOURCE_FUNCTION_PREFIX")
+        .map(|p| FunctionNames::Prefix(p.to_string()))
+}
+
 /// The token verifier: `ISSUER`, `AUDIENCE` (comma-separated app client
 /// ids), `JWKS_FILE` or `JWKS_URL` (default: the issuer's well-known JWKS),
 /// `RESOURCE_SERVER_IDS`.

@@ -9,7 +9,8 @@ use gs_tools::Invoker;
 
 use crate::LambdaInvoker;
 use crate::config::{
-    ConfigError, Settings, allowed_hosts, function_names, mac_key, policy, store, verifier_config,
+    ConfigError, Settings, allowed_hosts, function_names, mac_key, policy, resource_function_names,
+    store, verifier_config,
 };
 
 /// The gateway's router, dispatching every tool call to the tool functions.
@@ -17,20 +18,28 @@ pub fn gateway_app(
     settings: &Settings,
     sdk: &aws_config::SdkConfig,
 ) -> Result<axum::Router, ConfigError> {
-    let invoker = LambdaInvoker::new(
-        aws_sdk_lambda::Client::new(sdk),
-        function_names(settings)?,
-        mac_key(settings, sdk)?,
-    );
-    gateway_app_with(settings, sdk, Arc::new(invoker))
+    let client = aws_sdk_lambda::Client::new(sdk);
+    let key = mac_key(settings, sdk)?;
+    let tools = function_names(settings)?;
+    let resources = resource_function_names(settings).unwrap_or_else(|| tools.clone());
+    let invoker = LambdaInvoker::new(client.clone(), tools, key.clone());
+    let resource_invoker = LambdaInvoker::new(client, resources, key);
+    gateway_app_with(
+        settings,
+        sdk,
+        Arc::new(invoker),
+        Some(Arc::new(resource_invoker)),
+    )
 }
 
-/// The gateway's router around any invoker (tests run the tool handler
-/// in-process behind the same signing).
+/// The gateway's router around any invokers (tests run the tool handler
+/// in-process behind the same signing); `resource_invoker` serves
+/// `resources/read` (default: `invoker`).
 pub fn gateway_app_with(
     settings: &Settings,
     sdk: &aws_config::SdkConfig,
     invoker: Arc<dyn Invoker>,
+    resource_invoker: Option<Arc<dyn Invoker>>,
 ) -> Result<axum::Router, ConfigError> {
     let records = Arc::new(store(settings, sdk)?);
     let verifier = verifier_config(settings)?;
@@ -49,8 +58,12 @@ pub fn gateway_app_with(
         jwks: None,
         max_in_flight: HttpConfig::DEFAULT_MAX_IN_FLIGHT,
     };
+    let mut handler = GoldenSignals::new(invoker, records);
+    if let Some(resources) = resource_invoker {
+        handler = handler.with_resource_invoker(resources);
+    }
     let mcp = gs_mcp::router(
-        GoldenSignals::new(invoker, records),
+        handler,
         Arc::new(Verifier::new(verifier)),
         Arc::new(policy(settings)?),
         http,

@@ -17,14 +17,29 @@ struct Answer {
     body: Value,
 }
 
-async fn app() -> axum::Router {
+/// The gateway app, with tools and resources served by two functions (as
+/// deployed: the resource handlers have functions of their own).
+async fn app() -> (
+    axum::Router,
+    Arc<support::SignedInProcess>,
+    Arc<support::SignedInProcess>,
+) {
     let aws = support::aws(true).await;
     let settings = aws.settings(&[]);
-    let invoker = support::SignedInProcess {
-        key: gs_lambda::mac_key(&settings, &aws.sdk).unwrap(),
-        function: gs_lambda::tool_function(&settings, &aws.sdk).await.unwrap(),
-    };
-    gs_lambda::gateway_app_with(&settings, &aws.sdk, Arc::new(invoker)).unwrap()
+    let function = || gs_lambda::tool_function(&settings, &aws.sdk);
+    let key = gs_lambda::mac_key(&settings, &aws.sdk).unwrap();
+    let tools = Arc::new(support::SignedInProcess::new(
+        key.clone(),
+        function().await.unwrap(),
+    ));
+    let resources = Arc::new(support::SignedInProcess::new(
+        key,
+        function().await.unwrap(),
+    ));
+    let app =
+        gs_lambda::gateway_app_with(&settings, &aws.sdk, tools.clone(), Some(resources.clone()))
+            .unwrap();
+    (app, tools, resources)
 }
 
 async fn send(app: &axum::Router, event: &str) -> Answer {
@@ -46,7 +61,7 @@ async fn send(app: &axum::Router, event: &str) -> Answer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_gets_the_right_answer() {
-    let app = app().await;
+    let (app, tools, resources) = app().await;
 
     let init = send(&app, "gateway/initialize.json").await;
     assert_eq!(init.status, 200, "{}", init.body);
@@ -93,9 +108,9 @@ async fn every_event_gets_the_right_answer() {
         );
     }
 
-    let resources = send(&app, "gateway/resources-list.json").await;
+    let listing = send(&app, "gateway/resources-list.json").await;
     assert!(
-        !resources.body["result"]["resources"]
+        !listing.body["result"]["resources"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -107,6 +122,16 @@ async fn every_event_gets_the_right_answer() {
         let data: Value = serde_json::from_str(contents["text"].as_str().unwrap()).unwrap();
         assert!(data.is_object(), "{name}: {data}");
     }
+
+    // Resource reads went to the resource handlers' function, tool calls to
+    // the tools' functions.
+    let read: Vec<String> = resources.called();
+    assert!(
+        read.ends_with(&["get_quote".to_string(), "get_historical_data".to_string()]),
+        "{read:?}"
+    );
+    let called = tools.called();
+    assert_eq!(called.len(), gs_tools::registry().len(), "{called:?}");
 
     // A viewer may not calculate indicators: refused, nothing run.
     let forbidden = send(&app, "gateway/forbidden-scope.json").await;

@@ -53,7 +53,7 @@ pub(crate) async fn symbols(
     } else {
         json!({ "prefix": prefix })
     };
-    match server.invoke_json(who, "list_symbols", args).await {
+    match server.resource_json(who, "list_symbols", args).await {
         ToolReply::Ok { structured, .. } => {
             let value: Value = serde_json::from_str(structured.get())
                 .map_err(|e| McpError::internal_error(e.to_string(), None))?;
@@ -118,7 +118,7 @@ pub(crate) async fn read(
             None,
         ));
     };
-    match server.invoke_json(who, tool, args).await {
+    match server.resource_json(who, tool, args).await {
         ToolReply::Ok { structured, .. } => {
             let value: Value = serde_json::from_str(structured.get())
                 .map_err(|e| McpError::internal_error(e.to_string(), None))?;

@@ -37,6 +37,10 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct GoldenSignals {
     invoker: Arc<dyn Invoker>,
+    /// Runs the tool calls behind resources (`resources/read`): the same
+    /// invoker unless the deployment gives resource handlers functions of
+    /// their own.
+    resource_invoker: Arc<dyn Invoker>,
     records: Arc<dyn RecordStore>,
     tools: Arc<Vec<ToolEntry>>,
     call_timeout: Duration,
@@ -47,11 +51,19 @@ impl GoldenSignals {
     /// per-caller MCP state such as the logging level.
     pub fn new(invoker: Arc<dyn Invoker>, records: Arc<dyn RecordStore>) -> Self {
         Self {
+            resource_invoker: invoker.clone(),
             invoker,
             records,
             tools: Arc::new(tools::tools()),
             call_timeout: DEFAULT_CALL_TIMEOUT,
         }
+    }
+
+    /// Serves resources through `invoker` (in the cloud: the resource
+    /// handler functions) instead of the tools' invoker.
+    pub fn with_resource_invoker(mut self, invoker: Arc<dyn Invoker>) -> Self {
+        self.resource_invoker = invoker;
+        self
     }
 
     /// Every call's deadline, counted from its arrival.
@@ -78,6 +90,18 @@ impl GoldenSignals {
         arguments: Box<RawValue>,
         progress: Option<ProgressSink>,
     ) -> ToolReply {
+        self.invoke_with(self.invoker.as_ref(), who, name, arguments, progress)
+            .await
+    }
+
+    async fn invoke_with(
+        &self,
+        invoker: &dyn Invoker,
+        who: &Principal,
+        name: &str,
+        arguments: Box<RawValue>,
+        progress: Option<ProgressSink>,
+    ) -> ToolReply {
         let call = ToolCall::new(
             name,
             arguments,
@@ -85,7 +109,7 @@ impl GoldenSignals {
             who.request_id.clone(),
             self.call_timeout,
         );
-        self.invoker.invoke(call, progress).await
+        invoker.invoke(call, progress).await
     }
 
     /// Like [`Self::invoke`] with arguments built from JSON.
@@ -95,8 +119,30 @@ impl GoldenSignals {
         name: &str,
         arguments: serde_json::Value,
     ) -> ToolReply {
+        self.json_with(self.invoker.as_ref(), who, name, arguments)
+            .await
+    }
+
+    /// The tool call behind a resource, through the resource invoker.
+    pub(crate) async fn resource_json(
+        &self,
+        who: &Principal,
+        name: &str,
+        arguments: serde_json::Value,
+    ) -> ToolReply {
+        self.json_with(self.resource_invoker.as_ref(), who, name, arguments)
+            .await
+    }
+
+    async fn json_with(
+        &self,
+        invoker: &dyn Invoker,
+        who: &Principal,
+        name: &str,
+        arguments: serde_json::Value,
+    ) -> ToolReply {
         match serde_json::value::to_raw_value(&arguments) {
-            Ok(raw) => self.invoke(who, name, raw, None).await,
+            Ok(raw) => self.invoke_with(invoker, who, name, raw, None).await,
             Err(e) => ToolReply::Error {
                 kind: gs_tools::ErrorKind::Internal,
                 message: format!("cannot encode arguments for {name}: {e}"),

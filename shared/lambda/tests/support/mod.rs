@@ -76,11 +76,28 @@ impl Aws {
 pub struct SignedInProcess {
     pub key: Arc<dyn MacKey>,
     pub function: ToolFunction,
+    /// The tools called through this invoker, in order.
+    pub called: std::sync::Mutex<Vec<String>>,
+}
+
+impl SignedInProcess {
+    pub fn new(key: Arc<dyn MacKey>, function: ToolFunction) -> Self {
+        Self {
+            key,
+            function,
+            called: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn called(&self) -> Vec<String> {
+        self.called.lock().unwrap().clone()
+    }
 }
 
 #[async_trait]
 impl Invoker for SignedInProcess {
     async fn invoke(&self, call: ToolCall, _progress: Option<ProgressSink>) -> ToolReply {
+        self.called.lock().unwrap().push(call.tool.clone());
         let signed = gs_lambda::signed::sign(self.key.as_ref(), call)
             .await
             .unwrap();
