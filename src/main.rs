@@ -290,6 +290,25 @@ async fn serve(args: ServeArgs) -> Result<()> {
         http,
     );
 
+    // `goldensignals import` finds the running server here when the store
+    // is locked by it (see `import`). Written before the banner, so whoever
+    // waits for the banner finds it.
+    let endpoint_path = args.data.data_dir.join(ENDPOINT_FILE);
+    let local = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    // The local socket, and the Host the server accepts (the public URL's).
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    std::fs::write(&endpoint_path, format!("http://{local}/mcp\n{host}\n"))
+        .with_context(|| format!("cannot write {}", endpoint_path.display()))?;
     println!("GoldenSignals MCP endpoint: {public_url}/mcp");
     println!("Data directory: {}", args.data.data_dir.display());
     if let Some(dev) = &dev {
@@ -307,24 +326,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
             println!("{token}");
         }
     }
-    // `goldensignals import` finds the running server here when the store
-    // is locked by it (see `import`).
-    let endpoint_path = args.data.data_dir.join(ENDPOINT_FILE);
-    let local = if addr.ip().is_unspecified() {
-        SocketAddr::from(([127, 0, 0, 1], addr.port()))
-    } else {
-        addr
-    };
-    // The local socket, and the Host the server accepts (the public URL's).
-    let host = public_url
-        .split_once("://")
-        .map_or(public_url.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    std::fs::write(&endpoint_path, format!("http://{local}/mcp\n{host}\n"))
-        .with_context(|| format!("cannot write {}", endpoint_path.display()))?;
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
