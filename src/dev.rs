@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use gs_crypto::{KeyKind, create_key};
 use gs_domain::{BarStore, SeriesQuery};
 use gs_dynamo_store::DynamoStore;
 
@@ -111,27 +112,18 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
     };
     let field_key = match known("FIELD_KEY_ID") {
         Some(id) if key_exists(&kms, &id).await => id,
-        _ => kms
-            .create_key()
-            .description("GoldenSignals field encryption (dev)")
-            .send()
+        _ => {
+            create_key(
+                &kms,
+                KeyKind::Encryption,
+                "GoldenSignals field encryption (dev)",
+            )
             .await?
-            .key_metadata()
-            .map(|m| m.key_id().to_string())
-            .context("the emulator created a key without an id")?,
+        }
     };
     let mac_key = match known("CONTEXT_MAC_KEY_ID") {
         Some(id) if key_exists(&kms, &id).await => id,
-        _ => kms
-            .create_key()
-            .description("GoldenSignals call-context MAC (dev)")
-            .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
-            .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
-            .send()
-            .await?
-            .key_metadata()
-            .map(|m| m.key_id().to_string())
-            .context("the emulator created a key without an id")?,
+        _ => create_key(&kms, KeyKind::Mac, "GoldenSignals call-context MAC (dev)").await?,
     };
     let empty = store
         .list_series(&SeriesQuery {

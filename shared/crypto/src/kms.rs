@@ -119,3 +119,35 @@ impl KeyProvider for KmsKeys {
         Ok(Zeroizing::new(key))
     }
 }
+
+/// Which kind of KMS key [`create_key`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Symmetric encryption, for [`KmsKeys`].
+    Encryption,
+    /// HMAC_256 with GENERATE_VERIFY_MAC, for [`crate::KmsMac`].
+    Mac,
+}
+
+/// Creates a KMS key and returns its id: for `goldensignals dev bootstrap`
+/// and tests on an emulator (the cloud's keys come from `template.yaml`).
+pub async fn create_key(
+    client: &Client,
+    kind: KeyKind,
+    description: &str,
+) -> Result<String, CryptoError> {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let mut request = client.create_key().description(description);
+    if kind == KeyKind::Mac {
+        request = request
+            .key_spec(KeySpec::Hmac256)
+            .key_usage(KeyUsageType::GenerateVerifyMac);
+    }
+    let out = request
+        .send()
+        .await
+        .map_err(|e| classify("creating a key", e))?;
+    out.key_metadata()
+        .map(|m| m.key_id().to_string())
+        .ok_or_else(|| CryptoError::KeyService("KMS created a key without an id".into()))
+}

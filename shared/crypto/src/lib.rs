@@ -35,7 +35,7 @@ mod local;
 mod mac;
 
 pub use envelope::{CachePolicy, CipherStats, Envelope};
-pub use kms::KmsKeys;
+pub use kms::{KeyKind, KmsKeys, create_key};
 pub use local::LocalKeys;
 pub use mac::{KmsMac, LocalMac, MacKey};
 

@@ -8,8 +8,9 @@ use gs_crypto::{CachePolicy, Envelope, KmsKeys};
 /// A new symmetric KMS key on the emulator.
 async fn new_key() -> KmsKeys {
     let client = aws_sdk_kms::Client::new(&gs_aws_emulator::sdk_config());
-    let created = client.create_key().send().await.unwrap();
-    let id = created.key_metadata().unwrap().key_id().to_string();
+    let id = gs_crypto::create_key(&client, gs_crypto::KeyKind::Encryption, "test")
+        .await
+        .unwrap();
     KmsKeys::new(client, id)
 }
 

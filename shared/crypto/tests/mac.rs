@@ -40,18 +40,9 @@ async fn local_signatures() {
 }
 
 async fn hmac_key(client: &aws_sdk_kms::Client) -> String {
-    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-    client
-        .create_key()
-        .key_spec(KeySpec::Hmac256)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .send()
+    gs_crypto::create_key(client, gs_crypto::KeyKind::Mac, "test")
         .await
         .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string()
 }
 
 #[tokio::test]

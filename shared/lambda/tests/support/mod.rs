@@ -23,7 +23,6 @@ pub fn workspace_root() -> PathBuf {
 
 /// A fresh table (seeded with the demo data when `seed`) and HMAC key.
 pub async fn aws(seed: bool) -> Aws {
-    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
     let sdk = gs_aws_emulator::sdk_config();
     let table = gs_aws_emulator::unique_name("lambda");
     let store = gs_dynamo_store::DynamoStore::from_config(&sdk, &table);
@@ -34,17 +33,9 @@ pub async fn aws(seed: bool) -> Aws {
         gs_market_data::seed_demo(&store, 42).await.unwrap();
     }
     let kms = aws_sdk_kms::Client::new(&sdk);
-    let mac_key_id = kms
-        .create_key()
-        .key_spec(KeySpec::Hmac256)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .send()
+    let mac_key_id = gs_crypto::create_key(&kms, gs_crypto::KeyKind::Mac, "test")
         .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string();
+        .unwrap();
     Aws {
         sdk,
         table,
