@@ -16,7 +16,7 @@ use gs_auth::{DevIssuer, Policy, Scope, Verifier, VerifierConfig, parse_ttl};
 use gs_domain::{BarStore, DataSource, RecordStore, SeriesKey, SeriesQuery, Symbol, Timeframe};
 use gs_embedded_store::EmbeddedStore;
 use gs_market_data::{CsvOptions, parse_csv};
-use gs_mcp::{GoldenSignals, HttpConfig};
+use gs_mcp::{GoldenSignals, Guardrails, HttpConfig};
 use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
@@ -275,18 +275,27 @@ async fn serve(args: ServeArgs) -> Result<()> {
         jwks: dev.as_ref().map(DevIssuer::jwks),
         max_in_flight: args.max_in_flight,
     };
+    // Audit parameters are encrypted with the local field key (data/field-key).
+    let cipher: Arc<dyn gs_crypto::FieldCipher> = Arc::new(gs_crypto::Envelope::new(
+        gs_crypto::LocalKeys::open_or_create(&args.data.data_dir)?,
+        gs_crypto::CachePolicy::default(),
+    ));
+    let policy = Arc::new(policy);
     let invoker = LocalInvoker::new(
         Stores {
             bars,
             records: records.clone(),
+            cipher: Some(cipher.clone()),
         },
         Arc::new(ComputePool::per_core()),
-    );
-    let handler = GoldenSignals::new(Arc::new(invoker), records);
+    )
+    .with_policy(policy.clone());
+    let guardrails = Guardrails::new(policy.clone(), records.clone(), Some(cipher));
+    let handler = GoldenSignals::new(Arc::new(invoker), records).with_guardrails(guardrails);
     let app = gs_mcp::router(
         handler,
         Arc::new(Verifier::new(verifier_config)),
-        Arc::new(policy),
+        policy,
         http,
     );
 
@@ -327,11 +336,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         }
     }
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     let _ = std::fs::remove_file(&endpoint_path);
     served.context("server failed")?;
     Ok(())

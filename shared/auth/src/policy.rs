@@ -3,6 +3,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::limits::{
+    CallLimits, FieldRule, RateLimitDocument, RateLimits, call_limits, check_rate_limits,
+};
 use crate::{AuthError, Permissions, Scope};
 
 /// Which scopes each Cognito group grants, through named roles.
@@ -13,6 +16,8 @@ use crate::{AuthError, Permissions, Scope};
 pub struct Policy {
     roles: BTreeMap<String, Role>,
     groups: BTreeMap<String, Vec<String>>,
+    rate_limits: Option<RateLimitDocument>,
+    field_rules: Vec<FieldRule>,
 }
 
 /// A role with its scopes resolved: its own plus those of the roles it includes.
@@ -21,9 +26,16 @@ pub struct Role {
     name: String,
     description: Option<String>,
     scopes: Vec<Scope>,
+    /// Itself and every role it includes, transitively.
+    closure: BTreeSet<String>,
+    rate_limits: Option<RateLimits>,
 }
 
 impl Role {
+    pub fn rate_limits(&self) -> Option<&RateLimits> {
+        self.rate_limits.as_ref()
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -46,6 +58,10 @@ struct PolicyDocument {
     #[serde(default)]
     groups: BTreeMap<String, Vec<String>>,
     roles: BTreeMap<String, RoleDocument>,
+    #[serde(default)]
+    rate_limits: Option<RateLimitDocument>,
+    #[serde(default)]
+    field_rules: Vec<FieldRule>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +73,8 @@ struct RoleDocument {
     includes: Vec<String>,
     #[serde(default)]
     scopes: Vec<Scope>,
+    #[serde(default)]
+    rate_limits: Option<RateLimits>,
 }
 
 impl Policy {
@@ -98,6 +116,8 @@ impl Policy {
             Policy {
                 roles: BTreeMap::new(),
                 groups: BTreeMap::new(),
+                rate_limits: None,
+                field_rules: Vec::new(),
             }
         })
     }
@@ -130,6 +150,53 @@ impl Policy {
             .filter_map(|role| self.roles.get(role))
             .flat_map(|role| role.scopes.iter().cloned())
             .collect()
+    }
+
+    /// The roles `groups` map to directly.
+    pub fn roles_for_groups<'a>(&'a self, groups: &'a [String]) -> impl Iterator<Item = &'a Role> {
+        let mut seen = BTreeSet::new();
+        groups
+            .iter()
+            .filter_map(|group| self.groups.get(group))
+            .flatten()
+            .filter(move |role| seen.insert(role.as_str()))
+            .filter_map(|role| self.roles.get(role))
+    }
+
+    /// The role names a caller in `groups` holds, includes resolved.
+    pub fn role_names(&self, groups: &[String]) -> BTreeSet<String> {
+        self.roles_for_groups(groups)
+            .flat_map(|role| role.closure.iter().cloned())
+            .collect()
+    }
+
+    /// The counters one call of `server`/`tool` by a caller in `groups`
+    /// counts against; `None` when the policy sets no rate limits.
+    pub fn call_limits(&self, groups: &[String], server: &str, tool: &str) -> Option<CallLimits> {
+        let document = self.rate_limits.as_ref()?;
+        Some(call_limits(
+            document,
+            self.roles_for_groups(groups).map(Role::rate_limits),
+            server,
+            tool,
+        ))
+    }
+
+    pub fn field_rules(&self) -> &[FieldRule] {
+        &self.field_rules
+    }
+
+    /// The output fields of `tool` a caller holding `roles` may not see.
+    pub fn hidden_fields<'a>(
+        &'a self,
+        roles: &'a BTreeSet<String>,
+        tool: &'a str,
+    ) -> impl Iterator<Item = &'a str> {
+        self.field_rules
+            .iter()
+            .filter(move |rule| rule.applies_to(tool))
+            .filter(move |rule| !rule.visible_to.iter().any(|r| roles.contains(r)))
+            .map(|rule| rule.field.as_str())
     }
 
     fn resolve(document: PolicyDocument) -> Result<Policy, AuthError> {
@@ -165,22 +232,64 @@ impl Policy {
             }
         }
 
+        if let Some(limits) = &document.rate_limits {
+            let by_role = document
+                .roles
+                .iter()
+                .map(|(name, role)| (name.clone(), role.rate_limits.clone()))
+                .collect();
+            check_rate_limits(limits, &by_role)?;
+        } else if let Some((name, _)) = document.roles.iter().find(|(_, r)| r.rate_limits.is_some())
+        {
+            return Err(bad(format!(
+                "role `{name}` has rate_limits but the policy has no top-level rate_limits (window_seconds)"
+            )));
+        }
+        for rule in &document.field_rules {
+            if rule.field.trim().is_empty() || rule.tools.is_empty() {
+                return Err(bad(
+                    "a field rule needs a field and at least one tool (or \"*\")".to_owned(),
+                ));
+            }
+            if let Some(missing) = rule
+                .visible_to
+                .iter()
+                .find(|r| !document.roles.contains_key(*r))
+            {
+                return Err(bad(format!(
+                    "field rule for `{}` names undefined role `{missing}`",
+                    rule.field
+                )));
+            }
+        }
+
         let mut roles = BTreeMap::new();
         for (name, role) in &document.roles {
             let mut scopes = BTreeSet::new();
-            collect_scopes(&document.roles, name, &mut Vec::new(), &mut scopes)?;
+            let mut closure = BTreeSet::new();
+            collect_scopes(
+                &document.roles,
+                name,
+                &mut Vec::new(),
+                &mut scopes,
+                &mut closure,
+            )?;
             roles.insert(
                 name.clone(),
                 Role {
                     name: name.clone(),
                     description: role.description.clone(),
                     scopes: scopes.into_iter().collect(),
+                    closure,
+                    rate_limits: role.rate_limits.clone(),
                 },
             );
         }
         Ok(Policy {
             roles,
             groups: document.groups,
+            rate_limits: document.rate_limits,
+            field_rules: document.field_rules,
         })
     }
 }
@@ -192,6 +301,7 @@ fn collect_scopes(
     name: &str,
     path: &mut Vec<String>,
     scopes: &mut BTreeSet<Scope>,
+    closure: &mut BTreeSet<String>,
 ) -> Result<(), AuthError> {
     if path.iter().any(|r| r == name) {
         path.push(name.to_owned());
@@ -205,9 +315,10 @@ fn collect_scopes(
         return Ok(());
     };
     scopes.extend(role.scopes.iter().cloned());
+    closure.insert(name.to_owned());
     path.push(name.to_owned());
     for included in &role.includes {
-        collect_scopes(roles, included, path, scopes)?;
+        collect_scopes(roles, included, path, scopes, closure)?;
     }
     path.pop();
     Ok(())
@@ -240,18 +351,46 @@ mod tests {
             "the built-in policy loads"
         );
         let viewer = policy.role("viewer").unwrap();
-        assert_eq!(scopes(viewer), ["market-data:*", "monitoring:*"]);
+        assert_eq!(
+            scopes(viewer),
+            [
+                "database:aggregate_series",
+                "database:list_series",
+                "database:query_timeseries",
+                "market-data:*",
+                "monitoring:get_usage",
+                "monitoring:health_check"
+            ]
+        );
         let analyst = policy.role("analyst").unwrap();
         assert_eq!(
             scopes(analyst),
             [
                 "alerts:*",
+                "database:aggregate_series",
+                "database:list_series",
+                "database:query_timeseries",
                 "market-data:*",
-                "monitoring:*",
+                "monitoring:get_usage",
+                "monitoring:health_check",
                 "options-flow:*",
                 "sentiment:*",
                 "technical-analysis:*"
             ]
+        );
+        // The audit log is for operators and admins.
+        assert!(
+            !analyst
+                .scopes()
+                .iter()
+                .any(|s| s.as_str() == "monitoring:*")
+        );
+        let operator = policy.role("operator").unwrap();
+        assert!(
+            operator
+                .scopes()
+                .iter()
+                .any(|s| s.as_str() == "monitoring:*")
         );
         let trader = policy.role("trader").unwrap();
         assert!(trader.scopes().iter().any(|s| s.as_str() == "portfolio:*"));
@@ -313,6 +452,105 @@ mod tests {
         );
     }
 
+    fn limits_policy() -> Policy {
+        Policy::from_json(
+            r#"{
+                "groups": {"v": ["viewer"], "a": ["analyst"], "n": ["nolimits"], "both": ["viewer", "analyst"]},
+                "rate_limits": {"window_seconds": 30, "default": {"servers": {"*": 10}, "tools": {"backtest_signals": 2}}},
+                "field_rules": [{"tools": ["query_audit_log"], "field": "client_ip", "visible_to": ["admin"]}],
+                "roles": {
+                    "viewer": {"scopes": ["market-data:*"], "rate_limits": {"servers": {"market-data": 50}}},
+                    "analyst": {"includes": ["viewer"], "scopes": ["technical-analysis:*"],
+                                "rate_limits": {"servers": {"*": 20}, "tools": {"backtest_signals": 5}}},
+                    "nolimits": {"scopes": ["*"]},
+                    "admin": {"includes": ["analyst"], "scopes": ["*"]}
+                }
+            }"#,
+        )
+        .unwrap()
+    }
+
+    fn counters(policy: &Policy, groups: &[&str], server: &str, tool: &str) -> Vec<(String, u64)> {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_string()).collect();
+        let limits = policy.call_limits(&groups, server, tool).unwrap();
+        assert_eq!(limits.window.as_secs(), 30);
+        limits.counters
+    }
+
+    #[test]
+    fn rate_limits_resolve_per_role_with_fallbacks() {
+        let p = limits_policy();
+        let c = |groups: &[&str], server: &str, tool: &str| counters(&p, groups, server, tool);
+        let pair = |a: &str, n: u64| (a.to_string(), n);
+        // A role's own server entry, then its "*", then the default.
+        assert_eq!(
+            c(&["v"], "market-data", "get_quote"),
+            [pair("server:market-data", 50)]
+        );
+        assert_eq!(
+            c(&["v"], "technical-analysis", "calculate_indicators"),
+            [pair("server:technical-analysis", 10)]
+        );
+        assert_eq!(
+            c(&["a"], "technical-analysis", "calculate_indicators"),
+            [pair("server:technical-analysis", 20)]
+        );
+        // Tool caps come on top of the server's; a role without one takes the default's.
+        assert_eq!(
+            c(&["a"], "technical-analysis", "backtest_signals"),
+            [
+                pair("server:technical-analysis", 20),
+                pair("tool:backtest_signals", 5)
+            ]
+        );
+        assert_eq!(
+            c(&["v"], "technical-analysis", "backtest_signals"),
+            [
+                pair("server:technical-analysis", 10),
+                pair("tool:backtest_signals", 2)
+            ]
+        );
+        // The most generous of the caller's roles wins, per counter.
+        assert_eq!(
+            c(&["both"], "market-data", "get_quote"),
+            [pair("server:market-data", 50)]
+        );
+        assert_eq!(
+            c(&["both"], "technical-analysis", "backtest_signals"),
+            [
+                pair("server:technical-analysis", 20),
+                pair("tool:backtest_signals", 5)
+            ]
+        );
+        // No roles, or a role without a block: the default.
+        assert_eq!(c(&[], "sentiment", "x"), [pair("server:sentiment", 10)]);
+        assert_eq!(c(&["n"], "sentiment", "x"), [pair("server:sentiment", 10)]);
+        // No rate_limits at all: none.
+        let open = Policy::from_json(r#"{"roles": {"a": {"scopes": ["*"]}}}"#).unwrap();
+        assert!(open.call_limits(&[], "market-data", "get_quote").is_none());
+    }
+
+    #[test]
+    fn field_rules_hide_fields_from_roles_not_listed() {
+        let p = limits_policy();
+        let roles = |groups: &[&str]| {
+            p.role_names(&groups.iter().map(|g| (*g).to_string()).collect::<Vec<_>>())
+        };
+        let analyst = roles(&["a"]);
+        assert_eq!(
+            analyst.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["analyst", "viewer"]
+        );
+        assert_eq!(
+            p.hidden_fields(&analyst, "query_audit_log")
+                .collect::<Vec<_>>(),
+            ["client_ip"]
+        );
+        assert_eq!(p.hidden_fields(&analyst, "get_quote").count(), 0);
+        let admin: std::collections::BTreeSet<String> = ["admin".to_string()].into();
+        assert_eq!(p.hidden_fields(&admin, "query_audit_log").count(), 0);
+    }
+
     #[test]
     fn refuses_bad_documents() {
         for (json, expected) in [
@@ -348,6 +586,34 @@ mod tests {
                 "cycle: a -> b -> a",
             ),
             (r#"{"roles": {"a": {"includes": ["a"]}}}"#, "cycle: a -> a"),
+            (
+                r#"{"roles": {"a": {"rate_limits": {"servers": {"*": 5}}}}}"#,
+                "no top-level rate_limits",
+            ),
+            (
+                r#"{"roles": {"a": {}}, "rate_limits": {"window_seconds": 0}}"#,
+                "window_seconds",
+            ),
+            (
+                r#"{"roles": {"a": {}}, "rate_limits": {"window_seconds": 60, "default": {"servers": {"marketdata": 5}}}}"#,
+                "unknown server `marketdata`",
+            ),
+            (
+                r#"{"roles": {"a": {"rate_limits": {"servers": {"*": 0}}}}, "rate_limits": {"window_seconds": 60}}"#,
+                "is 0",
+            ),
+            (
+                r#"{"roles": {"a": {}}, "rate_limits": {"window_seconds": 60, "default": {"tools": {"Backtest": 5}}}}"#,
+                "snake_case",
+            ),
+            (
+                r#"{"roles": {"a": {}}, "field_rules": [{"tools": ["*"], "field": "x", "visible_to": ["b"]}]}"#,
+                "undefined role `b`",
+            ),
+            (
+                r#"{"roles": {"a": {}}, "field_rules": [{"tools": [], "field": "x", "visible_to": []}]}"#,
+                "at least one tool",
+            ),
         ] {
             let reason = bad_policy_reason(json);
             assert!(reason.contains(expected), "{json}: {reason}");

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use gs_auth::{JwksSource, Policy, VerifierConfig};
-use gs_crypto::{KmsMac, LocalMac, MacKey};
+use gs_crypto::{CachePolicy, Envelope, FieldCipher, KmsKeys, KmsMac, LocalKeys, LocalMac, MacKey};
 use gs_dynamo_store::DynamoStore;
 use jsonwebtoken::Algorithm;
 
@@ -106,6 +106,27 @@ pub async fn bar_store(
             })?
     };
     Ok(Arc::new(gs_timestream::Mirrored::new(primary, mirror)))
+}
+
+/// Field encryption (audit parameters): `FIELD_KEY_ID` (a KMS symmetric
+/// key; data keys from `GenerateDataKey`), or for development
+/// `FIELD_KEY_DIR` (a directory holding a local key file); neither: none.
+pub fn field_cipher(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Option<Arc<dyn FieldCipher>>, ConfigError> {
+    if let Some(id) = settings.get("FIELD_KEY_ID") {
+        let keys = KmsKeys::from_config(sdk, id);
+        return Ok(Some(Arc::new(Envelope::new(keys, CachePolicy::default()))));
+    }
+    if let Some(dir) = settings.get("FIELD_KEY_DIR") {
+        let keys = LocalKeys::open_or_create(Path::new(dir)).map_err(|e| ConfigError::Invalid {
+            name: "FIELD_KEY_DIR",
+            why: e.to_string(),
+        })?;
+        return Ok(Some(Arc::new(Envelope::new(keys, CachePolicy::default()))));
+    }
+    Ok(None)
 }
 
 /// The call-context MAC key: `CONTEXT_MAC_KEY_ID` (a KMS HMAC_256 key), or

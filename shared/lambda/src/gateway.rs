@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use gs_auth::Verifier;
-use gs_mcp::{GoldenSignals, HttpConfig};
+use gs_mcp::{ClientIp, GoldenSignals, Guardrails, HttpConfig};
 use gs_tools::Invoker;
 
 use crate::LambdaInvoker;
 use crate::config::{
-    ConfigError, Settings, allowed_hosts, function_names, mac_key, policy, resource_function_names,
-    store, verifier_config,
+    ConfigError, Settings, allowed_hosts, field_cipher, function_names, mac_key, policy,
+    resource_function_names, store, verifier_config,
 };
 
 /// The gateway's router, dispatching every tool call to the tool functions.
@@ -58,16 +58,18 @@ pub fn gateway_app_with(
         jwks: None,
         max_in_flight: HttpConfig::DEFAULT_MAX_IN_FLIGHT,
     };
-    let mut handler = GoldenSignals::new(invoker, records);
+    let policy = Arc::new(policy(settings)?);
+    let guardrails = Guardrails::new(
+        policy.clone(),
+        records.clone(),
+        field_cipher(settings, sdk)?,
+    )
+    .with_emf(true);
+    let mut handler = GoldenSignals::new(invoker, records).with_guardrails(guardrails);
     if let Some(resources) = resource_invoker {
         handler = handler.with_resource_invoker(resources);
     }
-    let mcp = gs_mcp::router(
-        handler,
-        Arc::new(Verifier::new(verifier)),
-        Arc::new(policy(settings)?),
-        http,
-    );
+    let mcp = gs_mcp::router(handler, Arc::new(Verifier::new(verifier)), policy, http);
     // Outside the MCP router, so the path is fixed before it routes.
     Ok(axum::Router::new()
         .fallback_service(mcp)
@@ -80,10 +82,15 @@ pub fn gateway_app_with(
 /// goes here whatever the environment says.
 async fn strip_stage(mut request: axum::extract::Request) -> axum::extract::Request {
     use lambda_http::request::RequestContext;
-    let stage = match request.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
-        _ => None,
+    let (stage, source_ip) = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            (context.stage.clone(), context.http.source_ip.clone())
+        }
+        _ => (None, None),
     };
+    if let Some(ip) = source_ip {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
     let Some(stage) = stage.filter(|s| s != "$default" && !s.is_empty()) else {
         return request;
     };

@@ -47,9 +47,11 @@ pub async fn tool_function(
         Stores {
             bars,
             records: store,
+            cipher: config::field_cipher(settings, sdk)?,
         },
         Arc::new(ComputePool::per_core()),
-    );
+    )
+    .with_policy(Arc::new(config::policy(settings)?));
     Ok(ToolFunction::new(verifier, Arc::new(invoker)))
 }
 

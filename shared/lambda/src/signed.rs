@@ -34,6 +34,9 @@ pub struct CallContext {
     pub arguments_sha256: String,
     pub subject: String,
     pub scopes: Vec<String>,
+    /// The caller's groups (limits and field rules on the tool side), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     pub request_id: String,
     pub deadline_ms: u64,
     /// After this the context is refused.
@@ -99,12 +102,15 @@ fn now_ms() -> u64 {
 pub async fn sign(key: &dyn MacKey, call: ToolCall) -> Result<SignedCall, CryptoError> {
     let mut scopes = call.caller.scopes.clone();
     scopes.sort();
+    let mut groups = call.caller.groups.clone();
+    groups.sort();
     let context = CallContext {
         v: CONTEXT_VERSION,
         tool: call.tool.clone(),
         arguments_sha256: sha256_hex(call.arguments.get().as_bytes()),
         subject: call.caller.subject.clone(),
         scopes,
+        groups,
         request_id: call.request_id.clone(),
         deadline_ms: call.deadline_ms,
         expires_ms: call
@@ -171,7 +177,12 @@ impl Verifier {
         }
         let mut scopes = call.caller.scopes.clone();
         scopes.sort();
-        if context.subject != call.caller.subject || context.scopes != scopes {
+        let mut groups = call.caller.groups.clone();
+        groups.sort();
+        if context.subject != call.caller.subject
+            || context.scopes != scopes
+            || context.groups != groups
+        {
             return Err(Refusal::Mismatch("caller"));
         }
         if context.request_id != call.request_id || context.deadline_ms != call.deadline_ms {

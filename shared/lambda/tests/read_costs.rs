@@ -73,6 +73,7 @@ async fn history(invoker: &LocalInvoker, args: &str) -> usize {
         CallerIdentity {
             subject: "reader".into(),
             scopes: vec!["market-data:*".into()],
+            groups: Vec::new(),
         },
         "read-costs",
         Duration::from_secs(60),
@@ -127,6 +128,7 @@ async fn a_year_of_daily_bars_and_a_day_of_minute_bars_are_a_few_reads() {
         Stores {
             bars: store.clone(),
             records: store,
+            cipher: None,
         },
         Arc::new(ComputePool::new(1)),
     );

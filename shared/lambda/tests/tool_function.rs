@@ -42,6 +42,7 @@ impl Fixture {
             CallerIdentity {
                 subject: event["caller"]["subject"].as_str().unwrap().to_string(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                groups: Vec::new(),
             },
             event["request_id"].as_str().unwrap(),
             valid_for,

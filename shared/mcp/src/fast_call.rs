@@ -169,7 +169,7 @@ pub(crate) async fn tools_call(
 /// How long a client may take to send its request body.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-async fn read_body(body: Body) -> Result<Bytes, Response> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, Response> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
     match tokio::time::timeout(BODY_TIMEOUT, http_body_util::BodyExt::collect(limited)).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),

@@ -24,7 +24,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::{GoldenSignals, Principal, fast_call};
+use crate::{GoldenSignals, Principal, fast_call, guard};
 
 /// Largest request body `/mcp` reads (a 12 MiB CSV for `import_bars`, escaped, fits).
 pub(crate) const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -131,6 +131,7 @@ pub fn router(
         .with_max_request_body_bytes(MAX_REQUEST_BODY_BYTES)
         .with_allowed_hosts(config.allowed_hosts.clone());
     let direct = handler.clone();
+    let audited = handler.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(handler.clone()),
         Arc::new(NeverSessionManager::default()),
@@ -144,7 +145,8 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             direct,
             fast_call::tools_call,
-        ));
+        ))
+        .layer(middleware::from_fn_with_state(audited, guard::audit));
     let mcp_routes = guard_mcp(mcp, &gate);
 
     let meta = metadata.clone();
@@ -278,7 +280,8 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
     match gate.verifier.verify(token).await {
         Ok(caller) => {
             let permissions = caller.permissions(&gate.policy);
-            let principal = Principal::new(caller, permissions);
+            let roles = gate.policy.role_names(&caller.groups);
+            let principal = Principal::new(caller, permissions).with_roles(roles);
             request.extensions_mut().insert(Arc::new(principal));
             next.run(request).await
         }

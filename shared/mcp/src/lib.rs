@@ -21,6 +21,7 @@
 
 mod completions;
 mod fast_call;
+mod guard;
 mod http_layer;
 mod logging;
 mod progress;
@@ -29,6 +30,7 @@ mod resources;
 mod server;
 mod tools;
 
+pub use guard::{ClientIp, Guardrails};
 pub use http_layer::{HttpConfig, router};
 pub use server::{DEFAULT_CALL_TIMEOUT, GoldenSignals};
 pub use tools::{ToolEntry, tools};
@@ -41,8 +43,12 @@ pub struct Principal {
     pub subject: String,
     pub caller: Caller,
     pub permissions: Permissions,
+    /// The caller's roles (from its groups, includes resolved).
+    pub roles: std::collections::BTreeSet<String>,
     /// Names this request in logs and in error messages the caller sees.
     pub request_id: String,
+    /// What the request's tool calls did, for the audit entry.
+    pub(crate) ledger: std::sync::Mutex<guard::Ledger>,
 }
 
 impl Principal {
@@ -51,8 +57,15 @@ impl Principal {
             subject: caller.subject.clone(),
             caller,
             permissions,
+            roles: Default::default(),
             request_id: new_request_id(),
+            ledger: Default::default(),
         }
+    }
+
+    pub fn with_roles(mut self, roles: std::collections::BTreeSet<String>) -> Self {
+        self.roles = roles;
+        self
     }
 }
 

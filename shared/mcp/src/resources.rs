@@ -138,9 +138,11 @@ fn to_mcp(kind: ErrorKind, message: String) -> McpError {
             McpError::resource_not_found(message, None)
         }
         ErrorKind::Forbidden => McpError::invalid_request(message, None),
-        ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::Busy | ErrorKind::Internal => {
-            McpError::internal_error(message, None)
-        }
+        ErrorKind::Unavailable
+        | ErrorKind::Timeout
+        | ErrorKind::Busy
+        | ErrorKind::RateLimited
+        | ErrorKind::Internal => McpError::internal_error(message, None),
     }
 }
 

@@ -23,7 +23,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::value::RawValue;
 
 use crate::tools::{self, ToolEntry};
-use crate::{Principal, completions, logging, prompts, resources};
+use crate::{Guardrails, Principal, completions, logging, prompts, resources};
 
 const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
     ProtocolVersion::V_2025_06_18,
@@ -44,6 +44,7 @@ pub struct GoldenSignals {
     records: Arc<dyn RecordStore>,
     tools: Arc<Vec<ToolEntry>>,
     call_timeout: Duration,
+    guardrails: Option<Arc<Guardrails>>,
 }
 
 impl GoldenSignals {
@@ -56,7 +57,19 @@ impl GoldenSignals {
             records,
             tools: Arc::new(tools::tools()),
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            guardrails: None,
         }
+    }
+
+    /// Rate limits, the audit log and field rules on every request. Every
+    /// binary turns them on; only benchmarks and narrow tests leave them off.
+    pub fn with_guardrails(mut self, guardrails: Guardrails) -> Self {
+        self.guardrails = Some(Arc::new(guardrails));
+        self
+    }
+
+    pub(crate) fn guardrails(&self) -> Option<&Arc<Guardrails>> {
+        self.guardrails.as_ref()
     }
 
     /// Serves resources through `invoker` (in the cloud: the resource
@@ -105,11 +118,30 @@ impl GoldenSignals {
         let call = ToolCall::new(
             name,
             arguments,
-            CallerIdentity::new(&who.subject, &who.permissions),
+            CallerIdentity::new(&who.subject, &who.permissions)
+                .with_groups(who.caller.groups.clone()),
             who.request_id.clone(),
             self.call_timeout,
         );
-        invoker.invoke(call, progress).await
+        let spec = gs_tools::find(name);
+        if let (Some(guard), Some(spec)) = (&self.guardrails, spec) {
+            // Only calls the caller may make count against its limits.
+            if who.permissions.allows(spec.server, spec.name)
+                && let Some(refused) = guard.admit(who, spec).await
+            {
+                who.note_call(spec, &refused);
+                return refused;
+            }
+        }
+        let reply = invoker.invoke(call, progress).await;
+        let Some(spec) = spec else {
+            return reply;
+        };
+        who.note_call(spec, &reply);
+        match &self.guardrails {
+            Some(guard) => guard.redact(who, spec.name, reply),
+            None => reply,
+        }
     }
 
     /// Like [`Self::invoke`] with arguments built from JSON.

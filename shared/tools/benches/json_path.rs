@@ -63,12 +63,15 @@ fn bench(c: &mut Criterion) {
     let stores = Stores {
         bars: store.clone(),
         records: store,
+        cipher: None,
     };
     let pool = Arc::new(ComputePool::per_core());
     let permissions: Permissions = [Scope::parse("*").unwrap()].into_iter().collect();
     let ctx = ToolContext {
         subject: "bench".into(),
         permissions: Arc::new(permissions.clone()),
+        groups: Vec::new(),
+        policy: Arc::new(gs_auth::Policy::default_policy()),
         request_id: "bench".into(),
         stores: stores.clone(),
         deadline: std::time::Instant::now() + Duration::from_secs(3600),

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gs_auth::Permissions;
+use gs_auth::{Permissions, Policy};
+use gs_crypto::FieldCipher;
 use gs_domain::{BarStore, RecordStore};
 use tokio::sync::Semaphore;
 
@@ -16,6 +17,8 @@ use crate::error::ToolError;
 pub struct Stores {
     pub bars: Arc<dyn BarStore>,
     pub records: Arc<dyn RecordStore>,
+    /// Field encryption (audit parameters), where a key is configured.
+    pub cipher: Option<Arc<dyn FieldCipher>>,
 }
 
 /// Receives `(done, total)` as a long tool run advances. Called from the
@@ -47,6 +50,10 @@ impl ComputePool {
 pub struct ToolContext {
     pub subject: String,
     pub permissions: Arc<Permissions>,
+    /// The caller's groups (mapped to roles by `policy`).
+    pub groups: Vec<String>,
+    /// The role policy: limits and field rules.
+    pub policy: Arc<Policy>,
     pub request_id: String,
     pub stores: Stores,
     pub deadline: Instant,

@@ -43,6 +43,8 @@ pub enum ErrorKind {
     Unavailable,
     Timeout,
     Busy,
+    /// Over a rate limit: nothing ran; the message says when to retry.
+    RateLimited,
     Internal,
 }
 

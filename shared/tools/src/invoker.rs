@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use gs_auth::{Permissions, Scope};
+use gs_auth::{Permissions, Policy, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -24,6 +24,9 @@ pub struct CallerIdentity {
     pub subject: String,
     /// Effective scopes (token scopes plus the caller's roles).
     pub scopes: Vec<String>,
+    /// The caller's groups, for limits and field rules (roles come from the policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 impl CallerIdentity {
@@ -34,7 +37,13 @@ impl CallerIdentity {
                 .scopes()
                 .map(|s| s.as_str().to_string())
                 .collect(),
+            groups: Vec::new(),
         }
+    }
+
+    pub fn with_groups(mut self, groups: Vec<String>) -> Self {
+        self.groups = groups;
+        self
     }
 
     /// Scopes that do not parse grant nothing.
@@ -174,11 +183,22 @@ pub trait Invoker: Send + Sync {
 pub struct LocalInvoker {
     stores: Stores,
     pool: Arc<ComputePool>,
+    policy: Arc<Policy>,
 }
 
 impl LocalInvoker {
+    /// With the built-in role policy; see [`LocalInvoker::with_policy`].
     pub fn new(stores: Stores, pool: Arc<ComputePool>) -> Self {
-        Self { stores, pool }
+        Self {
+            stores,
+            pool,
+            policy: Arc::new(Policy::default_policy()),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: Arc<Policy>) -> Self {
+        self.policy = policy;
+        self
     }
 
     pub fn tools(&self) -> &'static [ToolSpec] {
@@ -216,6 +236,8 @@ impl Invoker for LocalInvoker {
         let ctx = ToolContext {
             subject: call.caller.subject.clone(),
             permissions: Arc::new(permissions),
+            groups: call.caller.groups.clone(),
+            policy: self.policy.clone(),
             request_id: call.request_id.clone(),
             stores: self.stores.clone(),
             deadline,

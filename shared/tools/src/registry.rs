@@ -278,7 +278,10 @@ fn strip_nonstandard_formats(value: &mut Value) {
 pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        use crate::{candlesticks, chart_patterns, import, market_data, signals, technical};
+        use crate::{
+            candlesticks, chart_patterns, database, import, market_data, monitoring, signals,
+            technical,
+        };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
             ToolSpec::of::<market_data::GetQuote>(),
@@ -290,6 +293,15 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<signals::GenerateSignals>(),
             ToolSpec::of::<signals::BacktestSignals>(),
             ToolSpec::of::<import::ImportBars>(),
+            ToolSpec::of::<database::ListSeries>(),
+            ToolSpec::of::<database::QueryTimeseries>(),
+            ToolSpec::of::<database::AggregateSeries>(),
+            ToolSpec::of::<monitoring::HealthCheck>(),
+            ToolSpec::of::<monitoring::GetUsage>(),
+            ToolSpec::of::<monitoring::GetMetrics>(),
+            ToolSpec::of::<monitoring::GetRecentErrors>(),
+            ToolSpec::of::<monitoring::QueryAuditLog>(),
+            ToolSpec::of::<monitoring::VerifyAuditChain>(),
         ]
     })
 }

@@ -17,10 +17,13 @@ fn context(pool: &Arc<ComputePool>, store: &Arc<EmbeddedStore>, timeout: Duratio
     ToolContext {
         subject: "compute-test".into(),
         permissions: Arc::new(gs_auth::Permissions::default()),
+        groups: Vec::new(),
+        policy: Arc::new(gs_auth::Policy::default_policy()),
         request_id: "req-compute".into(),
         stores: Stores {
             bars: store.clone(),
             records: store.clone(),
+            cipher: None,
         },
         deadline: Instant::now() + timeout,
         pool: pool.clone(),

@@ -77,6 +77,7 @@ impl Harness {
             Stores {
                 bars: store.clone(),
                 records: store,
+                cipher: None,
             },
             Arc::new(ComputePool::new(2)),
         ));
@@ -93,6 +94,7 @@ impl Harness {
         let caller = CallerIdentity {
             subject: "property-test".into(),
             scopes: vec!["*".into()],
+            groups: Vec::new(),
         };
         let call = ToolCall::new(tool, arguments, caller, "req-prop", DEADLINE);
         let started = Instant::now();
