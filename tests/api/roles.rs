@@ -73,7 +73,7 @@ async fn check_role(group: &str) {
         .collect();
     assert_eq!(
         groups,
-        BTreeSet::from(["admin", "analyst", "trader", "viewer"]),
+        BTreeSet::from(["admin", "analyst", "operator", "trader", "viewer"]),
         "the policy's groups changed: add a test per new role in tests/api/roles.rs"
     );
 
@@ -111,6 +111,34 @@ async fn check_role(group: &str) {
                 result.get("structuredContent").is_none_or(Value::is_null),
                 "{result}"
             );
+        }
+    }
+
+    // Field rules: client IPs in audit entries and recent errors are for admins.
+    // (A failed call, so there is a recent error to read.)
+    expect_tool_error(&call(&client, "get_quote", serde_json::json!({"symbol": "NOSUCH"})).await);
+    for tool in ["query_audit_log", "get_recent_errors"] {
+        if !may(tool) {
+            continue;
+        }
+        let result = call(&client, tool, serde_json::json!({"limit": 50})).await;
+        let structured = expect_ok(&result);
+        let rows = structured["entries"]
+            .as_array()
+            .or(structured["errors"].as_array())
+            .unwrap_or_else(|| panic!("{tool}: {structured}"));
+        assert!(
+            !rows.is_empty(),
+            "{group} {tool}: the calls above were recorded"
+        );
+        let text = result["content"][0]["text"].as_str().unwrap();
+        for row in rows {
+            if group == "admin" {
+                assert_eq!(row["client_ip"], "127.0.0.1", "{group} {tool}: {row}");
+            } else {
+                assert_eq!(row["client_ip"], "[REDACTED]", "{group} {tool}: {row}");
+                assert!(!text.contains("127.0.0.1"), "{text}");
+            }
         }
     }
 
@@ -210,6 +238,11 @@ async fn analyst_role_sees_and_calls_only_its_scopes() {
 #[tokio::test]
 async fn trader_role_sees_and_calls_only_its_scopes() {
     check_role("trader").await;
+}
+
+#[tokio::test]
+async fn operator_role_sees_monitoring_with_client_ips_redacted() {
+    check_role("operator").await;
 }
 
 #[tokio::test]

@@ -93,6 +93,26 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
                 "csv": ",Open,High,Low,Close,Volume\n2024-01-04,10,11,9,10.5,100\n2024-01-05,10,9,11,10,1\n"
             }),
         ],
+        "list_series" => vec![json!({}), json!({"symbol": "AAPL", "timeframe": "1d"})],
+        "query_timeseries" => vec![
+            json!({"symbol": "AAPL", "timeframe": "1d", "aggregates": ["ohlc", "mean", "vwap", "returns", "log_returns"], "limit": 30}),
+            json!({"symbol": "MSFT", "timeframe": "1h", "resample": "1d", "aggregates": ["min", "max", "sum"], "field": "volume", "limit": 10}),
+        ],
+        "aggregate_series" => vec![
+            json!({"symbols": ["AAPL", "MSFT", "NVDA"], "mode": "equal_weighted", "limit": 20}),
+            json!({"symbols": ["AAPL", "MSFT"], "mode": "correlation"}),
+            json!({"symbols": ["AAPL", "MSFT"], "mode": "value_weighted", "start": "2026-01-01"}),
+            json!({"symbols": ["AAPL", "MSFT"], "mode": "relative_performance"}),
+        ],
+        "health_check" => vec![json!({})],
+        "get_usage" => vec![json!({}), json!({"server": "market-data"})],
+        "get_metrics" => vec![json!({}), json!({"window_minutes": 5, "tool": "get_quote"})],
+        "get_recent_errors" => vec![json!({}), json!({"limit": 5})],
+        "query_audit_log" => vec![
+            json!({}),
+            json!({"limit": 3, "tool": "get_quote", "outcome": "ok"}),
+        ],
+        "verify_audit_chain" => vec![json!({})],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"
         ),

@@ -94,20 +94,37 @@ async fn tools_are_listed_and_callable_only_within_the_callers_scopes() {
     let one_tool = app.mint_token(&["--scopes", "market-data:get_quote"]);
     let analyst_servers = [
         "market-data",
-        "monitoring",
         "technical-analysis",
         "sentiment",
         "options-flow",
         "alerts",
     ];
+    // Viewers read time series and their own usage and health; the audit
+    // log, metrics and errors are for operators.
+    let viewer_extras = set(&[
+        "list_series",
+        "query_timeseries",
+        "aggregate_series",
+        "health_check",
+        "get_usage",
+    ]);
+    let with_extras = |base: std::collections::BTreeSet<String>| {
+        base.union(&viewer_extras)
+            .cloned()
+            .collect::<std::collections::BTreeSet<String>>()
+    };
     for (who, token, expected) in [
         ("market-data:*", &market_only, market_data.clone()),
         (
             "viewer",
             &viewer,
-            tools_of(&advertised, &["market-data", "monitoring"]),
+            with_extras(tools_of(&advertised, &["market-data"])),
         ),
-        ("analyst", &analyst, tools_of(&advertised, &analyst_servers)),
+        (
+            "analyst",
+            &analyst,
+            with_extras(tools_of(&advertised, &analyst_servers)),
+        ),
         ("market-data:get_quote", &one_tool, set(&["get_quote"])),
     ] {
         let client = app.client(token).await;

@@ -57,6 +57,21 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
         "import_bars",
         r#"{"symbol":"EVIMPORT","timeframe":"1d","file_name":"event.csv","csv":"Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"}"#,
     ),
+    ("list_series", r#"{"symbol":"AAPL"}"#),
+    (
+        "query_timeseries",
+        r#"{"symbol":"AAPL","timeframe":"1d","resample":"1w","aggregates":["ohlc","vwap","returns"],"limit":20}"#,
+    ),
+    (
+        "aggregate_series",
+        r#"{"symbols":["AAPL","MSFT"],"timeframe":"1d","mode":"correlation"}"#,
+    ),
+    ("health_check", r#"{}"#),
+    ("get_usage", r#"{}"#),
+    ("get_metrics", r#"{"window_minutes":60}"#),
+    ("get_recent_errors", r#"{"window_minutes":60,"limit":10}"#),
+    ("query_audit_log", r#"{"limit":5}"#),
+    ("verify_audit_chain", r#"{}"#),
 ];
 
 /// The resources the events read.

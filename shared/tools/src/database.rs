@@ -1290,10 +1290,7 @@ fn page_limit(raw: Option<u32>, default: usize, max: usize) -> Result<usize, Too
 /// Optional inclusive start and end.
 type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-fn parse_range(
-    start: Option<&str>,
-    end: Option<&str>,
-) -> Result<TimeRange, ToolError> {
+fn parse_range(start: Option<&str>, end: Option<&str>) -> Result<TimeRange, ToolError> {
     let start = start.map(|s| parse_time("start", s)).transpose()?;
     let end = end.map(|s| parse_time("end", s)).transpose()?;
     if let (Some(s), Some(e)) = (start, end)

@@ -630,7 +630,10 @@ impl Tool for GetRecentErrors {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct HealthCheckArgs {}
+pub struct HealthCheckArgs {
+    /// Only report the freshness of this symbol's series (case-insensitive); every series when omitted.
+    pub symbol: Option<String>,
+}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ComponentHealth {
@@ -684,11 +687,13 @@ impl Tool for HealthCheck {
     type Args = HealthCheckArgs;
     type Output = HealthCheckOutput;
 
-    async fn call(
-        ctx: ToolContext,
-        _args: Self::Args,
-    ) -> Result<(Self::Output, String), ToolError> {
+    async fn call(ctx: ToolContext, args: Self::Args) -> Result<(Self::Output, String), ToolError> {
         let mut components = Vec::new();
+        let symbol = args
+            .symbol
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_uppercase);
         let mut reasons = Vec::new();
         let mut down = false;
         let mut degraded = false;
@@ -740,6 +745,12 @@ impl Tool for HealthCheck {
             Ok(page) => {
                 let now = Utc::now();
                 for info in page.series {
+                    if symbol
+                        .as_deref()
+                        .is_some_and(|s| info.key.symbol.as_str() != s)
+                    {
+                        continue;
+                    }
                     let age = now.signed_duration_since(info.last);
                     let stale = age > stale_after(info.key.timeframe);
                     let synthetic = info.source.is_synthetic();

@@ -799,8 +799,11 @@ fn inline_bars() -> BoxedStrategy<Value> {
 fn sensible_arguments(spec: &ToolSpec) -> Value {
     let accepted = |k: &str| spec.accepted.iter().any(|a| a == k);
     let mut args = Map::new();
-    let known: [(&str, Value); 6] = [
+    let known: [(&str, Value); 9] = [
+        ("mode", json!("equal_weighted")),
         ("symbol", json!("AAPL")),
+        ("symbols", json!(["AAPL", "BTC-USD"])),
+        ("aggregates", json!(["ohlc", "mean", "returns"])),
         ("timeframe", json!("1d")),
         ("lookback", json!(300)),
         (

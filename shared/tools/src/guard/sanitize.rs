@@ -95,7 +95,7 @@ mod tests {
             "refresh_token": null,
             "count": 3,
         });
-        assert_eq!(sanitize(&mut v), 5);
+        assert_eq!(sanitize(&mut v), 6);
         assert_eq!(v["symbol"], "AAPL");
         assert_eq!(v["Password"], REDACTED);
         assert_eq!(v["nested"]["api_key"], REDACTED);
