@@ -167,15 +167,38 @@ struct ImportArgs {
     file: PathBuf,
 }
 
+/// Logs to stderr: text, or JSON lines with `GOLDENSIGNALS_LOG_FORMAT=json`
+/// (each line with the fields of its request span: request id, user,
+/// server, tool). The same lines feed `get_logs`.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOLDENSIGNALS_LOG")
+        .unwrap_or_else(|_| "info,rmcp=warn".into());
+    let json = std::env::var("GOLDENSIGNALS_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(gs_tools::logs::RingLayer::new());
+    if json {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .init();
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init();
+    }
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOLDENSIGNALS_LOG")
-                .unwrap_or_else(|_| "info,rmcp=warn".into()),
-        )
-        .init();
+    init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),

@@ -164,9 +164,23 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// A server with the demo data set, extra `serve` arguments and environment.
+pub async fn spawn_app_env(args: &[&str], env: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("create a temp dir");
+    let data_dir = dir.path().join("data");
+    let mut app = start_env(&data_dir, args, env);
+    app.owned_dir = Some(dir);
+    app
+}
+
 fn start(data_dir: &Path, extra: &[&str]) -> TestApp {
+    start_env(data_dir, extra, &[])
+}
+
+fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> TestApp {
     let stderr = tempfile::tempfile().expect("create a log file");
     let mut command = goldensignals();
+    command.envs(env.iter().copied());
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)

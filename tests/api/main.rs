@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod edge;
+mod guardrails;
 mod helpers;
 mod persistence;
 mod protocol;

@@ -116,7 +116,14 @@ async fn check_role(group: &str) {
 
     // Field rules: client IPs in audit entries and recent errors are for admins.
     // (A failed call, so there is a recent error to read.)
-    expect_tool_error(&call(&client, "get_quote", serde_json::json!({"symbol": "NOSUCH"})).await);
+    expect_tool_error(
+        &call(
+            &client,
+            "get_quote",
+            serde_json::json!({"symbol": "NOSUCH"}),
+        )
+        .await,
+    );
     for tool in ["query_audit_log", "get_recent_errors"] {
         if !may(tool) {
             continue;

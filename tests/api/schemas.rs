@@ -113,6 +113,7 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
             json!({"limit": 3, "tool": "get_quote", "outcome": "ok"}),
         ],
         "verify_audit_chain" => vec![json!({})],
+        "get_logs" => vec![json!({}), json!({"level": "debug", "limit": 5})],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"
         ),

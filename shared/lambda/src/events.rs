@@ -72,6 +72,7 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
     ("get_recent_errors", r#"{"window_minutes":60,"limit":10}"#),
     ("query_audit_log", r#"{"limit":5}"#),
     ("verify_audit_chain", r#"{}"#),
+    ("get_logs", r#"{"level":"warn","limit":20}"#),
 ];
 
 /// The resources the events read.

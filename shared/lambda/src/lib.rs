@@ -55,14 +55,21 @@ pub async fn tool_function(
     Ok(ToolFunction::new(verifier, Arc::new(invoker)))
 }
 
-/// Logs for CloudWatch: plain text, no colours, level from `RUST_LOG`.
+/// Logs for CloudWatch: JSON lines (each with the fields of its request
+/// span: request id, user, server, tool), level from `RUST_LOG`.
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .without_time()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,rmcp=warn".into()),
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,rmcp=warn".into());
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .without_time(),
         )
         .try_init();
 }

@@ -63,6 +63,14 @@ impl ToolFunction {
             tracing::warn!(error = %refusal, "refused a call");
             refusal
         })?;
-        Ok(self.invoker.invoke(call, None).await)
+        let server = gs_tools::find(&call.tool).map_or("", |spec| spec.server);
+        let span = tracing::info_span!(
+            "request",
+            request_id = %call.request_id,
+            user = %call.caller.subject,
+            server,
+            tool = %call.tool,
+        );
+        Ok(tracing::Instrument::instrument(self.invoker.invoke(call, None), span).await)
     }
 }

@@ -303,7 +303,12 @@ pub(crate) async fn audit(
         roles: who.roles.iter().cloned().collect(),
         method: method.clone(),
         server: ledger.server.or(spec.map(|s| s.server)).map(str::to_string),
-        tool: ledger.tool.or(spec.map(|s| s.name)).map(str::to_string),
+        // An unknown tool is recorded by the name asked for (bounded).
+        tool: ledger
+            .tool
+            .or(spec.map(|s| s.name))
+            .map(str::to_string)
+            .or_else(|| tool_name.as_deref().map(|n| n.chars().take(64).collect())),
         params,
         client_ip,
         outcome: outcome.clone(),

@@ -247,7 +247,10 @@ impl Invoker for LocalInvoker {
         // The body, argument parsing included, runs in its own task: a panic
         // there is caught as a JoinError instead of killing the request
         // without an answer.
-        let task = tokio::spawn(spec.call(ctx, call.arguments));
+        // In the request's span, so the body's log lines carry its fields.
+        let task = tokio::spawn(tracing::Instrument::in_current_span(
+            spec.call(ctx, call.arguments),
+        ));
         let left = deadline.saturating_duration_since(Instant::now());
         let outcome = match tokio::time::timeout(left, task).await {
             Ok(Ok(result)) => result,

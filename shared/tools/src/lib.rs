@@ -32,6 +32,7 @@ mod error;
 pub mod guard;
 pub mod import;
 mod invoker;
+pub mod logs;
 pub mod market_data;
 pub mod monitoring;
 mod registry;

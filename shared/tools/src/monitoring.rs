@@ -865,3 +865,74 @@ impl Tool for HealthCheck {
         ))
     }
 }
+
+// ------------------------------------------------------------------ get_logs
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetLogsArgs {
+    /// Least severe level to include: error, warn, info (default), debug or trace.
+    pub level: Option<String>,
+    /// Only lines logged while serving this request id (from an error message, an audit entry or get_recent_errors).
+    pub request_id: Option<String>,
+    /// Most lines to return, newest first (1-500, default 100).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GetLogsOutput {
+    /// Matching lines, newest first.
+    pub lines: Vec<crate::logs::LogLine>,
+    /// Where the lines come from: this process only (the local server holds all of them; on AWS each function's lines are in its CloudWatch log group).
+    pub source: String,
+}
+
+pub struct GetLogs;
+
+impl Tool for GetLogs {
+    const NAME: &'static str = "get_logs";
+    const SERVER: &'static str = SERVER;
+    const TITLE: &'static str = "Get recent log lines";
+    const DESCRIPTION: &'static str = "Recent structured log lines of the server process by level and request id, each with the request's fields (request_id, user, server, tool). Use a request id from an error message or get_recent_errors to see what happened to that request.";
+    const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
+    type Args = GetLogsArgs;
+    type Output = GetLogsOutput;
+
+    async fn call(
+        _ctx: ToolContext,
+        args: Self::Args,
+    ) -> Result<(Self::Output, String), ToolError> {
+        let level = args.level.as_deref().unwrap_or("info").to_ascii_lowercase();
+        let Some(max_rank) = crate::logs::rank(&level) else {
+            return Err(ToolError::invalid(
+                "level must be one of error, warn, info, debug, trace",
+            ));
+        };
+        let limit = args.limit.unwrap_or(100);
+        if !(1..=500).contains(&limit) {
+            return Err(ToolError::invalid("limit must be between 1 and 500"));
+        }
+        let lines = crate::logs::recent(limit, |line| {
+            crate::logs::rank(&line.level).is_some_and(|r| r <= max_rank)
+                && args
+                    .request_id
+                    .as_deref()
+                    .is_none_or(|id| line.fields.get("request_id").is_some_and(|v| v == id))
+        });
+        let source = if crate::logs::installed() {
+            "this process (the most recent lines kept in memory)".to_string()
+        } else {
+            "none: this process keeps no log lines; read the function's CloudWatch log group"
+                .to_string()
+        };
+        let summary = format!(
+            "{} log lines at {level} or more severe{}.",
+            lines.len(),
+            args.request_id
+                .as_deref()
+                .map(|id| format!(" for request {id}"))
+                .unwrap_or_default()
+        );
+        Ok((GetLogsOutput { lines, source }, summary))
+    }
+}

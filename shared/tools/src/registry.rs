@@ -302,6 +302,7 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<monitoring::GetRecentErrors>(),
             ToolSpec::of::<monitoring::QueryAuditLog>(),
             ToolSpec::of::<monitoring::VerifyAuditChain>(),
+            ToolSpec::of::<monitoring::GetLogs>(),
         ]
     })
 }
