@@ -1,7 +1,7 @@
 //! What the guardrails add to a call: the same `get_quote` through the whole
 //! in-process gateway (host check, authentication, rate limit, audit
 //! append, redaction check, fast path, tool, embedded store), with the
-//! guardrails on and off.
+//! guardrails on and off; and the token check both include.
 //!
 //! `cargo bench -p gs-mcp --bench guardrails`
 
@@ -45,6 +45,12 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+    // Authentication, which both variants include: one ES256 token check
+    // (signature, claims, scopes; the JWKS is cached).
+    let gw = runtime.block_on(support::gateway(false, None, policy()));
+    c.bench_function("authenticate_bearer_token", |b| {
+        b.iter(|| runtime.block_on(gw.verifier.verify(&gw.token)).unwrap())
+    });
 }
 
 criterion_group! {

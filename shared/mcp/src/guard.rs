@@ -78,7 +78,24 @@ impl Guardrails {
         let limits = self
             .policy
             .call_limits(&who.caller.groups, spec.server, spec.name)?;
-        match rate_limit::admit(self.records.as_ref(), &who.subject, &limits).await {
+        self.admit_limits(who, &limits).await
+    }
+
+    /// A request that calls no tool (initialize, tools/list, notifications,
+    /// ...) counts against the caller's `*` limit, as `server:*`, so no
+    /// kind of request is unmetered.
+    async fn admit_request(&self, who: &Principal) -> Option<ToolReply> {
+        let mut limits = self.policy.call_limits(&who.caller.groups, "*", "")?;
+        limits.counters.retain(|(counter, _)| counter == "server:*");
+        self.admit_limits(who, &limits).await
+    }
+
+    async fn admit_limits(
+        &self,
+        who: &Principal,
+        limits: &gs_auth::CallLimits,
+    ) -> Option<ToolReply> {
+        match rate_limit::admit(self.records.as_ref(), &who.subject, limits).await {
             Ok(Admission::Admitted) => None,
             Ok(limited) => {
                 let retry = limited.retry_after_secs();
@@ -268,10 +285,28 @@ pub(crate) async fn audit(
         server = spec.map_or("", |s| s.server),
         tool = spec.map_or("", |s| s.name),
     );
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes.clone())))
-        .instrument(span.clone())
-        .await;
+    // Tool calls, and the requests that make them, are metered per tool in
+    // `GoldenSignals::invoke`; every other request here.
+    let metered_by_invoke = matches!(
+        method.as_str(),
+        "tools/call" | "resources/read" | "prompts/get" | "completion/complete"
+    );
+    let refused = if metered_by_invoke {
+        None
+    } else {
+        guard.admit_request(&who).instrument(span.clone()).await
+    };
+    let limited = who.ledger.lock().is_ok_and(|l| l.limited.is_some());
+    let response = match refused {
+        // Over the limit: answered as 429 below.
+        Some(_) if limited => Response::new(Body::empty()),
+        Some(ToolReply::Error { message, .. }) => unavailable(id.as_deref(), &message),
+        _ => {
+            next.run(Request::from_parts(parts, Body::from(bytes.clone())))
+                .instrument(span.clone())
+                .await
+        }
+    };
     drop(bytes);
     let ledger = who
         .ledger
@@ -413,38 +448,46 @@ fn rate_limited(id: Option<&str>, limited: &Admission) -> Response {
         ),
         Admission::Admitted => (String::new(), serde_json::Value::Null),
     };
-    let mut response = (
+    json_rpc_response(
         StatusCode::TOO_MANY_REQUESTS,
         json_rpc_error(id, RATE_LIMITED_CODE, &message, data),
+        retry,
     )
-        .into_response();
+}
+
+/// A JSON-RPC error body with its status and `Retry-After` (seconds).
+fn json_rpc_response(status: StatusCode, body: Vec<u8>, retry_after: u64) -> Response {
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry));
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
 
+fn unavailable(id: Option<&str>, message: &str) -> Response {
+    json_rpc_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json_rpc_error(id, -32000, message, serde_json::Value::Null),
+        5,
+    )
+}
+
 fn unaudited(id: Option<&str>, request_id: &str) -> Response {
-    let mut response = (
+    json_rpc_response(
         StatusCode::SERVICE_UNAVAILABLE,
         json_rpc_error(
             id,
             -32000,
-            &format!("the request could not be recorded in the audit log, so its result is withheld; retry shortly (request id {request_id})"),
+            &format!(
+                "the request could not be recorded in the audit log, so its result is withheld; retry shortly (request id {request_id})"
+            ),
             serde_json::json!({"request_id": request_id}),
         ),
+        5,
     )
-        .into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    response
 }
 
 /// One CloudWatch EMF document on stdout (the Lambda log stream).

@@ -125,10 +125,8 @@ impl GoldenSignals {
         );
         let spec = gs_tools::find(name);
         if let (Some(guard), Some(spec)) = (&self.guardrails, spec) {
-            // Only calls the caller may make count against its limits.
-            if who.permissions.allows(spec.server, spec.name)
-                && let Some(refused) = guard.admit(who, spec).await
-            {
+            // Every call of a known tool counts, also one its scopes refuse.
+            if let Some(refused) = guard.admit(who, spec).await {
                 who.note_call(spec, &refused);
                 return refused;
             }

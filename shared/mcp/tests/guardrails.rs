@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use gs_auth::Policy;
 use gs_domain::{
@@ -18,7 +17,7 @@ use gs_domain::{
     TxOp, WriteCondition,
 };
 use gs_embedded_store::EmbeddedStore;
-use support::{call_request, gateway, send};
+use support::{call_request, gateway, rpc_request, send};
 
 /// The embedded engine, with audit appends or counter increments made to
 /// fail on demand (as an unreachable table would).
@@ -172,21 +171,35 @@ async fn tool_caps_and_resource_reads_are_limited_like_calls() {
     let (status, _) = send(&gw.app, call_request(&gw.token, 4, "list_symbols", "{}")).await;
     assert_eq!(status, StatusCode::OK);
     // The quote resource is get_quote behind the scenes: limited too (rmcp's path).
-    let read = Request::builder()
-        .method("POST")
-        .uri("/mcp")
-        .header("host", "127.0.0.1:8787")
-        .header("authorization", format!("Bearer {}", gw.token))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-06-18")
-        .body(Body::from(
-            r#"{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"market://quotes/realtime/AAPL"}}"#,
-        ))
-        .unwrap();
+    let read = rpc_request(
+        &gw.token,
+        r#"{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"market://quotes/realtime/AAPL"}}"#.into(),
+    );
     let (status, body) = send(&gw.app, read).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["id"], 5);
+    // Requests that call no tool count against the `*` limit.
+    let few = Policy::from_json(
+        r#"{"rate_limits": {"window_seconds": 60, "default": {"servers": {"*": 2}}},
+            "roles": {"admin": {"scopes": ["*"]}}}"#,
+    )
+    .unwrap();
+    let gw = gateway(true, None, few).await;
+    let list = |id: u64| {
+        rpc_request(
+            &gw.token,
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list"}}"#),
+        )
+    };
+    for id in 0..2 {
+        let (status, body) = send(&gw.app, list(id)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["result"]["tools"].is_array(), "{body}");
+    }
+    let (status, body) = send(&gw.app, list(2)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["data"]["counter"], "server:*", "{body}");
+    assert_eq!(body["id"], 2);
     // Without guardrails nothing is counted (the benchmark's baseline).
     let open = gateway(false, None, limited(1)).await;
     for id in 0..3 {

@@ -74,12 +74,22 @@ async fn an_intact_chain_verifies_and_secrets_never_reach_the_store() {
         entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [0, 1, 2, 3, 4]
     );
+    // Floats that need not survive a parse and print unchanged still verify:
+    // the check is on the stored bytes.
+    let log = AuditLog::new(store.clone(), None);
+    let mut odd = record(9);
+    odd.params = Some(
+        r#"{"x":0.30000000000000004,"y":1.7976931348623157e308,"z":5e-324,"w":123456789.12345679,"secret":"s"}"#
+            .into(),
+    );
+    odd.latency_ms = 0.1 + 0.2;
+    log.append(odd).await.unwrap();
     for pair in entries.windows(2) {
         assert_eq!(pair[1].prev_hash, pair[0].hash);
     }
     assert!(problems(&store).await.is_empty());
     let stored = audit::list_all(store.as_ref(), &scope(), "").await.unwrap();
-    assert_eq!(stored.len(), 5);
+    assert_eq!(stored.len(), 6);
     for r in &stored {
         let text = String::from_utf8_lossy(&r.value);
         assert!(!text.contains("pw-"), "{text}");

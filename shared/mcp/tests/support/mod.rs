@@ -20,6 +20,8 @@ use tower::ServiceExt;
 pub struct Gateway {
     pub app: Router,
     pub token: String,
+    /// The same verifier the router authenticates with.
+    pub verifier: Arc<Verifier>,
     pub store: Arc<EmbeddedStore>,
     _dir: tempfile::TempDir,
 }
@@ -77,21 +79,33 @@ pub async fn gateway(
     if guardrails {
         handler = handler.with_guardrails(Guardrails::new(policy.clone(), records, None));
     }
+    let verifier = Arc::new(Verifier::new(issuer.verifier_config()));
     let app = gs_mcp::router(
         handler,
-        Arc::new(Verifier::new(issuer.verifier_config())),
+        verifier.clone(),
         policy,
         HttpConfig::new("http://127.0.0.1:8787"),
     );
     Gateway {
         app,
         token,
+        verifier,
         store,
         _dir: dir,
     }
 }
 
 pub fn call_request(token: &str, id: u64, tool: &str, arguments: &str) -> Request<Body> {
+    rpc_request(
+        token,
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
+        ),
+    )
+}
+
+/// A JSON-RPC POST to /mcp with the headers of the fast path.
+pub fn rpc_request(token: &str, body: String) -> Request<Body> {
     Request::builder()
         .method("POST")
         .uri("/mcp")
@@ -100,9 +114,7 @@ pub fn call_request(token: &str, id: u64, tool: &str, arguments: &str) -> Reques
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
         .header("mcp-protocol-version", "2025-06-18")
-        .body(Body::from(format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
-        )))
+        .body(Body::from(body))
         .unwrap()
 }
 
