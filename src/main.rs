@@ -108,6 +108,9 @@ struct ServeArgs {
     /// Most /mcp requests handled at once; more are answered 503 with Retry-After.
     #[arg(long, env = "GOLDENSIGNALS_MAX_IN_FLIGHT", default_value_t = HttpConfig::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// Days audit entries are kept (each hour's chain expires as a whole).
+    #[arg(long, env = "GOLDENSIGNALS_AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    audit_retention_days: u64,
     /// Token lifetime of the dev token printed at start-up.
     #[arg(long, default_value = "24h")]
     token_ttl: String,
@@ -313,7 +316,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         Arc::new(ComputePool::per_core()),
     )
     .with_policy(policy.clone());
-    let guardrails = Guardrails::new(policy.clone(), records.clone(), Some(cipher));
+    let guardrails = Guardrails::new(policy.clone(), records.clone(), Some(cipher))
+        .with_audit_retention(std::time::Duration::from_secs(
+            args.audit_retention_days.saturating_mul(86_400),
+        ));
     let handler = GoldenSignals::new(Arc::new(invoker), records).with_guardrails(guardrails);
     let app = gs_mcp::router(
         handler,

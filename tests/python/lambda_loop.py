@@ -26,6 +26,9 @@ EXPECTED_TOOLS = {
     "list_symbols", "get_quote", "get_historical_data", "calculate_indicators",
     "detect_candlestick_patterns", "analyze_pattern", "analyze_timeframes",
     "generate_signals", "backtest_signals", "import_bars",
+    "list_series", "query_timeseries", "aggregate_series",
+    "health_check", "get_usage", "get_metrics", "get_recent_errors",
+    "query_audit_log", "verify_audit_chain", "get_logs",
 }
 
 
@@ -60,6 +63,20 @@ async def check(url: str, token: str, mode: str) -> None:
             resource = await client.read_resource("market://quotes/realtime/MSFT")
             body = json.loads(resource.contents[0].text)
             assert body["symbol"] == "MSFT", body
+            # The gateway counted those calls in the table; the get_usage
+            # function reads the same counters.
+            usage = await client.call_tool("get_usage", {"server": "market-data"})
+            assert not usage.is_error, usage
+            limit = usage.structured_content["limits"][0]
+            assert limit["counter"] == "server:market-data" and limit["used"] >= 3, limit
+            assert limit["remaining"] == limit["limit"] - limit["used"], limit
+            # The audit entries the gateway wrote, read by their own function.
+            audit = await client.call_tool("query_audit_log", {"tool": "get_quote", "limit": 10})
+            assert not audit.is_error, audit
+            entries = audit.structured_content["entries"]
+            assert {e["outcome"] for e in entries} >= {"ok", "error"}, entries
+            chain = await client.call_tool("verify_audit_chain", {})
+            assert chain.structured_content["ok"] is True, chain.structured_content
 
 
 def timed_calls(url: str, token: str, calls: int) -> list[float]:

@@ -301,6 +301,18 @@ TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
                          {"bars": BARS, "n_splits": 2, "hit_rate_weighting": True}],
     "import_bars": [{"symbol": "PYIMPORT", "timeframe": "1d", "file_name": "sdk.csv",
                      "csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"}],
+    "list_series": [{}, {"symbol": "AAPL", "timeframe": "1d"}],
+    "query_timeseries": [{"symbol": "AAPL", "timeframe": "1d", "aggregates": ["ohlc", "vwap", "returns"], "limit": 30},
+                         {"symbol": "AAPL", "timeframe": "1h", "resample": "1d", "aggregates": ["mean"], "field": "volume"}],
+    "aggregate_series": [{"symbols": ["AAPL", "MSFT"], "mode": "equal_weighted", "limit": 20},
+                         {"symbols": ["AAPL", "MSFT", "NVDA"], "mode": "correlation"}],
+    "health_check": [{}],
+    "get_usage": [{}],
+    "get_metrics": [{"window_minutes": 60}],
+    "get_recent_errors": [{}],
+    "query_audit_log": [{"limit": 5}],
+    "verify_audit_chain": [{}],
+    "get_logs": [{"level": "info", "limit": 10}],
 }
 
 

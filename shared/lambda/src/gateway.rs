@@ -59,12 +59,27 @@ pub fn gateway_app_with(
         max_in_flight: HttpConfig::DEFAULT_MAX_IN_FLIGHT,
     };
     let policy = Arc::new(policy(settings)?);
+    let retention_days = match settings.get("AUDIT_RETENTION_DAYS") {
+        None => 90,
+        Some(days) => days
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "AUDIT_RETENTION_DAYS",
+                why: format!("{days:?} is not a number of days between 1 and 3650"),
+            })?,
+    };
     let guardrails = Guardrails::new(
         policy.clone(),
         records.clone(),
         field_cipher(settings, sdk)?,
     )
-    .with_emf(true);
+    .with_emf(true)
+    .with_audit_retention(std::time::Duration::from_secs(
+        retention_days.saturating_mul(86_400),
+    ));
     let mut handler = GoldenSignals::new(invoker, records).with_guardrails(guardrails);
     if let Some(resources) = resource_invoker {
         handler = handler.with_resource_invoker(resources);

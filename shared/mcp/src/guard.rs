@@ -69,6 +69,12 @@ impl Guardrails {
         self
     }
 
+    /// How long audit entries are kept (default 90 days; DynamoDB TTL removes them).
+    pub fn with_audit_retention(mut self, retention: std::time::Duration) -> Self {
+        self.audit = self.audit.with_retention(retention);
+        self
+    }
+
     pub fn audit_instance(&self) -> &str {
         self.audit.instance()
     }
@@ -255,9 +261,10 @@ pub(crate) async fn audit(
     };
     let peek: Option<Peek<'_>> = serde_json::from_slice(&bytes).ok();
     let method = match &peek {
+        // Bounded: the method is the caller's text.
         Some(Peek {
             method: Some(m), ..
-        }) => (*m).to_string(),
+        }) => m.chars().take(64).collect(),
         _ if http_method != axum::http::Method::POST => format!("HTTP {http_method}"),
         _ => "invalid".to_string(),
     };
