@@ -182,6 +182,13 @@ impl Policy {
         ))
     }
 
+    /// The length of a rate-limit window; `None` when the policy sets no limits.
+    pub fn rate_limit_window(&self) -> Option<std::time::Duration> {
+        self.rate_limits
+            .as_ref()
+            .map(|r| std::time::Duration::from_secs(r.window_seconds))
+    }
+
     pub fn field_rules(&self) -> &[FieldRule] {
         &self.field_rules
     }

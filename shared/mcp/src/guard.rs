@@ -75,10 +75,6 @@ impl Guardrails {
         self
     }
 
-    pub fn audit_instance(&self) -> &str {
-        self.audit.instance()
-    }
-
     /// Counts the call against the caller's limits; `Some(reply)` refuses it.
     pub(crate) async fn admit(&self, who: &Principal, spec: &ToolSpec) -> Option<ToolReply> {
         let limits = self

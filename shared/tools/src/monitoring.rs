@@ -62,7 +62,7 @@ pub struct GetUsageArgs {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LimitUsage {
-    /// What the limit counts: `server:<name>` (every tool of a server) or `tool:<name>` (one expensive tool, on top of its server's limit).
+    /// What the limit counts: `server:<name>` (every tool of a server), `tool:<name>` (one expensive tool, on top of its server's limit) or `server:*` (requests that call no tool, such as tools/list).
     pub counter: String,
     /// Calls allowed per window.
     pub limit: u64,
@@ -104,8 +104,9 @@ impl Tool for GetUsage {
                 gs_auth::SERVERS.join(", ")
             )));
         }
+        let window_seconds = ctx.policy.rate_limit_window().map_or(0, |w| w.as_secs());
+        let unlimited = window_seconds == 0;
         let mut counters: BTreeMap<String, u64> = BTreeMap::new();
-        let mut window_seconds = 0;
         for spec in registry() {
             if args.server.as_deref().is_some_and(|s| s != spec.server)
                 || !ctx.permissions.allows(spec.server, spec.name)
@@ -113,14 +114,15 @@ impl Tool for GetUsage {
                 continue;
             }
             if let Some(limits) = ctx.policy.call_limits(&ctx.groups, spec.server, spec.name) {
-                window_seconds = limits.window.as_secs();
                 counters.extend(limits.counters);
             }
         }
-        let unlimited = ctx
-            .policy
-            .call_limits(&[], "market-data", "get_quote")
-            .is_none();
+        // Requests that call no tool (initialize, tools/list, ...) count as `server:*`.
+        if args.server.is_none()
+            && let Some(limits) = ctx.policy.call_limits(&ctx.groups, "*", "")
+        {
+            counters.extend(limits.counters.into_iter().filter(|(c, _)| c == "server:*"));
+        }
         let mut limits = Vec::with_capacity(counters.len());
         for (counter, limit) in counters {
             let usage =

@@ -179,10 +179,6 @@ impl AuditLog {
         self
     }
 
-    pub fn instance(&self) -> &str {
-        &self.instance
-    }
-
     /// Sanitises, encrypts and appends; returns the stored entry. On error
     /// nothing is half-written: the entry and its head move together.
     pub async fn append(&self, record: AuditRecord) -> Result<AuditEntry, AuditError> {
