@@ -124,6 +124,22 @@ async fn burst(app: &TestApp, n: u64, calls: u64) {
     assert_eq!(limits[0]["used"], n, "{}", usage.body);
     assert_eq!(limits[0]["remaining"], 0, "{}", usage.body);
 
+    // Without a server: every limit, the one for requests calling no tool too.
+    let all = post(app, &limited, tool_call(9_998, "get_usage", json!({}))).await;
+    let all = all.body["result"]["structuredContent"]["limits"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let other = all
+        .iter()
+        .find(|l| l["counter"] == "server:*")
+        .expect("server:* listed");
+    assert_eq!(other["limit"], n, "{other}");
+    assert!(
+        all.iter().any(|l| l["counter"] == "server:monitoring"),
+        "{all:?}"
+    );
+
     // Every one of them is in the audit log, the refused ones as rate_limited.
     let admin = token(app, "auditor", &["--groups", "admin"]);
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
