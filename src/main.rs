@@ -51,6 +51,10 @@ enum Command {
     Token(TokenArgs),
     /// Import OHLCV bars from a CSV file (all-or-nothing unless --skip-bad).
     Import(ImportArgs),
+    /// Import news from a JSONL, CSV, RSS 2.0 or Atom file (all-or-nothing, deduped).
+    ImportNews(ImportNewsArgs),
+    /// Import social posts from a JSONL file (all-or-nothing, deduped).
+    ImportPosts(ImportPostsArgs),
     /// Development helpers: an emulated AWS (bootstrap), the events/ files.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -151,6 +155,31 @@ struct TokenArgs {
 }
 
 #[derive(Args)]
+struct ImportNewsArgs {
+    /// jsonl, csv, rss or atom (default: detected from the content).
+    #[arg(long)]
+    format: Option<String>,
+    #[command(flatten)]
+    data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs database:import_news).
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The news file: JSONL (time, headline, summary, url, source, tickers), CSV with those columns, RSS 2.0 or Atom.
+    file: PathBuf,
+}
+
+#[derive(Args)]
+struct ImportPostsArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs database:import_posts).
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The posts file: JSONL with time, text, and optionally platform, author, url, engagement, tickers.
+    file: PathBuf,
+}
+
+#[derive(Args)]
 struct ImportArgs {
     /// Symbol the bars belong to, e.g. AAPL.
     #[arg(long)]
@@ -207,6 +236,20 @@ fn main() -> Result<()> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Token(args) => token(args),
         Command::Import(args) => runtime.block_on(import(args)),
+        Command::ImportNews(args) => runtime.block_on(import_items(
+            gs_sentiment_kind::News,
+            args.file,
+            args.format,
+            args.data,
+            args.token,
+        )),
+        Command::ImportPosts(args) => runtime.block_on(import_items(
+            gs_sentiment_kind::Post,
+            args.file,
+            None,
+            args.data,
+            args.token,
+        )),
         Command::Dev(command) => runtime.block_on(dev::run(command)),
     }
 }
@@ -242,6 +285,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     if !args.no_demo && bars.list_series(&first).await?.series.is_empty() {
         seed_demo(bars.as_ref()).await?;
+    }
+    if !args.no_demo {
+        seed_demo_items(&Stores {
+            bars: bars.clone(),
+            records: records.clone(),
+            cipher: None,
+        })
+        .await?;
     }
     let policy = match &args.policy {
         Some(path) => Policy::load(path)?,
@@ -390,6 +441,23 @@ async fn seed_demo(store: &dyn BarStore) -> Result<()> {
     Ok(())
 }
 
+/// Demo headlines and posts for the synthetic daily series, once.
+async fn seed_demo_items(stores: &Stores) -> Result<()> {
+    let started = Instant::now();
+    if let Some(report) = gs_tools::sentiment::seed_demo_items_if_missing(stores, DEMO_SEED)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot seed the demo news: {e}"))?
+    {
+        tracing::info!(
+            news = report.news,
+            posts = report.posts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "seeded synthetic demo news and posts"
+        );
+    }
+    Ok(())
+}
+
 fn token(args: TokenArgs) -> Result<()> {
     let scopes = args
         .scopes
@@ -492,11 +560,108 @@ async fn import_via_server(
 ) -> Result<()> {
     let csv = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {} as text", args.file.display()))?;
-    let token = match &args.token {
-        Some(token) => token.clone(),
-        None => DevIssuer::load_or_create(&args.data.data_dir)?.mint(
+    let arguments = serde_json::json!({
+        "symbol": symbol.as_str(),
+        "timeframe": timeframe.as_str(),
+        "csv": csv,
+        "skip_bad": args.skip_bad,
+        "file_name": file_name(&args.file),
+    });
+    let (text, structured) = call_running_server(
+        endpoint,
+        host,
+        args.token.as_deref(),
+        &args.data,
+        "import_bars",
+        arguments,
+    )
+    .await
+    .with_context(|| format!("{} was not imported", args.file.display()))?;
+    println!("{text} (through the running server at {endpoint})");
+    for row in structured["skipped"].as_array().into_iter().flatten() {
+        eprintln!("  {}", row.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+use gs_sentiment::ItemKind as gs_sentiment_kind;
+
+/// `import-news` / `import-posts`: into the local store, or through the
+/// running server's `import_news` / `import_posts` when it holds the store.
+async fn import_items(
+    kind: gs_sentiment_kind,
+    path: PathBuf,
+    format: Option<String>,
+    data: DataDir,
+    token: Option<String>,
+) -> Result<()> {
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    let name = file_name(&path);
+    let tool = match kind {
+        gs_sentiment_kind::News => "import_news",
+        gs_sentiment_kind::Post => "import_posts",
+    };
+    let store = match EmbeddedStore::open(&data.data_dir) {
+        Ok(store) => Arc::new(store),
+        Err(open_error) => {
+            let Ok(endpoint) = std::fs::read_to_string(data.data_dir.join(ENDPOINT_FILE)) else {
+                return Err(anyhow::Error::new(open_error).context(format!(
+                    "cannot open the data directory {}",
+                    data.data_dir.display()
+                )));
+            };
+            let mut lines = endpoint.lines();
+            let url = lines.next().unwrap_or_default().trim().to_string();
+            let host = lines.next().map(str::trim).filter(|h| !h.is_empty());
+            let mut arguments = serde_json::json!({"text": text, "file_name": name});
+            if let Some(f) = &format {
+                arguments["format"] = serde_json::json!(f);
+            }
+            let (summary, _) =
+                call_running_server(&url, host, token.as_deref(), &data, tool, arguments)
+                    .await
+                    .with_context(|| format!("{} was not imported", path.display()))?;
+            println!("{summary} (through the running server at {url})");
+            return Ok(());
+        }
+    };
+    let stores = Stores {
+        bars: store.clone(),
+        records: store,
+        cipher: None,
+    };
+    let result = match kind {
+        gs_sentiment_kind::News => {
+            gs_tools::sentiment::import_news_into(&stores, &text, format.as_deref(), &name).await
+        }
+        gs_sentiment_kind::Post => gs_tools::sentiment::import_posts_into(&stores, &text).await,
+    };
+    let out = result.map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
+    println!(
+        "{}",
+        gs_tools::sentiment::import_summary_of(kind, &name, &out)
+    );
+    Ok(())
+}
+
+/// Calls one tool of the server that holds the data directory, with
+/// `token` or a five-minute one from the local dev issuer for that tool's
+/// scope; returns the summary and the structured content.
+async fn call_running_server(
+    endpoint: &str,
+    host: Option<&str>,
+    token: Option<&str>,
+    data: &DataDir,
+    tool: &str,
+    arguments: serde_json::Value,
+) -> Result<(String, serde_json::Value)> {
+    let scope = format!("database:{tool}");
+    let token = match token {
+        Some(token) => token.to_string(),
+        None => DevIssuer::load_or_create(&data.data_dir)?.mint(
             "cli-import",
-            &[Scope::parse("database:import_bars")?],
+            &[Scope::parse(&scope)?],
             &[],
             parse_ttl("5m")?,
         )?,
@@ -505,16 +670,7 @@ async fn import_via_server(
         "jsonrpc": "2.0",
         "id": 1,
         "method": "tools/call",
-        "params": {
-            "name": "import_bars",
-            "arguments": {
-                "symbol": symbol.as_str(),
-                "timeframe": timeframe.as_str(),
-                "csv": csv,
-                "skip_bad": args.skip_bad,
-                "file_name": file_name(&args.file),
-            }
-        }
+        "params": {"name": tool, "arguments": arguments}
     });
     let mut request = reqwest::Client::new().post(endpoint).bearer_auth(token);
     if let Some(host) = host {
@@ -532,7 +688,7 @@ async fn import_via_server(
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
         bail!(
-            "the running server at {endpoint} refused the import ({status}); pass --token (or GOLDENSIGNALS_TOKEN) with a token that has database:import_bars"
+            "the running server at {endpoint} refused the import ({status}); pass --token (or GOLDENSIGNALS_TOKEN) with a token that has {scope}"
         );
     }
     let reply: serde_json::Value = response
@@ -543,22 +699,14 @@ async fn import_via_server(
         bail!("the running server refused the import: {error}");
     }
     let result = reply.get("result").cloned().unwrap_or_default();
-    let text = result["content"][0]["text"].as_str().unwrap_or_default();
+    let text = result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if result["isError"].as_bool().unwrap_or(true) {
-        bail!(
-            "{} was not imported by the running server ({endpoint}): {text}",
-            args.file.display()
-        );
+        bail!("the running server ({endpoint}) refused it: {text}");
     }
-    println!("{text} (through the running server at {endpoint})");
-    for row in result["structuredContent"]["skipped"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        eprintln!("  {}", row.as_str().unwrap_or_default());
-    }
-    Ok(())
+    Ok((text, result["structuredContent"].clone()))
 }
 
 fn file_name(path: &Path) -> String {

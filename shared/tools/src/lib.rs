@@ -36,6 +36,7 @@ pub mod logs;
 pub mod market_data;
 pub mod monitoring;
 mod registry;
+pub mod sentiment;
 pub mod signals;
 pub mod technical;
 mod time_input;

@@ -279,8 +279,8 @@ pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         use crate::{
-            candlesticks, chart_patterns, database, import, market_data, monitoring, signals,
-            technical,
+            candlesticks, chart_patterns, database, import, market_data, monitoring, sentiment,
+            signals, technical,
         };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
@@ -293,6 +293,8 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<signals::GenerateSignals>(),
             ToolSpec::of::<signals::BacktestSignals>(),
             ToolSpec::of::<import::ImportBars>(),
+            ToolSpec::of::<sentiment::ImportNews>(),
+            ToolSpec::of::<sentiment::ImportPosts>(),
             ToolSpec::of::<database::ListSeries>(),
             ToolSpec::of::<database::QueryTimeseries>(),
             ToolSpec::of::<database::AggregateSeries>(),
@@ -303,6 +305,11 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<monitoring::QueryAuditLog>(),
             ToolSpec::of::<monitoring::VerifyAuditChain>(),
             ToolSpec::of::<monitoring::GetLogs>(),
+            ToolSpec::of::<sentiment::AnalyzeSentiment>(),
+            ToolSpec::of::<sentiment::GetNewsSentiment>(),
+            ToolSpec::of::<sentiment::GetSocialSentiment>(),
+            ToolSpec::of::<sentiment::GetMarketSentiment>(),
+            ToolSpec::of::<sentiment::AnalyzeEventImpact>(),
         ]
     })
 }
