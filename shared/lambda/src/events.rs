@@ -73,6 +73,31 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
     ("query_audit_log", r#"{"limit":5}"#),
     ("verify_audit_chain", r#"{}"#),
     ("get_logs", r#"{"level":"warn","limit":20}"#),
+    (
+        "import_news",
+        r#"{"file_name":"event.jsonl","text":"{\"time\":\"2026-03-02T12:00:00Z\",\"headline\":\"Apple beats estimates\",\"url\":\"https://news.example/event\"}\n"}"#,
+    ),
+    (
+        "import_posts",
+        r#"{"text":"{\"time\":\"2026-03-02T14:00:00Z\",\"text\":\"$AAPL looking strong\",\"likes\":3}\n"}"#,
+    ),
+    (
+        "analyze_sentiment",
+        r#"{"texts":["Acme crushes estimates and raises guidance","Analysts downgrade Acme after a guidance cut"]}"#,
+    ),
+    (
+        "get_news_sentiment",
+        r#"{"symbol":"AAPL","days":30,"limit":5}"#,
+    ),
+    (
+        "get_social_sentiment",
+        r#"{"symbol":"AAPL","days":30,"limit":5}"#,
+    ),
+    ("get_market_sentiment", r#"{}"#),
+    (
+        "analyze_event_impact",
+        r#"{"symbol":"AAPL","date":"2026-06-01"}"#,
+    ),
 ];
 
 /// The resources the events read.

@@ -799,7 +799,7 @@ fn inline_bars() -> BoxedStrategy<Value> {
 fn sensible_arguments(spec: &ToolSpec) -> Value {
     let accepted = |k: &str| spec.accepted.iter().any(|a| a == k);
     let mut args = Map::new();
-    let known: [(&str, Value); 9] = [
+    let known: [(&str, Value); 13] = [
         ("mode", json!("equal_weighted")),
         ("symbol", json!("AAPL")),
         ("symbols", json!(["AAPL", "BTC-USD"])),
@@ -811,6 +811,20 @@ fn sensible_arguments(spec: &ToolSpec) -> Value {
             json!([{"name": "rsi", "params": {"timeperiod": 14}}, {"name": "macd"}]),
         ),
         ("n_splits", json!(3)),
+        (
+            "texts",
+            json!(["Apple beats estimates", "Demand looks weak"]),
+        ),
+        // import_news and import_posts: one line that is both a news item and a post.
+        (
+            "text",
+            json!(
+                "{\"time\":\"2026-01-02T12:00:00Z\",\"headline\":\"Apple beats estimates\",\"text\":\"$AAPL strong\"}\n"
+            ),
+        ),
+        ("kind", json!("earnings_beat")),
+        // analyze_event_impact: SPY is not stored here.
+        ("benchmark", json!("BTC-USD")),
         // import_bars: two bars long before the demo data, so imports add to it.
         (
             "csv",
