@@ -31,8 +31,13 @@ pub struct BootstrapArgs {
     /// Where the resource names are written.
     #[arg(long, default_value = "data/aws-dev.env")]
     env_file: PathBuf,
+    /// Do not seed the synthetic demo data (bars, news, posts).
     #[arg(long)]
     no_demo: bool,
+    /// Seed the demo bars but not the demo news and posts (thousands of
+    /// small transactions: over a minute on moto).
+    #[arg(long)]
+    no_demo_news: bool,
 }
 
 #[derive(Args)]
@@ -139,6 +144,24 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
             "Seeded {} synthetic series ({} bars) into {}.",
             report.series, report.bars, args.table
         );
+    }
+    if !args.no_demo && !args.no_demo_news {
+        let store = std::sync::Arc::new(store.clone());
+        let stores = gs_tools::Stores {
+            bars: store.clone(),
+            records: store,
+            cipher: None,
+        };
+        if let Some(report) =
+            gs_tools::sentiment::seed_demo_items_if_missing(&stores, crate::DEMO_SEED)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot seed the demo news: {e}"))?
+        {
+            println!(
+                "Seeded {} synthetic news items and {} posts into {}.",
+                report.news, report.posts, args.table
+            );
+        }
     }
     let region = sdk
         .region()

@@ -287,12 +287,23 @@ async fn serve(args: ServeArgs) -> Result<()> {
         seed_demo(bars.as_ref()).await?;
     }
     if !args.no_demo {
-        seed_demo_items(&Stores {
+        let stores = Stores {
             bars: bars.clone(),
             records: records.clone(),
             cipher: None,
-        })
-        .await?;
+        };
+        match args.store {
+            StoreKind::Embedded => seed_demo_items(&stores).await?,
+            // Thousands of small transactions: slow on an emulator, so the
+            // server does not wait for them.
+            StoreKind::Dynamodb => {
+                tokio::spawn(async move {
+                    if let Err(e) = seed_demo_items(&stores).await {
+                        tracing::warn!(error = %e, "the demo news were not seeded");
+                    }
+                });
+            }
+        }
     }
     let policy = match &args.policy {
         Some(path) => Policy::load(path)?,

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::helpers::{
-    TestDir, all_daily_bars, call, expect_tool_error, fixture, import, run_cli, spawn_app_in,
-    stored_series, text,
+    TestDir, all_daily_bars, call, expect_ok, expect_tool_error, fixture, import, run_cli,
+    spawn_app_in, stored_series, text,
 };
 
 #[tokio::test]
@@ -237,4 +237,86 @@ fn token_and_serve_refuse_bad_arguments_clearly() {
     assert!(text(&out.stdout).contains("--skip-bad"));
     let out = run_cli(&["token", "--help"]);
     assert!(text(&out.stdout).contains("--groups"));
+}
+
+/// `import-news` and `import-posts`: into the data directory, all or
+/// nothing with line numbers, deduped on a repeat, and through the running
+/// server when it holds the store.
+#[tokio::test]
+async fn news_and_posts_import_locally_and_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let news = |file: &str| run_cli(&["import-news", "--data-dir", data_arg, &fixture(file)]);
+
+    let out = news("news.rss");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", text(&out.stderr));
+    assert!(
+        stdout.contains("Imported 2 news items") && stdout.contains("2 stored"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("MSFT 1") && stdout.contains("TSLA 1"),
+        "{stdout}"
+    );
+    let again = text(&news("news.rss").stdout);
+    assert!(again.contains("0 stored, 2 already stored"), "{again}");
+
+    let bad = news("news_bad.jsonl");
+    assert!(!bad.status.success());
+    let stderr = text(&bad.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("nothing was stored"),
+        "{stderr}"
+    );
+
+    let app = spawn_app_in(&data, false).await;
+    let out = run_cli(&[
+        "import-posts",
+        "--data-dir",
+        data_arg,
+        &fixture("posts.jsonl"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", text(&out.stderr));
+    assert!(
+        stdout.contains("Imported 2 posts") && stdout.contains("through the running server"),
+        "{stdout}"
+    );
+
+    let client = app.client(&app.token).await;
+    let end = "2026-03-03T00:00:00Z";
+    let apple = expect_ok(
+        &call(
+            &client,
+            "get_news_sentiment",
+            json!({"symbol": "AAPL", "end": end}),
+        )
+        .await,
+    );
+    assert_eq!(
+        apple["total_items"], 0,
+        "nothing of the refused file was stored"
+    );
+    let tsla = expect_ok(
+        &call(
+            &client,
+            "get_news_sentiment",
+            json!({"symbol": "TSLA", "end": end}),
+        )
+        .await,
+    );
+    assert_eq!(tsla["total_items"], 1);
+    assert_eq!(tsla["items"][0]["score"]["categories"][0], "downgrade");
+    let nvda = expect_ok(
+        &call(
+            &client,
+            "get_social_sentiment",
+            json!({"symbol": "NVDA", "end": end}),
+        )
+        .await,
+    );
+    assert_eq!(nvda["total_items"], 2);
+    assert_eq!(nvda["tone"]["bullish"], 1);
 }

@@ -114,6 +114,33 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
         ],
         "verify_audit_chain" => vec![json!({})],
         "get_logs" => vec![json!({}), json!({"level": "debug", "limit": 5})],
+        "import_news" => vec![
+            json!({
+                "file_name": "sample.jsonl",
+                "text": "{\"time\":\"2026-03-02T12:00:00Z\",\"headline\":\"Apple beats estimates\",\"url\":\"https://sample.example/1\"}\n"
+            }),
+            json!({
+                "format": "rss",
+                "text": "<rss><channel><title>Feed</title><item><title>Microsoft raises guidance</title><link>https://sample.example/2</link><pubDate>Mon, 02 Mar 2026 14:30:00 GMT</pubDate></item></channel></rss>"
+            }),
+        ],
+        "import_posts" => vec![json!({
+            "text": "{\"time\":\"2026-03-02T14:00:00Z\",\"text\":\"$AAPL looking strong\",\"likes\":3}\n"
+        })],
+        "analyze_sentiment" => vec![
+            json!({"texts": ["Acme crushes estimates and raises guidance", "Analysts downgrade Acme"]}),
+            json!({"texts": ["The service is good but the food is TERRIBLE!!!"]}),
+        ],
+        "get_news_sentiment" => vec![
+            json!({"symbol": "AAPL", "days": 30, "limit": 5}),
+            json!({"symbol": "NVDA", "days": 365, "half_life_hours": 72}),
+        ],
+        "get_social_sentiment" => vec![json!({"symbol": "TSLA", "days": 30, "limit": 5})],
+        "get_market_sentiment" => vec![json!({}), json!({"symbols": ["AAPL", "MSFT", "SPY"]})],
+        "analyze_event_impact" => vec![
+            json!({"symbol": "NVDA", "kind": "earnings_beat"}),
+            json!({"symbol": "AAPL", "date": "2026-06-01", "windows": [[0, 1], [0, 10]]}),
+        ],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"
         ),

@@ -29,6 +29,8 @@ EXPECTED_TOOLS = {
     "list_series", "query_timeseries", "aggregate_series",
     "health_check", "get_usage", "get_metrics", "get_recent_errors",
     "query_audit_log", "verify_audit_chain", "get_logs",
+    "import_news", "import_posts", "analyze_sentiment", "get_news_sentiment",
+    "get_social_sentiment", "get_market_sentiment", "analyze_event_impact",
 }
 
 
@@ -77,6 +79,19 @@ async def check(url: str, token: str, mode: str) -> None:
             assert {e["outcome"] for e in entries} >= {"ok", "error"}, entries
             chain = await client.call_tool("verify_audit_chain", {})
             assert chain.structured_content["ok"] is True, chain.structured_content
+
+            # News imported through one function is scored by another.
+            news = ('{"time":"2026-03-02T12:00:00Z","headline":"Apple crushes estimates",'
+                    '"url":"https://loop.example/1"}\n')
+            imported = await client.call_tool("import_news", {"text": news})
+            assert not imported.is_error, imported
+            assert imported.structured_content["parsed"] == 1, imported.structured_content
+            scored = await client.call_tool("get_news_sentiment", {
+                "symbol": "AAPL", "end": "2026-03-03T00:00:00Z", "days": 2})
+            assert not scored.is_error, scored
+            items = scored.structured_content["items"]
+            assert any(i["item"]["url"] == "https://loop.example/1" and i["score"]["label"] == "positive"
+                       and i["external_text"] is True for i in items), items
 
 
 def timed_calls(url: str, token: str, calls: int) -> list[float]:

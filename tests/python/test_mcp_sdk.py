@@ -313,6 +313,14 @@ TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
     "query_audit_log": [{"limit": 5}],
     "verify_audit_chain": [{}],
     "get_logs": [{"level": "info", "limit": 10}],
+    "import_news": [{"file_name": "sdk.jsonl",
+                     "text": '{"time":"2026-03-02T12:00:00Z","headline":"Apple beats estimates","url":"https://sdk.example/1"}\n'}],
+    "import_posts": [{"text": '{"time":"2026-03-02T14:00:00Z","text":"$AAPL looking strong","likes":3}\n'}],
+    "analyze_sentiment": [{"texts": ["Acme crushes estimates", "Acme cuts guidance"]}],
+    "get_news_sentiment": [{"symbol": "AAPL", "days": 90, "limit": 5}],
+    "get_social_sentiment": [{"symbol": "TSLA", "days": 30, "limit": 5}],
+    "get_market_sentiment": [{}, {"symbols": ["AAPL", "MSFT", "SPY"]}],
+    "analyze_event_impact": [{"symbol": "NVDA", "kind": "earnings_beat"}],
 }
 
 
