@@ -115,6 +115,17 @@ pub fn generate_hit_rate_weighted(
     request: &SignalRequest,
     horizon: usize,
 ) -> Result<SignalReport, SignalError> {
+    generate_hit_rate_weighted_with(standard_registry(), bars, timeframe, request, horizon)
+}
+
+/// [`generate_hit_rate_weighted`] with any set of agents.
+pub fn generate_hit_rate_weighted_with(
+    registry: &AgentRegistry,
+    bars: &[Bar],
+    timeframe: Timeframe,
+    request: &SignalRequest,
+    horizon: usize,
+) -> Result<SignalReport, SignalError> {
     if request.weights.is_some() {
         return Err(SignalError::InvalidRequest(
             "give either fixed `weights` or hit-rate weighting, not both".to_string(),
@@ -125,7 +136,6 @@ pub fn generate_hit_rate_weighted(
             "horizon must be at least 1 bar".to_string(),
         ));
     }
-    let registry = standard_registry();
     let market = Market::new(bars, timeframe)?;
     let agents = registry.select(request.agents.as_deref())?;
     let names: Vec<&'static str> = agents.iter().map(|a| a.name()).collect();

@@ -60,7 +60,8 @@ pub use backtest::{
 pub use consensus::{DIRECTION_THRESHOLD, HitStats, MIN_CALLS_FOR_HIT_RATE, Method, VoteSummary};
 pub use error::SignalError;
 pub use generate::{
-    SignalReport, SignalRequest, generate, generate_hit_rate_weighted, generate_with,
+    SignalReport, SignalRequest, generate, generate_hit_rate_weighted,
+    generate_hit_rate_weighted_with, generate_with,
 };
 pub use market::Market;
 pub use registry::{AgentRegistry, agent_names};

@@ -1242,6 +1242,40 @@ pub async fn has_news(records: &dyn RecordStore, symbol: &str) -> Result<bool, T
     Ok(store::has_items(records, ItemKind::News, symbol).await?)
 }
 
+// ------------------------------------------------------- the sentiment agent
+
+/// The scored news and posts about `symbol` published in `[start, end]`
+/// (the newest 5000 of each), for the signal agents' `sentiment` agent;
+/// `None` when nothing about the symbol is stored at all.
+pub async fn tone_items(
+    ctx: &ToolContext,
+    symbol: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Option<Vec<gs_signals::agents::ToneItem>>, ToolError> {
+    let records = ctx.stores.records.as_ref();
+    if !store::has_items(records, ItemKind::News, symbol).await?
+        && !store::has_items(records, ItemKind::Post, symbol).await?
+    {
+        return Ok(None);
+    }
+    let (news, _) = read_items::<NewsItem>(records, symbol, start, end, MAX_WINDOW_ITEMS).await?;
+    let (posts, _) = read_items::<Post>(records, symbol, start, end, MAX_WINDOW_ITEMS).await?;
+    let scorer = scorer()?;
+    let items = ctx
+        .compute(move || {
+            let tone = |time: DateTime<Utc>, text: &str| gs_signals::agents::ToneItem {
+                time,
+                compound: scorer.score(text).compound,
+            };
+            let mut out: Vec<_> = news.iter().map(|n| tone(n.time, &n.text())).collect();
+            out.extend(posts.iter().map(|p| tone(p.time, &p.text)));
+            Ok(out)
+        })
+        .await?;
+    Ok(Some(items))
+}
+
 // --------------------------------------------------------------------- tools
 
 /// `analyze_sentiment` of the `sentiment` server.

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use gs_domain::Timeframe;
+use gs_signals::agents::SentimentAgent;
 use gs_signals::{
-    Action, AgentOutcome, BacktestReport, BacktestRequest, HitStats, Method, SignalRequest,
-    TimeframeAnalysis, VoteSummary,
+    Action, AgentOutcome, AgentRegistry, BacktestReport, BacktestRequest, HitStats, Method,
+    SignalRequest, TimeframeAnalysis, VoteSummary,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -26,7 +27,7 @@ const BACKTEST_LOOKBACK: u32 = 2_000;
 
 with_data_source! {
 pub struct GenerateSignalsArgs {
-    /// Agents to run (default all): rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern.
+    /// Agents to run (default all): rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern, and sentiment (news and post tone, only for a stored symbol with imported or demo news or posts).
     pub agents: Option<Vec<String>>,
     /// Combine the agents by weighted vote (default true); false reports every agent and takes the action of the most confident one.
     pub use_consensus: Option<bool>,
@@ -83,12 +84,13 @@ pub async fn generate_signals(
         weights: check_weights(args.weights)?,
     };
     let hit_rate_weighting = args.hit_rate_weighting.unwrap_or(false);
+    let registry = agents_for(ctx, &loaded, tf, request.agents.as_deref()).await?;
     let report = loaded
         .compute(ctx, move |bars| {
             Ok(if hit_rate_weighting {
-                gs_signals::generate_hit_rate_weighted(bars, tf, &request, 1)?
+                gs_signals::generate_hit_rate_weighted_with(&registry, bars, tf, &request, 1)?
             } else {
-                gs_signals::generate(bars, tf, &request)?
+                gs_signals::generate_with(&registry, bars, tf, &request)?
             })
         })
         .await?;
@@ -119,6 +121,47 @@ pub async fn generate_signals(
         },
         summary,
     ))
+}
+
+/// The standard agents, plus the `sentiment` agent when news or posts
+/// about the stored symbol exist (scored over the loaded bars' span and the
+/// agent's lookback before it).
+async fn agents_for(
+    ctx: &ToolContext,
+    loaded: &LoadedBars,
+    tf: Timeframe,
+    wanted: Option<&[String]>,
+) -> Result<AgentRegistry, ToolError> {
+    let mut registry = AgentRegistry::standard();
+    let asks = wanted.is_some_and(|w| w.iter().any(|a| a == "sentiment"));
+    let span = loaded.bars.first().zip(loaded.bars.last());
+    let items = match (&loaded.symbol, span) {
+        (Some(symbol), Some((first, last))) => {
+            let agent = SentimentAgent::new(Vec::new());
+            let start = first
+                .time()
+                .checked_sub_signed(agent.lookback)
+                .unwrap_or(first.time());
+            let end = last
+                .time()
+                .checked_add_signed(tf.duration())
+                .unwrap_or(last.time());
+            crate::sentiment::tone_items(ctx, symbol.as_str(), start, end).await?
+        }
+        _ => None,
+    };
+    match items {
+        Some(items) => registry
+            .register(Box::new(SentimentAgent::new(items)))
+            .map_err(|e| ToolError::Internal(e.to_string()))?,
+        None if asks => {
+            return Err(ToolError::invalid(
+                "the sentiment agent needs stored news or posts about the symbol (it does not read inline bars); import them with database:import_news or import_posts, or leave it out of agents",
+            ));
+        }
+        None => {}
+    }
+    Ok(registry)
 }
 
 // ---------------------------------------------------------- analyze_timeframes
@@ -398,7 +441,7 @@ impl Tool for GenerateSignals {
     const NAME: &'static str = "generate_signals";
     const SERVER: &'static str = "technical-analysis";
     const TITLE: &'static str = "Generate trading signals";
-    const DESCRIPTION: &'static str = "Ask a panel of signal agents (rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern) about the latest bar and combine them by weighted vote: action BUY/SELL/HOLD with confidence in [0,1]; metadata.agent_breakdown gives every agent's action, confidence, reasons and numbers (or why it abstained). Deterministic for the same bars. Not investment advice.";
+    const DESCRIPTION: &'static str = "Ask a panel of signal agents (rsi, macd, bollinger, ma_crossover, momentum, mean_reversion, volume, trend_strength, multi_timeframe, candlestick, chart_pattern, and sentiment when news or posts about the stored symbol exist: their recency-weighted tone over the 72 hours before the bar's close, nothing published later) about the latest bar and combine them by weighted vote: action BUY/SELL/HOLD with confidence in [0,1]; metadata.agent_breakdown gives every agent's action, confidence, reasons and numbers (or why it abstained). Deterministic for the same bars. Not investment advice.";
     const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
     type Args = GenerateSignalsArgs;
     type Output = GenerateSignalsOutput;

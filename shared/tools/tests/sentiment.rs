@@ -492,3 +492,51 @@ async fn imports_are_all_or_nothing_and_idempotent() {
     assert_eq!(msft["total_items"], 250);
     let _ = f.store.list_series(&Default::default()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sentiment_agent_joins_generate_signals_when_items_exist() {
+    let f = demo().await;
+    let (out, _) = f
+        .call("generate_signals", json!({"symbol": "AAPL"}))
+        .await
+        .unwrap();
+    let agents: Vec<&str> = out["metadata"]["agent_breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap())
+        .collect();
+    assert!(agents.contains(&"sentiment"), "{agents:?}");
+    let (only, _) = f
+        .call(
+            "generate_signals",
+            json!({"symbol": "AAPL", "agents": ["sentiment"], "use_consensus": false}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(only["metadata"]["agent_breakdown"][0]["agent"], "sentiment");
+
+    // No items about the symbol: the agent is not there, and asking for it says why.
+    let (other, _) = f
+        .call("generate_signals", json!({"symbol": "BTC-USD"}))
+        .await
+        .unwrap();
+    let agents: Vec<&str> = other["metadata"]["agent_breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        agents.contains(&"sentiment"),
+        gs_tools::sentiment::has_news(f.store.as_ref(), "BTC-USD")
+            .await
+            .unwrap()
+    );
+    let e = empty();
+    let err = e
+        .call("generate_signals", json!({"bars": [{"time": "2026-01-02T00:00:00Z", "open": 1, "high": 1, "low": 1, "close": 1}], "agents": ["sentiment"]}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("import_news"), "{err}");
+}

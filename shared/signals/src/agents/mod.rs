@@ -4,12 +4,14 @@
 mod multi_timeframe;
 mod oscillators;
 mod patterns;
+mod sentiment;
 mod trend;
 mod volume;
 
 pub use multi_timeframe::MultiTimeframeAgent;
 pub use oscillators::{BollingerAgent, MeanReversionAgent, RsiAgent};
 pub use patterns::{CandlestickAgent, ChartPatternAgent};
+pub use sentiment::{SentimentAgent, ToneItem};
 pub use trend::{MaCrossoverAgent, MacdAgent, MomentumAgent, TrendStrengthAgent};
 pub use volume::VolumeAgent;
 
