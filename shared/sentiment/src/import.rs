@@ -268,7 +268,14 @@ fn build_news(
     )?;
     let summary = f
         .summary
-        .map(|s| bounded("summary", collapse(&strip_tags(&s)), MAX_TEXT_CHARS))
+        .map(|s| {
+            // Feeds carry HTML: drop the tags, then decode its entities.
+            bounded(
+                "summary",
+                collapse(&decode_entities(&strip_tags(&s))),
+                MAX_TEXT_CHARS,
+            )
+        })
         .transpose()?
         .filter(|s| !s.is_empty());
     let source = f.source.unwrap_or_else(|| default_source.to_string());
