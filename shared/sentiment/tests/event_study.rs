@@ -4,8 +4,17 @@
 use gs_sentiment::event_study::{StudyConfig, aggregate, study_event};
 use serde_json::Value;
 
+use std::cell::Cell;
+
+thread_local! {
+    /// Largest relative (or, near zero, absolute) difference seen.
+    static WORST: Cell<f64> = const { Cell::new(0.0) };
+}
+
 fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-10 * b.abs().max(1.0)
+    let err = (a - b).abs() / b.abs().max(1.0);
+    WORST.with(|w| w.set(w.get().max(err)));
+    err <= 1e-10
 }
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -66,6 +75,7 @@ fn agrees_with_numpy_to_1e_10() {
         results.push(got);
     }
     let agg = aggregate(&results, &cfg);
+    let worst_per_event = WORST.with(Cell::get);
     for (g, w) in agg.iter().zip(r["aggregate"].as_array().unwrap()) {
         assert_eq!(g.events, 4);
         assert!(close(g.caar, w["caar"].as_f64().unwrap()), "{g:?} vs {w}");
@@ -78,4 +88,9 @@ fn agrees_with_numpy_to_1e_10() {
             "{g:?} vs {w}"
         );
     }
+    println!(
+        "event study vs numpy: worst difference {:.2e} (per event), {:.2e} (with the aggregates)",
+        worst_per_event,
+        WORST.with(Cell::get)
+    );
 }
