@@ -16,7 +16,7 @@ pub(crate) const BOOSTER_INCREMENT: f64 = 0.293;
 /// Words before a phrase a negation reaches back over.
 pub(crate) const NEGATION_REACH: usize = 3;
 /// Words before a phrase a booster or dampener reaches back over.
-pub(crate) const BOOSTER_REACH: usize = 2;
+pub(crate) const BOOSTER_REACH: usize = 3;
 
 pub(crate) const NEGATIONS: &[&str] = &[
     "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "cannot",

@@ -83,7 +83,7 @@ impl std::fmt::Display for ImportFailure {
         let listed: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
         write!(
             f,
-            "{} bad line{}; nothing was stored: {}",
+            "{} bad line{}; nothing was stored (quoted values come from the file: untrusted text): {}",
             self.total,
             if self.total == 1 { "" } else { "s" },
             listed.join("; ")
@@ -138,9 +138,34 @@ impl Errors {
     }
 }
 
+/// Item times must lie in [1970-01-01, 2200-01-01).
+pub const LATEST_YEAR: i32 = 2200;
+
+/// A value from the file, as quoted in an error: escaped, at most 60 characters.
+pub(crate) fn quote(value: &str) -> String {
+    let mut cut: String = value.chars().take(60).collect();
+    if value.chars().count() > 60 {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
 /// Parses a time: RFC 3339, RFC 2822 (RSS), `YYYY-MM-DD HH:MM[:SS]` (UTC),
-/// `YYYY-MM-DD` (midnight UTC) or Unix seconds.
+/// `YYYY-MM-DD` (midnight UTC), Unix seconds or Unix milliseconds (12
+/// digits and more); it must lie between 1970 and 2200.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let t = parse_any_time(text)?;
+    let year = chrono::Datelike::year(&t);
+    if !(1970..LATEST_YEAR).contains(&year) {
+        return Err(format!(
+            "time {} is in the year {year}; item times must lie between 1970 and {LATEST_YEAR}",
+            quote(text.trim())
+        ));
+    }
+    Ok(t)
+}
+
+fn parse_any_time(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));
@@ -156,13 +181,20 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
     }
-    if let Ok(secs) = t.parse::<i64>()
-        && let Some(d) = DateTime::from_timestamp(secs, 0)
-    {
-        return Ok(d);
+    if let Ok(n) = t.parse::<i64>() {
+        // 12 digits and more are milliseconds (seconds that large are past 5000 AD).
+        let d = if n.unsigned_abs() >= 100_000_000_000 {
+            DateTime::from_timestamp_millis(n)
+        } else {
+            DateTime::from_timestamp(n, 0)
+        };
+        if let Some(d) = d {
+            return Ok(d);
+        }
     }
     Err(format!(
-        "time {t:?} is not RFC 3339 (2026-03-02T14:30:00Z), RFC 2822, YYYY-MM-DD[ HH:MM:SS] or Unix seconds"
+        "time {} is not RFC 3339 (2026-03-02T14:30:00Z), RFC 2822, YYYY-MM-DD[ HH:MM:SS] or Unix seconds or milliseconds",
+        quote(t)
     ))
 }
 
@@ -176,7 +208,8 @@ fn check_ticker(t: &str) -> Result<String, String> {
         Ok(t)
     } else {
         Err(format!(
-            "ticker {t:?} is not a symbol (letters, digits, '.', '-', up to 15)"
+            "ticker {} is not a symbol (letters, digits, '.', '-', up to 15)",
+            quote(&t)
         ))
     }
 }
@@ -189,10 +222,16 @@ fn tickers_from(value: Option<&Value>) -> Result<Vec<String>, String> {
             .iter()
             .map(|v| match v {
                 Value::String(s) => check_ticker(s),
-                other => Err(format!("tickers must be strings, found {other}")),
+                other => Err(format!(
+                    "tickers must be strings, found {}",
+                    quote(&other.to_string())
+                )),
             })
             .collect(),
-        Some(other) => Err(format!("tickers must be a list or a string, found {other}")),
+        Some(other) => Err(format!(
+            "tickers must be a list or a string, found {}",
+            quote(&other.to_string())
+        )),
     }
 }
 
@@ -228,7 +267,12 @@ fn text_field(
                 return Ok((!s.is_empty()).then(|| s.to_string()));
             }
             Some(Value::Number(n)) => return Ok(Some(n.to_string())),
-            Some(other) => return Err(format!("{n} must be a string, found {other}")),
+            Some(other) => {
+                return Err(format!(
+                    "{n} must be a string, found {}",
+                    quote(&other.to_string())
+                ));
+            }
         }
     }
     Ok(None)
@@ -486,7 +530,10 @@ fn count(v: &Value, what: &str) -> Result<f64, String> {
             .filter(|x| x.is_finite() && *x >= 0.0)
             .ok_or_else(|| format!("{what} must be a non-negative number")),
         Value::Null => Ok(0.0),
-        other => Err(format!("{what} must be a number, found {other}")),
+        other => Err(format!(
+            "{what} must be a number, found {}",
+            quote(&other.to_string())
+        )),
     }
 }
 
@@ -524,6 +571,9 @@ fn post_from_json(line: &str, index: &TickerIndex) -> Result<Post, String> {
             sum
         }
     };
+    if !engagement.is_finite() || engagement > 1e15 {
+        return Err("engagement adds up to more than 1e15; give real counts".into());
+    }
     let cashtags = TickerIndex::cashtags(&text);
     let tickers = merge_tickers(
         tickers_from(obj.get("tickers").or_else(|| obj.get("symbols")))?,
@@ -552,21 +602,31 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Drops HTML tags (feeds put markup in descriptions).
+/// Drops HTML tags (feeds and news APIs put markup in descriptions): a `<`
+/// followed by a letter, `/`, `!` or `?` up to the next `>`. Any other `<`
+/// (as in "EPS < consensus"), or one never closed, is text.
 fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '<' => depth = depth.saturating_add(1),
-            '>' if depth > 0 => {
-                depth = depth.saturating_sub(1);
+    let mut rest = s;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(rest.get(..lt).unwrap_or_default());
+        let after = rest.get(lt.saturating_add(1)..).unwrap_or_default();
+        let tag_like = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        match after.find('>').filter(|_| tag_like) {
+            Some(gt) => {
                 out.push(' ');
+                rest = after.get(gt.saturating_add(1)..).unwrap_or_default();
             }
-            _ if depth == 0 => out.push(c),
-            _ => {}
+            None => {
+                out.push('<');
+                rest = after;
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -621,12 +681,28 @@ impl Entry {
 }
 
 fn line_of(text: &str, pos: usize) -> usize {
-    text.get(..pos).map_or(1, |head| {
-        head.bytes()
-            .filter(|b| *b == b'\n')
-            .count()
-            .saturating_add(1)
-    })
+    LineCounter::default().line_at(text, pos)
+}
+
+/// Line numbers of increasing byte positions, counting each byte once.
+#[derive(Default)]
+struct LineCounter {
+    pos: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &str, pos: usize) -> usize {
+        if pos < self.pos {
+            *self = Self::default();
+        }
+        let more = text
+            .get(self.pos..pos)
+            .map_or(0, |s| s.bytes().filter(|b| *b == b'\n').count());
+        self.newlines = self.newlines.saturating_add(more);
+        self.pos = pos;
+        self.newlines.saturating_add(1)
+    }
 }
 
 /// Decodes the five XML entities and numeric character references.
@@ -659,8 +735,16 @@ fn decode_entities(s: &str) -> String {
                 .get(1..)
                 .and_then(|d| d.parse::<u32>().ok())
                 .and_then(char::from_u32),
+            "nbsp" => Some(' '),
+            "rsquo" | "lsquo" => Some('\''),
+            "rdquo" | "ldquo" => Some('"'),
+            "mdash" => Some('—'),
+            "ndash" => Some('–'),
+            "hellip" => Some('…'),
             _ => None,
-        };
+        }
+        // A reference to a control character decodes to a space.
+        .map(|c| if c.is_control() { ' ' } else { c });
         match decoded {
             Some(c) => {
                 out.push(c);
@@ -684,6 +768,7 @@ fn parse_feed(text: &str) -> Result<Feed, LineError> {
     let mut attrs: Vec<(String, String)> = Vec::new();
     let mut entry: Option<(Entry, usize)> = None;
     let mut root: Option<String> = None;
+    let mut lines = LineCounter::default();
     let name_of = |prefix: &str, local: &str| {
         if prefix.is_empty() {
             local.to_string()
@@ -726,7 +811,8 @@ fn parse_feed(text: &str) -> Result<Feed, LineError> {
                             return Err(LineError {
                                 line: line_of(text, start),
                                 message: format!(
-                                    "<{name}> is neither an RSS 2.0 <rss> nor an Atom <feed>"
+                                    "the root element {} is neither an RSS 2.0 <rss> nor an Atom <feed>",
+                                    quote(&name)
                                 ),
                             });
                         }
@@ -751,7 +837,7 @@ fn parse_feed(text: &str) -> Result<Feed, LineError> {
                         if is_entry && entry.is_none() {
                             entry = Some((
                                 Entry {
-                                    line: line_of(text, start),
+                                    line: lines.line_at(text, start),
                                     ..Entry::default()
                                 },
                                 stack.len().saturating_add(1),
@@ -765,7 +851,10 @@ fn parse_feed(text: &str) -> Result<Feed, LineError> {
                     if stack.pop().as_deref() != Some(name.as_str()) {
                         return Err(LineError {
                             line: line_of(text, span.start()),
-                            message: format!("</{name}> closes an element it did not open"),
+                            message: format!(
+                                "closing tag {} does not match the element it closes",
+                                quote(&name)
+                            ),
                         });
                     }
                     if (name == "item" || name == "entry")
@@ -795,8 +884,9 @@ fn parse_feed(text: &str) -> Result<Feed, LineError> {
                             "updated" => Some(&mut e.updated),
                             "guid" | "id" => Some(&mut e.id),
                             "link" => {
-                                let link = e.link.get_or_insert_with(String::new);
-                                link.push_str(&value);
+                                if e.link.is_none() {
+                                    e.link = Some(value.clone());
+                                }
                                 None
                             }
                             "category" => {

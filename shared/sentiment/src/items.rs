@@ -86,13 +86,28 @@ pub struct Post {
 }
 
 /// The dedupe id of an item: SHA-256 (first 16 bytes, hex) of its URL
-/// (lower-cased, without fragment or trailing slash), or, without a URL, of
+/// (scheme and host lower-cased, without fragment or trailing slash), or, without a URL, of
 /// its source and text (lower-cased, whitespace collapsed).
 pub fn content_id(url: Option<&str>, source: &str, text: &str) -> String {
     let key = match url.map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) => {
             let u = u.split('#').next().unwrap_or(u).trim_end_matches('/');
-            format!("url:{}", u.to_lowercase())
+            // Scheme and host are case-insensitive; the path may not be.
+            let (head, path) = match u.find("://") {
+                Some(i) => {
+                    let after = i.saturating_add(3);
+                    let host_end = u
+                        .get(after..)
+                        .and_then(|r| r.find('/'))
+                        .map_or(u.len(), |j| after.saturating_add(j));
+                    (
+                        u.get(..host_end).unwrap_or(u),
+                        u.get(host_end..).unwrap_or(""),
+                    )
+                }
+                None => ("", u),
+            };
+            format!("url:{}{path}", head.to_lowercase())
         }
         None => {
             let body: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
@@ -369,7 +384,12 @@ mod tests {
     #[test]
     fn ids_ignore_case_fragments_and_whitespace() {
         let a = content_id(Some("https://x.com/a/#top"), "", "");
-        assert_eq!(a, content_id(Some("HTTPS://X.COM/A"), "other", "other"));
+        assert_eq!(a, content_id(Some("HTTPS://X.COM/a"), "other", "other"));
+        assert_ne!(
+            a,
+            content_id(Some("https://x.com/A"), "", ""),
+            "paths keep their case"
+        );
         assert_eq!(a.len(), 32);
         let b = content_id(None, "Wire", "Acme  beats");
         assert_eq!(b, content_id(None, "wire", "acme beats"));

@@ -47,7 +47,7 @@ pub use items::{
     default_symbol_metadata,
 };
 pub use lm::{LmCounts, LmDictionary};
-pub use score::{Label, MatchedTerm, Scorer, TextScore, label_of};
+pub use score::{Label, MatchedTerm, POSITIVE_THRESHOLD, Scorer, TextScore, label_of};
 
 /// What can go wrong building a scorer or reading a data file.
 #[derive(Debug, thiserror::Error)]

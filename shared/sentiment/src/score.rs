@@ -1,5 +1,8 @@
 //! Scoring one text, with the terms and rules that made the score.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 use vader_parity::SentimentIntensityAnalyzer;
@@ -109,7 +112,12 @@ pub struct Scorer {
     vader: SentimentIntensityAnalyzer,
     finance: FinanceLexicon,
     lm: Option<LmDictionary>,
+    /// Lexicon valences of words seen, for explanations.
+    valences: RwLock<HashMap<String, f64>>,
 }
+
+/// Words whose valence is remembered, at most (then the cache starts again).
+const VALENCE_CACHE: usize = 50_000;
 
 impl std::fmt::Debug for Scorer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,6 +154,7 @@ impl Scorer {
             vader: SentimentIntensityAnalyzer::new(),
             finance: FinanceLexicon::built_in()?,
             lm: None,
+            valences: RwLock::new(HashMap::new()),
         })
     }
 
@@ -178,12 +187,22 @@ impl Scorer {
     /// The lexicon valence of one word as VADER has it (0 when none),
     /// recovered from the word scored alone.
     fn valence_of(&self, word: &str) -> f64 {
+        if let Some(v) = self.valences.read().ok().and_then(|m| m.get(word).copied()) {
+            return v;
+        }
         let c = self.vader.polarity_scores(word).compound;
-        if c == 0.0 {
+        let v = if c == 0.0 {
             0.0
         } else {
             round_to(raw_sum(c), 3)
+        };
+        if let Ok(mut m) = self.valences.write() {
+            if m.len() >= VALENCE_CACHE {
+                m.clear();
+            }
+            m.insert(word.to_string(), v);
         }
+        v
     }
 
     pub fn score(&self, text: &str) -> TextScore {
@@ -204,55 +223,66 @@ impl Scorer {
             bare.get(range)
                 .and_then(|ws| ws.iter().rev().find(|w| pred(w)).cloned())
         };
+        // VADER's contrast rule: tone before the first "but" weighs half,
+        // after it 1.5 times.
+        let but_at = bare.iter().position(|w| w == "but");
 
         let mut terms = Vec::new();
         let mut categories = Vec::new();
-        let mut adjustment = 0.0f64;
+        let mut finance_sum = 0.0f64;
+        // Whitespace words inside finance phrases, masked for the re-score.
+        let mut masked: Vec<usize> = Vec::new();
         let mut i = 0usize;
         while i < toks.len() {
             if let Some(term) = self.finance.match_at(&bare, i) {
                 let end = i.saturating_add(term.words.len());
-                let replaced: f64 = toks
-                    .get(i..end)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|t| self.valence_of(&t.lower))
-                    .sum();
+                let span = toks.get(i..end).unwrap_or_default();
+                let replaced: f64 = span.iter().map(|t| self.valence_of(&t.lower)).sum();
+                masked.extend(span.iter().map(|t| t.word));
                 let negated_by = find_in(before(i, NEGATION_REACH), &|w| is_negation(w));
-                let intensified_by = find_in(before(i, BOOSTER_REACH), &|w| {
-                    BOOSTERS.contains(&w) || DAMPENERS.contains(&w)
+                // The nearest booster or dampener in the three words before,
+                // scaled by distance as VADER does (1, 0.95, 0.9).
+                let booster = (1..=BOOSTER_REACH).find_map(|d| {
+                    let w = bare.get(i.checked_sub(d)?)?;
+                    (BOOSTERS.contains(&w.as_str()) || DAMPENERS.contains(&w.as_str()))
+                        .then(|| (w.clone(), d))
                 });
                 let mut applied = term.valence;
-                if negated_by.is_some() {
-                    applied *= NEGATION_SCALAR;
-                }
-                if let Some(word) = &intensified_by {
-                    let step = BOOSTER_INCREMENT.copysign(applied);
+                if let Some((word, d)) = &booster {
+                    let scale = match d {
+                        1 => 1.0,
+                        2 => 0.95,
+                        _ => 0.9,
+                    };
+                    let step = (BOOSTER_INCREMENT * scale).copysign(applied);
                     if BOOSTERS.contains(&word.as_str()) {
                         applied += step;
                     } else {
                         applied -= step;
                     }
                 }
-                adjustment += applied - replaced;
-                let written: Vec<&str> = toks
-                    .get(i..end)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|t| t.raw)
-                    .collect();
+                if negated_by.is_some() {
+                    applied *= NEGATION_SCALAR;
+                }
+                if let Some(b) = but_at {
+                    applied *= if i < b { 0.5 } else { 1.5 };
+                }
+                finance_sum += applied;
+                let written: Vec<&str> = span.iter().map(|t| t.raw).collect();
+                if negated_by.is_none() {
+                    categories.push(term.category.clone());
+                }
                 terms.push(MatchedTerm {
                     term: written.join(" "),
                     source: crate::score::TermSource::Finance,
                     valence: term.valence,
                     applied: round_to(applied, 3),
                     negated_by,
-                    intensified_by,
+                    intensified_by: booster.map(|b| b.0),
                     emphasised: false,
                     category: Some(term.category.clone()),
                     replaces_vader: Some(round_to(replaced, 3)),
                 });
-                categories.push(term.category.clone());
                 i = end;
                 continue;
             }
@@ -279,10 +309,18 @@ impl Scorer {
         categories.sort();
         categories.dedup();
 
-        let compound = if terms.iter().any(|t| t.source == TermSource::Finance) {
-            round_to(normalise(raw_sum(vader.compound) + adjustment), 4)
-        } else {
+        let compound = if masked.is_empty() {
             vader.compound
+        } else {
+            // VADER on the text with the phrases' words masked (so none of
+            // its rules act on them), plus the phrases' own valences.
+            let rest: Vec<&str> = text
+                .split_whitespace()
+                .enumerate()
+                .map(|(k, w)| if masked.contains(&k) { MASK } else { w })
+                .collect();
+            let rest = self.vader.polarity_scores(&rest.join(" ")).compound;
+            round_to(normalise(raw_sum(rest) + finance_sum), 4)
         };
         let rules = rules_of(text, &bare, &terms);
         TextScore {
@@ -297,6 +335,10 @@ impl Scorer {
         }
     }
 }
+
+/// Stands in for a finance phrase's words when VADER re-scores the rest:
+/// a lower-case word VADER has no entry for and no rule about.
+const MASK: &str = "qqxq";
 
 fn rules_of(text: &str, bare: &[String], terms: &[MatchedTerm]) -> Vec<String> {
     let mut rules = Vec::new();
@@ -395,7 +437,13 @@ mod tests {
             .find(|t| t.source == TermSource::Finance)
             .unwrap();
         assert_eq!(t.negated_by.as_deref(), Some("not"));
-        assert!(t.applied > 0.0, "{t:?}");
+        // -2.7 x -0.74 = +1.998 alone: 1.998 / sqrt(1.998^2 + 15) = 0.4585.
+        assert_eq!(t.applied, 1.998);
+        assert_eq!(s.compound, 0.4585);
+        assert!(
+            s.categories.is_empty(),
+            "a negated guidance cut is no guidance_cut event"
+        );
         let strong = scorer().score("Acme sharply cuts dividend");
         let t = strong
             .terms
@@ -403,6 +451,21 @@ mod tests {
             .find(|t| t.source == TermSource::Finance)
             .unwrap();
         assert_eq!(t.applied, -2.693);
+        // VADER boosts before it negates, and weighs tone after "but" 1.5 times.
+        let both = scorer().score("Acme did not sharply cut dividend");
+        let t = both
+            .terms
+            .iter()
+            .find(|t| t.source == TermSource::Finance)
+            .unwrap();
+        assert_eq!(t.applied, 1.993);
+        let contrast = scorer().score("Sales were fine but Acme cuts dividend");
+        let t = contrast
+            .terms
+            .iter()
+            .find(|t| t.source == TermSource::Finance)
+            .unwrap();
+        assert_eq!(t.applied, -3.6);
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub(crate) struct Token<'a> {
     pub raw: &'a str,
     /// Lower-cased.
     pub lower: String,
+    /// Position among the text's whitespace-separated words.
+    pub word: usize,
 }
 
 fn is_punct(c: char) -> bool {
@@ -18,7 +20,8 @@ fn is_punct(c: char) -> bool {
 
 pub(crate) fn tokens(text: &str) -> Vec<Token<'_>> {
     text.split_whitespace()
-        .filter_map(|word| {
+        .enumerate()
+        .filter_map(|(index, word)| {
             let stripped = word.trim_matches(is_punct);
             let raw = if stripped.chars().count() <= 2 {
                 word
@@ -28,6 +31,7 @@ pub(crate) fn tokens(text: &str) -> Vec<Token<'_>> {
             (raw.chars().count() > 1).then(|| Token {
                 raw,
                 lower: raw.to_lowercase(),
+                word: index,
             })
         })
         .collect()

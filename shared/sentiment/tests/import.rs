@@ -45,7 +45,7 @@ fn a_bad_line_fails_the_whole_file_and_is_named() {
     assert_eq!(lines, vec![2, 3, 4]);
     let text = err.to_string();
     assert!(
-        text.starts_with("3 bad lines; nothing was stored: line 2: time \"soon\""),
+        text.starts_with("3 bad lines; nothing was stored (quoted values come from the file: untrusted text): line 2: time \"soon\""),
         "{text}"
     );
     assert!(text.contains("line 4: no headline"), "{text}");
@@ -151,5 +151,52 @@ fn posts_with_engagement_and_cashtags() {
             .unwrap_err()
             .to_string()
             .contains("no posts")
+    );
+}
+
+#[test]
+fn hostile_values_are_bounded_and_times_are_sane() {
+    let long = "x".repeat(5_000);
+    let file = format!(
+        "{{\"time\":\"{long}\",\"headline\":\"a\"}}\n{{\"time\":\"2500-01-01\",\"headline\":\"b\"}}\n{{\"time\":\"1772461800123\",\"headline\":\"c\"}}\n"
+    );
+    let err = parse_news(&file, NewsFormat::Jsonl, "f", &index()).unwrap_err();
+    assert_eq!(err.total, 2, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.len() < 600,
+        "quoted values are cut: {} bytes",
+        text.len()
+    );
+    assert!(
+        text.contains("line 2: time \"2500-01-01\" is in the year 2500"),
+        "{text}"
+    );
+    // 13 digits are milliseconds.
+    let ok = parse_news(
+        "{\"time\":\"1772461800123\",\"headline\":\"c\"}\n",
+        NewsFormat::Jsonl,
+        "f",
+        &index(),
+    )
+    .unwrap();
+    assert_eq!(ok.items[0].time.timestamp_millis(), 1_772_461_800_123);
+
+    let inf = "{\"time\":\"2026-03-02\",\"text\":\"x\",\"likes\":1e308,\"reposts\":1e308}\n";
+    assert!(
+        parse_posts(inf, &index())
+            .unwrap_err()
+            .to_string()
+            .contains("engagement")
+    );
+}
+
+#[test]
+fn summaries_keep_comparisons_and_drop_markup() {
+    let file = "{\"time\":\"2026-03-02\",\"headline\":\"h\",\"summary\":\"EPS < consensus; revenue > guide <b>ok</b> &rsquo;26 &#0;end\"}\n";
+    let parsed = parse_news(file, NewsFormat::Jsonl, "f", &index()).unwrap();
+    assert_eq!(
+        parsed.items[0].summary.as_deref(),
+        Some("EPS < consensus; revenue > guide ok '26 end")
     );
 }

@@ -62,9 +62,18 @@ const BREADTH_BARS: usize = 300;
 /// Daily bars an event study reads per symbol.
 const STUDY_BARS: usize = 20_000;
 const MAX_EVENTS: usize = 200;
-/// An item published at or after this UTC hour counts from the next
-/// trading day (the US close is 21:00 UTC in winter, 20:00 in summer).
-pub const AFTER_CLOSE_HOUR_UTC: u32 = 21;
+/// The US close (16:00 New York) in UTC hours on `day`: 20 under daylight
+/// saving time (second Sunday of March to first Sunday of November), else 21.
+pub fn us_close_hour_utc(day: NaiveDate) -> u32 {
+    use chrono::{Datelike, Weekday};
+    let nth_sunday = |month: u32, n: u8| {
+        NaiveDate::from_weekday_of_month_opt(day.year(), month, Weekday::Sun, n)
+    };
+    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
+        (Some(start), Some(end)) if day >= start && day < end => 20,
+        _ => 21,
+    }
+}
 /// Environment variable naming a Loughran-McDonald dictionary CSV.
 pub const LM_ENV: &str = "GOLDENSIGNALS_LM_DICTIONARY";
 
@@ -284,11 +293,47 @@ fn bump(counts: &mut BTreeMap<String, usize>, key: String) {
     *n = n.saturating_add(1);
 }
 
-fn encode_cursor(end: DateTime<Utc>, offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("s1:{}:{offset}", end.timestamp_millis()))
+/// Where a page ends: the window's pinned end, a fingerprint of the
+/// request, and the store key (time, id) of the page's last item. The next
+/// page starts below that key, so items imported meanwhile never shift it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageCursor {
+    end: DateTime<Utc>,
+    fingerprint: String,
+    after: String,
 }
 
-fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, usize), ToolError> {
+fn fingerprint(kind: ItemKind, symbol: &str, days: u32, end: DateTime<Utc>) -> String {
+    let text = format!(
+        "{}|{symbol}|{days}|{}",
+        kind.as_str(),
+        end.timestamp_millis()
+    );
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+/// The store key of an item, as `list` orders them.
+fn item_key<T: StoredItem>(item: &T) -> String {
+    format!(
+        "{:013}#{}",
+        item.time().timestamp_millis().max(0),
+        item.id()
+    )
+}
+
+fn encode_cursor(c: &PageCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "s2:{}:{}:{}",
+        c.end.timestamp_millis(),
+        c.fingerprint,
+        c.after
+    ))
+}
+
+fn decode_cursor(c: &str) -> Result<PageCursor, ToolError> {
     let bad = || {
         ToolError::invalid("cursor is not a next_cursor of this tool; start again without a cursor")
     };
@@ -297,14 +342,32 @@ fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, usize), ToolError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(bad)?;
-    let mut parts = text.strip_prefix("s1:").ok_or_else(bad)?.split(':');
+    let mut parts = text.strip_prefix("s2:").ok_or_else(bad)?.splitn(3, ':');
     let end = parts
         .next()
         .and_then(|p| p.parse::<i64>().ok())
         .and_then(DateTime::from_timestamp_millis)
         .ok_or_else(bad)?;
-    let offset = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    Ok((end, offset))
+    let fingerprint = parts.next().ok_or_else(bad)?.to_string();
+    let after = parts.next().ok_or_else(bad)?.to_string();
+    Ok(PageCursor {
+        end,
+        fingerprint,
+        after,
+    })
+}
+
+/// Window ends a caller may ask for.
+fn check_window_end(end: DateTime<Utc>) -> Result<DateTime<Utc>, ToolError> {
+    let year = chrono::Datelike::year(&end);
+    if (1970..gs_sentiment::import::LATEST_YEAR).contains(&year) {
+        Ok(end)
+    } else {
+        Err(ToolError::invalid(format!(
+            "end must lie between 1970 and {}",
+            gs_sentiment::import::LATEST_YEAR
+        )))
+    }
 }
 
 fn window_days(days: Option<u32>) -> Result<u32, ToolError> {
@@ -340,16 +403,18 @@ async fn item_sentiment<T: Scored>(
     if limit == 0 {
         return Err(ToolError::invalid("limit must be 1 to 100"));
     }
-    let (end, offset) = match &args.cursor {
-        Some(c) => decode_cursor(c)?,
-        None => (
-            match &args.end {
-                Some(e) => parse_time("end", e)?,
-                None => Utc::now(),
-            },
-            0,
-        ),
+    let cursor = args.cursor.as_deref().map(decode_cursor).transpose()?;
+    let end = match (&cursor, &args.end) {
+        (Some(c), _) => c.end,
+        (None, Some(e)) => check_window_end(parse_time("end", e)?)?,
+        (None, None) => Utc::now(),
     };
+    let print = fingerprint(T::KIND, &symbol, days, end);
+    if cursor.as_ref().is_some_and(|c| c.fingerprint != print) {
+        return Err(ToolError::invalid(
+            "cursor belongs to another symbol, window or tool; repeat the arguments of the call that returned it, or start again without a cursor",
+        ));
+    }
     let start = shift(end, Duration::days(i64::from(days)))?;
     let records = ctx.stores.records.as_ref();
     let (items, truncated) =
@@ -411,28 +476,42 @@ async fn item_sentiment<T: Scored>(
             external_text: true,
         })
     };
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by(|a, b| {
-        let ca = scored.get(*a).map_or(0.0, |s| s.compound);
-        let cb = scored.get(*b).map_or(0.0, |s| s.compound);
-        cb.total_cmp(&ca)
-    });
-    let most_positive: Vec<ItemView<T>> = order
+    let compound = |i: &usize| scored.get(*i).map_or(0.0, |s| s.compound);
+    // Ties keep the newest first (items are newest first).
+    let mut by_tone: Vec<usize> = (0..total).collect();
+    by_tone.sort_by(|a, b| compound(b).total_cmp(&compound(a)).then(a.cmp(b)));
+    let most_positive: Vec<ItemView<T>> = by_tone
         .iter()
-        .filter(|i| scored.get(**i).is_some_and(|s| s.compound > 0.0))
+        .filter(|i| compound(i) >= gs_sentiment::POSITIVE_THRESHOLD)
         .take(EXTREMES)
         .filter_map(|i| view(*i))
         .collect();
-    let most_negative: Vec<ItemView<T>> = order
+    by_tone.sort_by(|a, b| compound(a).total_cmp(&compound(b)).then(a.cmp(b)));
+    let most_negative: Vec<ItemView<T>> = by_tone
         .iter()
-        .rev()
-        .filter(|i| scored.get(**i).is_some_and(|s| s.compound < 0.0))
+        .filter(|i| compound(i) <= -gs_sentiment::POSITIVE_THRESHOLD)
         .take(EXTREMES)
         .filter_map(|i| view(*i))
         .collect();
-    let page_end = offset.saturating_add(limit).min(total);
-    let page: Vec<ItemView<T>> = (offset.min(total)..page_end).filter_map(view).collect();
-    let next_cursor = (page_end < total).then(|| encode_cursor(end, page_end));
+    let first = match &cursor {
+        Some(c) => items
+            .iter()
+            .position(|i| item_key(i) < c.after)
+            .unwrap_or(total),
+        None => 0,
+    };
+    let page_end = first.saturating_add(limit).min(total);
+    let page: Vec<ItemView<T>> = (first..page_end).filter_map(view).collect();
+    let next_cursor = (page_end < total)
+        .then(|| items.get(page_end.saturating_sub(1)))
+        .flatten()
+        .map(|last| {
+            encode_cursor(&PageCursor {
+                end,
+                fingerprint: print.clone(),
+                after: item_key(last),
+            })
+        });
     let what = match T::KIND {
         ItemKind::News => "news items",
         ItemKind::Post => "posts",
@@ -526,6 +605,10 @@ pub struct MarketSentimentOutput {
     pub timeframe: String,
     /// Symbols read.
     pub symbols: Vec<String>,
+    /// Series left out: no bar at or before as_of, or the last one older than 10 bar widths (at least 10 days).
+    pub stale: Vec<String>,
+    /// True when more than 500 series matched: the first 500 (by symbol) were read.
+    pub truncated: bool,
     pub breadth: Breadth,
     pub put_call: PutCallReading,
     pub conventions: String,
@@ -592,8 +675,20 @@ pub async fn market_sentiment(
             timeframe.as_str()
         )));
     }
+    let truncated = series.len() > MAX_UNIVERSE;
     series.truncate(MAX_UNIVERSE);
+    let width = timeframe.duration();
+    let oldest = as_of
+        .checked_sub_signed(
+            width
+                .checked_mul(10)
+                .unwrap_or(width)
+                .max(Duration::days(10)),
+        )
+        .unwrap_or(as_of);
     let mut closes = Vec::with_capacity(series.len());
+    let mut used = Vec::with_capacity(series.len());
+    let mut stale = Vec::new();
     for s in &series {
         let bars = read_bars(
             store,
@@ -606,7 +701,19 @@ pub async fn market_sentiment(
             },
         )
         .await?;
+        if bars.last().is_none_or(|b| b.time() < oldest) {
+            stale.push(s.key.symbol.as_str().to_string());
+            continue;
+        }
         closes.push(bars.iter().map(|b| b.close()).collect::<Vec<f64>>());
+        used.push(s);
+    }
+    if used.is_empty() {
+        return Err(ToolError::invalid(format!(
+            "no {} series has a recent bar at or before {}; give an as_of within the stored history",
+            timeframe.as_str(),
+            as_of.format("%Y-%m-%d")
+        )));
     }
     let result = ctx
         .compute(move || {
@@ -614,8 +721,8 @@ pub async fn market_sentiment(
             Ok(breadth(&refs))
         })
         .await?;
-    let synthetic = series.iter().any(|s| s.source.is_synthetic());
-    let symbols: Vec<String> = series
+    let synthetic = used.iter().any(|s| s.source.is_synthetic());
+    let symbols: Vec<String> = used
         .iter()
         .map(|s| s.key.symbol.as_str().to_string())
         .collect();
@@ -643,6 +750,8 @@ pub async fn market_sentiment(
             as_of,
             timeframe: timeframe.as_str().to_string(),
             symbols,
+            stale,
+            truncated,
             breadth: result,
             put_call: PutCallReading {
                 available: false,
@@ -719,6 +828,8 @@ pub struct EventImpactOutput {
     /// Averages over the events, per window.
     pub aggregate: Vec<AggregateWindow>,
     pub skipped: Vec<SkippedEvent>,
+    /// With `kind`: true when the symbol had more than 5000 items in the lookback and only the newest were searched.
+    pub truncated: bool,
     pub conventions: String,
     pub synthetic: bool,
     pub external_text_note: String,
@@ -734,7 +845,7 @@ fn to_date(raw: &str) -> Result<DateTime<Utc>, ToolError> {
 /// Index of day 0 among `dates` for an event at `t`.
 fn event_day(dates: &[NaiveDate], t: DateTime<Utc>) -> Option<usize> {
     let day = t.date_naive();
-    let after_close = t.hour() >= AFTER_CLOSE_HOUR_UTC;
+    let after_close = t.hour() >= us_close_hour_utc(day);
     dates
         .iter()
         .position(|d| *d > day || (*d == day && !after_close))
@@ -821,6 +932,7 @@ pub async fn event_impact(
 
     let records = ctx.stores.records.as_ref();
     let mut events: Vec<(DateTime<Utc>, Option<NewsItem>)> = Vec::new();
+    let mut searched_truncated = false;
     if let Some(id) = &args.news_id {
         let item = news_by_id(records, id).await?.ok_or_else(|| {
             ToolError::invalid(format!(
@@ -845,8 +957,9 @@ pub async fn event_impact(
         }
         let end = Utc::now();
         let start = shift(end, Duration::days(i64::from(days)))?;
-        let (items, _) =
+        let (items, cut) =
             read_items::<NewsItem>(records, symbol.as_str(), start, end, MAX_WINDOW_ITEMS).await?;
+        searched_truncated = cut;
         let kind = kind.clone();
         let matched: Vec<NewsItem> = ctx
             .compute(move || {
@@ -870,6 +983,24 @@ pub async fn event_impact(
         .iter()
         .filter_map(|(d, c)| market_by_day.get(d).map(|m| (*d, *c, *m)))
         .collect();
+    let needed = usize::try_from(cfg.estimation.0.unsigned_abs()).unwrap_or(usize::MAX);
+    if aligned.len() <= needed {
+        let span = |v: &[(NaiveDate, f64)]| match (v.first(), v.last()) {
+            (Some(a), Some(b)) => format!("{} to {}", a.0, b.0),
+            _ => "no bars".to_string(),
+        };
+        return Err(ToolError::invalid(format!(
+            "{symbol} and {benchmark} share {} trading days ({symbol}: {}; {benchmark}: {}); the study needs more than {needed}: choose a benchmark that trades on the same days",
+            aligned.len(),
+            span(&stock),
+            span(
+                &market_by_day
+                    .iter()
+                    .map(|(d, c)| (*d, *c))
+                    .collect::<Vec<_>>()
+            )
+        )));
+    }
     let dates: Vec<NaiveDate> = aligned.iter().map(|a| a.0).collect();
     let rs = simple_returns(&aligned.iter().map(|a| a.1).collect::<Vec<_>>())
         .map_err(|e| ToolError::invalid(e.to_string()))?;
@@ -984,9 +1115,8 @@ pub async fn event_impact(
             events: views,
             aggregate: agg,
             skipped,
-            conventions: format!(
-                "Daily simple returns on the dates both series share. Day 0 is the first trading day at or after the event; an item published at or after {AFTER_CLOSE_HOUR_UTC}:00 UTC counts from the next day. Market model by OLS over the estimation window; sigma^2 = SSR/(L-2). AR = r - alpha - beta r_m; CAR = sum of AR; t = CAR / (sigma sqrt(K)). Over events: CAAR = mean CAR, t_pooled = CAAR / (sqrt(sum var)/N), t_cross = CAAR / (sd(CAR)/sqrt N). Several items on one day are one event."
-            ),
+            truncated: searched_truncated,
+            conventions: "Daily simple returns on the dates both series share. Day 0 is the first trading day at or after the event; an item published at or after the US close (16:00 New York: 20:00 UTC under daylight saving time, else 21:00) counts from the next day. Market model by OLS over the estimation window; sigma^2 = SSR/(L-2). AR = r - alpha - beta r_m; CAR = sum of AR; t = CAR / (sigma sqrt(K)). Over events: CAAR = mean CAR, t_pooled = CAAR / (sqrt(sum var)/N), t_cross = CAAR / (sd(CAR)/sqrt N). Several items on one day are one event.".to_string(),
             synthetic,
             external_text_note: UNTRUSTED_NOTE.to_string(),
         },
@@ -1432,8 +1562,14 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
         let end = DateTime::from_timestamp_millis(1_772_461_800_123).unwrap();
-        assert_eq!(decode_cursor(&encode_cursor(end, 40)).unwrap(), (end, 40));
+        let c = PageCursor {
+            end,
+            fingerprint: fingerprint(ItemKind::News, "AAPL", 7, end),
+            after: "1772461800000#ab:cd".into(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&c)).unwrap(), c);
         assert!(decode_cursor("bogus").is_err());
+        assert_ne!(c.fingerprint, fingerprint(ItemKind::Post, "AAPL", 7, end));
     }
 
     #[test]
@@ -1443,6 +1579,13 @@ mod tests {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         assert_eq!(event_day(&dates, t("2026-03-02T12:00:00Z")), Some(0));
         assert_eq!(event_day(&dates, t("2026-03-02T21:30:00Z")), Some(1));
+        // Daylight saving time from 2026-03-08: the close is at 20:00 UTC.
+        let summer = [d("2026-06-01"), d("2026-06-02")];
+        assert_eq!(event_day(&summer, t("2026-06-01T20:15:00Z")), Some(1));
+        assert_eq!(event_day(&summer, t("2026-06-01T19:45:00Z")), Some(0));
+        assert_eq!(us_close_hour_utc(d("2026-03-07")), 21);
+        assert_eq!(us_close_hour_utc(d("2026-03-08")), 20);
+        assert_eq!(us_close_hour_utc(d("2026-11-01")), 21);
         assert_eq!(
             event_day(&dates, t("2026-03-01T21:30:00Z")),
             Some(0),

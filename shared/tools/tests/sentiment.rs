@@ -262,6 +262,14 @@ async fn market_sentiment_matches_a_hand_count() {
     assert_eq!(out["put_call"]["available"], false);
     assert_eq!(out["synthetic"], true);
     let err = f
+        .call("get_market_sentiment", json!({"as_of": "2001-01-01"}))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no 1d series has a recent bar"),
+        "{err}"
+    );
+    let err = f
         .call("get_market_sentiment", json!({"symbols": ["NOPE"]}))
         .await
         .unwrap_err();
@@ -490,7 +498,47 @@ async fn imports_are_all_or_nothing_and_idempotent() {
         .await
         .unwrap();
     assert_eq!(msft["total_items"], 250);
-    let _ = f.store.list_series(&Default::default()).await.unwrap();
+
+    // Keyset pages: an item imported between two pages, inside the window
+    // and older than the first page, neither repeats nor hides an item.
+    let args = json!({"symbol": "MSFT", "end": end, "days": 2, "limit": 100});
+    let (p1, _) = f.call("get_news_sentiment", args.clone()).await.unwrap();
+    let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    let late = "{\"time\":\"2026-03-01T00:00:30Z\",\"headline\":\"Late Microsoft item\",\"source\":\"bulk\"}\n";
+    f.call("import_news", json!({"text": late})).await.unwrap();
+    let mut ids: Vec<String> = Vec::new();
+    let mut page = p1;
+    let mut next = Some(cursor.clone());
+    loop {
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["item"]["id"].as_str().unwrap().to_string()),
+        );
+        let Some(c) = next.take() else { break };
+        let mut a = args.clone();
+        a["cursor"] = json!(c);
+        page = f.call("get_news_sentiment", a).await.unwrap().0;
+        next = page["next_cursor"].as_str().map(str::to_string);
+    }
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no item twice");
+    assert_eq!(ids.len(), 251, "the 250 and the late one");
+    let mut wrong = args.clone();
+    wrong["symbol"] = json!("AAPL");
+    wrong["cursor"] = json!(cursor);
+    let err = f.call("get_news_sentiment", wrong).await.unwrap_err();
+    assert!(err.to_string().contains("another symbol"), "{err}");
+    let err = f
+        .call(
+            "get_news_sentiment",
+            json!({"symbol": "MSFT", "end": "2500-01-01"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("between 1970"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -225,6 +225,10 @@ pub async fn read_items<T: StoredItem>(
             }
             let item: T = serde_json::from_slice(&r.value)
                 .map_err(|e| StoreError::Corrupt(format!("{coll}/{}: {e}", r.id)))?;
+            // Keys hold whole milliseconds: the item's own time decides.
+            if item.time() < start || item.time() > end {
+                continue;
+            }
             out.push(item);
         }
         match page.next_cursor {
