@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gs_domain::{BarQuery, BarStore, SeriesKey, Symbol, Timeframe, read_bars, read_series};
+use gs_domain::{BarQuery, SeriesKey, Symbol, Timeframe, read_bars, read_series};
 use gs_embedded_store::EmbeddedStore;
 use gs_tools::{ComputePool, Stores, ToolContext, ToolError, find};
 use serde_json::{Value, json};
