@@ -17,6 +17,7 @@ import asyncio
 import json
 import sys
 import time
+import traceback
 
 import httpx2
 from mcp import Client
@@ -140,6 +141,9 @@ async def main() -> int:
         except Exception as e:  # noqa: BLE001 - report every failure
             failed += 1
             print(f"FAIL  lambda loop ({mode}): {type(e).__name__}: {e}")
+            # A task group wraps the failure: say what each part was.
+            for sub in getattr(e, "exceptions", ()):
+                print("".join(traceback.format_exception(sub)).rstrip())
     print(f"{2 - failed} passed, {failed} failed")
     return 1 if failed else 0
 
