@@ -17,6 +17,7 @@ use gs_domain::{BarStore, DataSource, RecordStore, SeriesKey, SeriesQuery, Symbo
 use gs_embedded_store::EmbeddedStore;
 use gs_market_data::{CsvOptions, parse_csv};
 use gs_mcp::{GoldenSignals, Guardrails, HttpConfig};
+use gs_sentiment::ItemKind;
 use gs_tools::{ComputePool, LocalInvoker, Stores};
 use jsonwebtoken::Algorithm;
 
@@ -237,14 +238,14 @@ fn main() -> Result<()> {
         Command::Token(args) => token(args),
         Command::Import(args) => runtime.block_on(import(args)),
         Command::ImportNews(args) => runtime.block_on(import_items(
-            gs_sentiment_kind::News,
+            ItemKind::News,
             args.file,
             args.format,
             args.data,
             args.token,
         )),
         Command::ImportPosts(args) => runtime.block_on(import_items(
-            gs_sentiment_kind::Post,
+            ItemKind::Post,
             args.file,
             None,
             args.data,
@@ -595,12 +596,10 @@ async fn import_via_server(
     Ok(())
 }
 
-use gs_sentiment::ItemKind as gs_sentiment_kind;
-
 /// `import-news` / `import-posts`: into the local store, or through the
 /// running server's `import_news` / `import_posts` when it holds the store.
 async fn import_items(
-    kind: gs_sentiment_kind,
+    kind: ItemKind,
     path: PathBuf,
     format: Option<String>,
     data: DataDir,
@@ -610,8 +609,8 @@ async fn import_items(
         .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
     let name = file_name(&path);
     let tool = match kind {
-        gs_sentiment_kind::News => "import_news",
-        gs_sentiment_kind::Post => "import_posts",
+        ItemKind::News => "import_news",
+        ItemKind::Post => "import_posts",
     };
     let store = match EmbeddedStore::open(&data.data_dir) {
         Ok(store) => Arc::new(store),
@@ -643,10 +642,10 @@ async fn import_items(
         cipher: None,
     };
     let result = match kind {
-        gs_sentiment_kind::News => {
-            gs_tools::sentiment::import_news_into(&stores, &text, format.as_deref(), &name).await
+        ItemKind::News => {
+            gs_tools::sentiment::import_news(&stores, None, text, format.as_deref(), &name).await
         }
-        gs_sentiment_kind::Post => gs_tools::sentiment::import_posts_into(&stores, &text).await,
+        ItemKind::Post => gs_tools::sentiment::import_posts(&stores, None, text).await,
     };
     let out = result.map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
     println!(

@@ -34,6 +34,15 @@ const EVENT_SYMBOLS: &[&str] = &[
     "AAPL", "MSFT", "NVDA", "TSLA", "JPM", "XOM", "AMZN", "GOOGL", "META", "AMD", "NFLX",
 ];
 
+/// The name headlines use for a symbol: its first alias in the metadata
+/// (Apple, not Apple Inc.), else its name, else the symbol itself.
+pub fn headline_name(meta: &[crate::items::SymbolMeta], symbol: &str) -> String {
+    meta.iter()
+        .find(|m| m.symbol == symbol)
+        .map(|m| m.aliases.first().cloned().unwrap_or_else(|| m.name.clone()))
+        .unwrap_or_else(|| symbol.to_string())
+}
+
 /// One symbol's daily closes, oldest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoPrices {
@@ -284,33 +293,15 @@ pub fn generate(prices: &[DemoPrices], seed: u64, index: &TickerIndex) -> DemoIt
             let date = day.format("%Y-%m-%d").to_string();
             if let Some(kind) = event {
                 let headline = event_headline(&mut rng, kind, &p.name);
-                let url = format!(
-                    "https://demo.goldensignals.invalid/news/{}/{date}/event",
-                    p.symbol
-                );
-                out.news.push(news_item(
-                    &p.symbol,
-                    at_time(*day, 12, 0),
-                    headline,
-                    url,
-                    Some(kind),
-                    index,
-                ));
+                let time = at_time(*day, 12, 0);
+                out.news
+                    .push(news_item(&p.symbol, time, headline, Some(kind), index));
             }
             if ret.is_finite() && (rng.unit() < 0.25 || ret.abs() > 0.03) {
                 let headline = routine_headline(&mut rng, &p.name, ret);
-                let url = format!(
-                    "https://demo.goldensignals.invalid/news/{}/{date}/close",
-                    p.symbol
-                );
-                out.news.push(news_item(
-                    &p.symbol,
-                    at_time(*day, 21, 30),
-                    headline,
-                    url,
-                    None,
-                    index,
-                ));
+                let time = at_time(*day, 21, 30);
+                out.news
+                    .push(news_item(&p.symbol, time, headline, None, index));
             }
             if i >= posts_from && ret.is_finite() {
                 let count = if event.is_some() {
@@ -364,14 +355,20 @@ pub fn generate(prices: &[DemoPrices], seed: u64, index: &TickerIndex) -> DemoIt
     out
 }
 
+/// A demo headline about `symbol` (its URL names the symbol, the day and
+/// whether it is a planted event or a routine story).
 fn news_item(
     symbol: &str,
     time: DateTime<Utc>,
     headline: String,
-    url: String,
     event: Option<&str>,
     index: &TickerIndex,
 ) -> NewsItem {
+    let url = format!(
+        "https://demo.goldensignals.invalid/news/{symbol}/{}/{}",
+        time.format("%Y-%m-%d"),
+        if event.is_some() { "event" } else { "close" }
+    );
     let mut tickers = index.extract(&headline);
     if !tickers.iter().any(|t| t == symbol) {
         tickers.push(symbol.to_string());

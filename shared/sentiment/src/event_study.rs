@@ -197,7 +197,6 @@ pub fn study_event(
     event: usize,
     cfg: &StudyConfig,
 ) -> Result<EventResult, StudyError> {
-    cfg.check()?;
     if stock.len() != market.len() {
         return Err(StudyError::Misaligned(stock.len(), market.len()));
     }

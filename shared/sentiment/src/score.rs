@@ -274,7 +274,7 @@ impl Scorer {
                 }
                 terms.push(MatchedTerm {
                     term: written.join(" "),
-                    source: crate::score::TermSource::Finance,
+                    source: TermSource::Finance,
                     valence: term.valence,
                     applied: round_to(applied, 3),
                     negated_by,

@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use gs_domain::Timeframe;
-use gs_sentiment::demo::{DemoPrices, generate, planted_sign};
+use gs_sentiment::demo::{DemoPrices, generate, headline_name, planted_sign};
 use gs_sentiment::event_study::{StudyConfig, aggregate, study_event};
 use gs_sentiment::{Label, Scorer, TickerIndex, default_symbol_metadata};
 
@@ -17,14 +17,9 @@ fn prices() -> Vec<DemoPrices> {
         .filter(|s| s.key.timeframe == Timeframe::D1)
         .map(|s| {
             let sym = s.key.symbol.as_str().to_string();
-            let name = meta
-                .iter()
-                .find(|m| m.symbol == sym)
-                .map(|m| m.aliases.first().cloned().unwrap_or(m.name.clone()))
-                .unwrap_or(sym.clone());
             DemoPrices {
+                name: headline_name(&meta, &sym),
                 symbol: sym,
-                name,
                 bars: s.bars.iter().map(|b| (b.time(), b.close())).collect(),
             }
         })

@@ -25,7 +25,7 @@ use gs_sentiment::event_study::{
     AggregateWindow, MarketModel, StudyConfig, WindowResult, aggregate, simple_returns,
     study_returns,
 };
-use gs_sentiment::import::{NewsFormat, parse_news, parse_posts};
+use gs_sentiment::import::{ImportFailure, NewsFormat, Parsed, parse_news, parse_posts};
 use gs_sentiment::{
     ItemKind, LmDictionary, NewsItem, Post, Scorer, TextScore, TickerIndex, UNTRUSTED_NOTE,
     default_symbol_metadata,
@@ -33,7 +33,7 @@ use gs_sentiment::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use self::store::{StoredItem, news_by_id, read_items, store_items};
+use self::store::{StoredItem, count_items, item_key, news_by_id, read_items, store_items};
 use crate::context::{Stores, ToolContext};
 use crate::error::ToolError;
 use crate::market_data::synthetic_note;
@@ -309,19 +309,13 @@ fn fingerprint(kind: ItemKind, symbol: &str, days: u32, end: DateTime<Utc>) -> S
         kind.as_str(),
         end.timestamp_millis()
     );
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{h:016x}")
-}
-
-/// The store key of an item, as `list` orders them.
-fn item_key<T: StoredItem>(item: &T) -> String {
-    format!(
-        "{:013}#{}",
-        item.time().timestamp_millis().max(0),
-        item.id()
-    )
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn encode_cursor(c: &PageCursor) -> String {
@@ -421,7 +415,7 @@ async fn item_sentiment<T: Scored>(
         read_items::<T>(records, &symbol, start, end, MAX_WINDOW_ITEMS).await?;
     let baseline_start = shift(start, Duration::days(BASELINE_DAYS))?;
     let baseline_end = shift(start, Duration::milliseconds(1))?;
-    let (baseline, _) = read_items::<T>(
+    let baseline = count_items::<T>(
         records,
         &symbol,
         baseline_start,
@@ -451,12 +445,7 @@ async fn item_sentiment<T: Scored>(
     }
     let vader_mean = (!scored.is_empty())
         .then(|| scored.iter().map(|s| s.vader.compound).sum::<f64>() / scored.len() as f64);
-    let vol = volume(
-        items.len(),
-        f64::from(days),
-        baseline.len(),
-        BASELINE_DAYS as f64,
-    );
+    let vol = volume(items.len(), f64::from(days), baseline, BASELINE_DAYS as f64);
     let mut categories = BTreeMap::new();
     for s in &scored {
         for c in &s.categories {
@@ -1063,7 +1052,8 @@ pub async fn event_impact(
         || market_synth
         || views
             .iter()
-            .any(|v| !v.sources.is_empty() && v.sources.iter().any(|s| s.planted_event.is_some()));
+            .flat_map(|v| &v.sources)
+            .any(|s| s.planted_event.is_some());
     let summary = match agg.first() {
         None => format!(
             "No event of {symbol} could be studied ({} skipped{}).",
@@ -1234,68 +1224,50 @@ fn news_format(format: Option<&str>, text: &str) -> Result<NewsFormat, ToolError
     }
 }
 
-/// Parses and stores a news file: the body of `import_news` (parsing on
-/// the compute pool).
-pub async fn import_news_text(
-    ctx: &ToolContext,
+/// Checks, parses (on the tool's compute pool when `pool` is given, in
+/// place otherwise) and stores one file.
+async fn import_file<T: StoredItem + 'static>(
+    stores: &Stores,
+    pool: Option<&ToolContext>,
+    text: String,
+    parse: impl FnOnce(&str, &TickerIndex) -> Result<Parsed<T>, ImportFailure> + Send + 'static,
+) -> Result<ImportItemsOutput, ToolError> {
+    check_import_text(&text)?;
+    let index = ticker_index(stores).await?;
+    let run = move || parse(&text, &index).map_err(|e| ToolError::invalid(e.to_string()));
+    let parsed = match pool {
+        Some(ctx) => ctx.compute(run).await?,
+        None => run()?,
+    };
+    let report = store_items(stores.records.as_ref(), &parsed.items).await?;
+    Ok(import_report(&parsed.items, parsed.duplicates, report))
+}
+
+/// Parses and stores a news file: the body of `import_news` (with `pool`)
+/// and of `goldensignals import-news` (without).
+pub async fn import_news(
+    stores: &Stores,
+    pool: Option<&ToolContext>,
     text: String,
     format: Option<&str>,
     file: &str,
 ) -> Result<ImportItemsOutput, ToolError> {
-    check_import_text(&text)?;
     let format = news_format(format, &text)?;
-    let index = ticker_index(&ctx.stores).await?;
     let source = file.to_string();
-    let parsed = ctx
-        .compute(move || {
-            parse_news(&text, format, &source, &index)
-                .map_err(|e| ToolError::invalid(e.to_string()))
-        })
-        .await?;
-    let report = store_items(ctx.stores.records.as_ref(), &parsed.items).await?;
-    Ok(import_report(&parsed.items, parsed.duplicates, report))
+    import_file(stores, pool, text, move |t, index| {
+        parse_news(t, format, &source, index)
+    })
+    .await
 }
 
-/// As [`import_news_text`], parsing in place: `goldensignals import-news`.
-pub async fn import_news_into(
+/// Parses and stores a posts file: the body of `import_posts` and of
+/// `goldensignals import-posts`.
+pub async fn import_posts(
     stores: &Stores,
-    text: &str,
-    format: Option<&str>,
-    file: &str,
-) -> Result<ImportItemsOutput, ToolError> {
-    check_import_text(text)?;
-    let format = news_format(format, text)?;
-    let index = ticker_index(stores).await?;
-    let parsed =
-        parse_news(text, format, file, &index).map_err(|e| ToolError::invalid(e.to_string()))?;
-    let report = store_items(stores.records.as_ref(), &parsed.items).await?;
-    Ok(import_report(&parsed.items, parsed.duplicates, report))
-}
-
-/// Parses and stores a posts file: the body of `import_posts`.
-pub async fn import_posts_text(
-    ctx: &ToolContext,
+    pool: Option<&ToolContext>,
     text: String,
 ) -> Result<ImportItemsOutput, ToolError> {
-    check_import_text(&text)?;
-    let index = ticker_index(&ctx.stores).await?;
-    let parsed = ctx
-        .compute(move || parse_posts(&text, &index).map_err(|e| ToolError::invalid(e.to_string())))
-        .await?;
-    let report = store_items(ctx.stores.records.as_ref(), &parsed.items).await?;
-    Ok(import_report(&parsed.items, parsed.duplicates, report))
-}
-
-/// As [`import_posts_text`], parsing in place: `goldensignals import-posts`.
-pub async fn import_posts_into(
-    stores: &Stores,
-    text: &str,
-) -> Result<ImportItemsOutput, ToolError> {
-    check_import_text(text)?;
-    let index = ticker_index(stores).await?;
-    let parsed = parse_posts(text, &index).map_err(|e| ToolError::invalid(e.to_string()))?;
-    let report = store_items(stores.records.as_ref(), &parsed.items).await?;
-    Ok(import_report(&parsed.items, parsed.duplicates, report))
+    import_file(stores, pool, text, parse_posts).await
 }
 
 /// The summary of an import, as the tools give it.
@@ -1326,11 +1298,7 @@ pub async fn seed_demo_items(stores: &Stores, seed: u64) -> Result<DemoItemsRepo
         }
         let bars = read_bars(stores.bars.as_ref(), &info.key, &BarQuery::default()).await?;
         let symbol = info.key.symbol.as_str().to_string();
-        let name = meta
-            .iter()
-            .find(|m| m.symbol == symbol)
-            .map(|m| m.aliases.first().cloned().unwrap_or_else(|| m.name.clone()))
-            .unwrap_or_else(|| symbol.clone());
+        let name = gs_sentiment::demo::headline_name(&meta, &symbol);
         prices.push(gs_sentiment::demo::DemoPrices {
             symbol,
             name,
@@ -1525,7 +1493,14 @@ impl Tool for ImportNews {
         if file.len() > 256 {
             return Err(ToolError::invalid("file_name must be at most 256 bytes"));
         }
-        let out = import_news_text(&ctx, args.text, args.format.as_deref(), &file).await?;
+        let out = import_news(
+            &ctx.stores,
+            Some(&ctx),
+            args.text,
+            args.format.as_deref(),
+            &file,
+        )
+        .await?;
         let summary = import_summary("news items", &file, &out);
         Ok((out, summary))
     }
@@ -1549,7 +1524,7 @@ impl Tool for ImportPosts {
         if file.len() > 256 {
             return Err(ToolError::invalid("file_name must be at most 256 bytes"));
         }
-        let out = import_posts_text(&ctx, args.text).await?;
+        let out = import_posts(&ctx.stores, Some(&ctx), args.text).await?;
         let summary = import_summary("posts", &file, &out);
         Ok((out, summary))
     }

@@ -105,6 +105,8 @@ async fn news_sentiment_pages_through_the_window_and_marks_external_text() {
     assert_eq!(counted as usize, total);
 
     // Page through: every item once, newest first, each scored and marked.
+    let window_mean = tone["mean"].as_f64().unwrap();
+    let mut compounds = Vec::new();
     let mut seen = Vec::new();
     let mut page = out;
     loop {
@@ -117,7 +119,7 @@ async fn news_sentiment_pages_through_the_window_and_marks_external_text() {
                     .iter()
                     .any(|t| t == "AAPL")
             );
-            assert!(v["score"]["compound"].is_number());
+            compounds.push(v["score"]["compound"].as_f64().unwrap());
             seen.push((
                 v["item"]["time"].as_str().unwrap().to_string(),
                 v["item"]["id"].as_str().unwrap().to_string(),
@@ -142,24 +144,12 @@ async fn news_sentiment_pages_through_the_window_and_marks_external_text() {
     assert_eq!(ids.len(), total, "no item twice");
     assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
 
-    // The mean is the mean of the items' compounds.
-    let all = f
-        .call(
-            "get_news_sentiment",
-            json!({"symbol": "AAPL", "days": 30, "limit": 100}),
-        )
-        .await
-        .unwrap()
-        .0;
-    let items = all["items"].as_array().unwrap();
-    if all["total_items"].as_u64().unwrap() as usize == items.len() && !items.is_empty() {
-        let mean: f64 = items
-            .iter()
-            .map(|v| v["score"]["compound"].as_f64().unwrap())
-            .sum::<f64>()
-            / items.len() as f64;
-        assert!((mean - all["tone"]["mean"].as_f64().unwrap()).abs() < 1e-12);
-    }
+    // The window's mean tone is the mean of its items' compounds.
+    let mean = compounds.iter().sum::<f64>() / compounds.len() as f64;
+    assert!(
+        (mean - window_mean).abs() < 1e-12,
+        "{mean} vs {window_mean}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,6 +271,7 @@ async fn event_studies_of_planted_events() {
     let f = demo().await;
     // Every planted beat of every stock: positive mean CAR over [-1, +1].
     let mut found = 0;
+    let mut first: Option<(&str, Value)> = None;
     for sym in ["AAPL", "MSFT", "NVDA", "TSLA", "JPM", "XOM"] {
         let (out, summary) = f
             .call(
@@ -299,6 +290,7 @@ async fn event_studies_of_planted_events() {
             assert!(e["sources"][0]["headline"].is_string());
             assert_eq!(e["sources"][0]["planted_event"], "earnings_beat");
         }
+        first.get_or_insert((sym, events[0]["sources"][0].clone()));
         assert!(
             out["aggregate"][0]["caar"].as_f64().unwrap() > 0.0,
             "{sym}: {}",
@@ -309,32 +301,19 @@ async fn event_studies_of_planted_events() {
 
     // One item by id: day 0 is its date, and day 0's abnormal return is the
     // stock's return less alpha + beta x SPY's, computed here.
-    let (news, _) = f
-        .call(
-            "get_news_sentiment",
-            json!({"symbol": "NVDA", "days": 365, "limit": 100}),
-        )
-        .await
-        .unwrap();
-    let planted = news["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["item"]["planted_event"].is_string())
-        .cloned();
-    let Some(planted) = planted else { return };
-    let id = planted["item"]["id"].as_str().unwrap();
+    let (sym, planted) = first.unwrap();
+    let id = planted["news_id"].as_str().unwrap();
     let (out, _) = f
         .call(
             "analyze_event_impact",
-            json!({"symbol": "NVDA", "news_id": id}),
+            json!({"symbol": sym, "news_id": id}),
         )
         .await
         .unwrap();
     let e = &out["events"][0];
     assert_eq!(
         e["event_day"].as_str().unwrap(),
-        &planted["item"]["time"].as_str().unwrap()[..10]
+        &planted["time"].as_str().unwrap()[..10]
     );
     let closes = |s: &str| {
         let f = &f;
@@ -346,10 +325,10 @@ async fn event_studies_of_planted_events() {
                 .unwrap()
         }
     };
-    let nvda = closes("NVDA").await;
+    let stock = closes(sym).await;
     let spy = closes("SPY").await;
     let day = e["event_day"].as_str().unwrap();
-    let i = nvda
+    let i = stock
         .iter()
         .position(|b| b.time().format("%Y-%m-%d").to_string() == day)
         .unwrap();
@@ -357,7 +336,7 @@ async fn event_studies_of_planted_events() {
         .iter()
         .position(|b| b.time().format("%Y-%m-%d").to_string() == day)
         .unwrap();
-    let rs = nvda[i].close() / nvda[i - 1].close() - 1.0;
+    let rs = stock[i].close() / stock[i - 1].close() - 1.0;
     let rm = spy[j].close() / spy[j - 1].close() - 1.0;
     let (alpha, beta) = (
         e["model"]["alpha"].as_f64().unwrap(),
@@ -564,9 +543,13 @@ async fn the_sentiment_agent_joins_generate_signals_when_items_exist() {
         .unwrap();
     assert_eq!(only["metadata"]["agent_breakdown"][0]["agent"], "sentiment");
 
-    // No items about the symbol: the agent is not there, and asking for it says why.
-    let (other, _) = f
-        .call("generate_signals", json!({"symbol": "BTC-USD"}))
+    // A stored symbol without items: the agent is not there, and asking for it says why.
+    let bars_only = empty();
+    gs_market_data::seed_demo(bars_only.store.as_ref(), 42)
+        .await
+        .unwrap();
+    let (other, _) = bars_only
+        .call("generate_signals", json!({"symbol": "AAPL"}))
         .await
         .unwrap();
     let agents: Vec<&str> = other["metadata"]["agent_breakdown"]
@@ -575,12 +558,15 @@ async fn the_sentiment_agent_joins_generate_signals_when_items_exist() {
         .iter()
         .map(|a| a["agent"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        agents.contains(&"sentiment"),
-        gs_tools::sentiment::has_news(f.store.as_ref(), "BTC-USD")
-            .await
-            .unwrap()
-    );
+    assert!(!agents.contains(&"sentiment"), "{agents:?}");
+    let err = bars_only
+        .call(
+            "generate_signals",
+            json!({"symbol": "AAPL", "agents": ["sentiment"]}),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("import_news"), "{err}");
     let e = empty();
     let err = e
         .call("generate_signals", json!({"bars": [{"time": "2026-01-02T00:00:00Z", "open": 1, "high": 1, "low": 1, "close": 1}], "agents": ["sentiment"]}))

@@ -20,8 +20,8 @@ use gs_domain::{
     StoreError, TxOp, WriteCondition, list_cursor,
 };
 use gs_sentiment::{ItemKind, NewsItem, Post};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The symbol items naming none are filed under.
 pub const NO_SYMBOL: &str = "_";
@@ -73,6 +73,12 @@ fn time_key(t: DateTime<Utc>) -> String {
     format!("{:013}", t.timestamp_millis().max(0))
 }
 
+/// An item's key within a symbol's listing, `{ms:013}#{id}`: listings
+/// (and page cursors) order items by it, newest first.
+pub fn item_key<T: StoredItem>(item: &T) -> String {
+    format!("{}#{}", time_key(item.time()), item.id())
+}
+
 fn index_id(symbol: &str, time: DateTime<Utc>, id: &str) -> String {
     format!("{symbol}#{}#{id}", time_key(time))
 }
@@ -85,10 +91,11 @@ pub struct StoreReport {
     pub already_stored: usize,
 }
 
-#[derive(Serialize)]
-struct Marker<'a> {
+/// The dedupe marker: where the item's records are.
+#[derive(Serialize, Deserialize)]
+struct Marker {
     time: DateTime<Utc>,
-    tickers: &'a [String],
+    tickers: Vec<String>,
 }
 
 fn item_ops<T: StoredItem>(item: &T) -> Result<Vec<TxOp>, StoreError> {
@@ -99,7 +106,7 @@ fn item_ops<T: StoredItem>(item: &T) -> Result<Vec<TxOp>, StoreError> {
         .map_err(|e| StoreError::Invalid(format!("cannot encode item {}: {e}", item.id())))?;
     let marker = serde_json::to_vec(&Marker {
         time: item.time(),
-        tickers: item.tickers(),
+        tickers: item.tickers().to_vec(),
     })
     .map_err(|e| StoreError::Invalid(format!("cannot encode item {}: {e}", item.id())))?;
     let mut ops = vec![TxOp::Put {
@@ -184,15 +191,16 @@ async fn flush(
     }
 }
 
-/// Items of one symbol in `[start, end]`, newest first, at most `max`;
-/// the flag says whether more were left.
-pub async fn read_items<T: StoredItem>(
+/// Walks the records of one symbol whose keys fall in `[start, end]` (to
+/// the millisecond), newest first, until `visit` says stop; returns whether
+/// it stopped with records left.
+async fn walk<T: StoredItem>(
     records: &dyn RecordStore,
     symbol: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    max: usize,
-) -> Result<(Vec<T>, bool), StoreError> {
+    mut visit: impl FnMut(&gs_domain::Record) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError> {
     let (coll, _) = collections(T::KIND);
     let scope = RecordScope::new(Owner::system(), coll)?;
     let prefix = format!("{symbol}#");
@@ -203,7 +211,6 @@ pub async fn read_items<T: StoredItem>(
     let after = format!("{prefix}{}", time_key(just_after));
     let start_key = format!("{prefix}{}", time_key(start));
     let mut cursor = Some(list_cursor(Order::Descending, &after));
-    let mut out = Vec::new();
     loop {
         let page = records
             .list(
@@ -216,26 +223,64 @@ pub async fn read_items<T: StoredItem>(
                 },
             )
             .await?;
-        for r in page.records {
+        for r in &page.records {
             if r.id.as_str() < start_key.as_str() {
-                return Ok((out, false));
+                return Ok(false);
             }
-            if out.len() >= max {
-                return Ok((out, true));
+            if !visit(r)? {
+                return Ok(true);
             }
-            let item: T = serde_json::from_slice(&r.value)
-                .map_err(|e| StoreError::Corrupt(format!("{coll}/{}: {e}", r.id)))?;
-            // Keys hold whole milliseconds: the item's own time decides.
-            if item.time() < start || item.time() > end {
-                continue;
-            }
-            out.push(item);
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => return Ok((out, false)),
+            None => return Ok(false),
         }
     }
+}
+
+/// Items of one symbol in `[start, end]`, newest first, at most `max`;
+/// the flag says whether more were left.
+pub async fn read_items<T: StoredItem>(
+    records: &dyn RecordStore,
+    symbol: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: usize,
+) -> Result<(Vec<T>, bool), StoreError> {
+    let (coll, _) = collections(T::KIND);
+    let mut out: Vec<T> = Vec::new();
+    let more = walk::<T>(records, symbol, start, end, |r| {
+        if out.len() >= max {
+            return Ok(false);
+        }
+        let item: T = serde_json::from_slice(&r.value)
+            .map_err(|e| StoreError::Corrupt(format!("{coll}/{}: {e}", r.id)))?;
+        // Keys hold whole milliseconds: the item's own time decides.
+        if item.time() >= start && item.time() <= end {
+            out.push(item);
+        }
+        Ok(true)
+    })
+    .await?;
+    Ok((out, more))
+}
+
+/// How many items of one symbol fall in `[start, end]` (to the
+/// millisecond), counting at most `max`, without decoding them.
+pub async fn count_items<T: StoredItem>(
+    records: &dyn RecordStore,
+    symbol: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: usize,
+) -> Result<usize, StoreError> {
+    let mut n = 0usize;
+    walk::<T>(records, symbol, start, end, |_| {
+        n = n.saturating_add(1);
+        Ok(n < max)
+    })
+    .await?;
+    Ok(n)
 }
 
 /// One stored news item by id, through its marker (`None`: not stored).
@@ -243,16 +288,11 @@ pub async fn news_by_id(
     records: &dyn RecordStore,
     id: &str,
 ) -> Result<Option<NewsItem>, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct M {
-        time: DateTime<Utc>,
-        tickers: Vec<String>,
-    }
     let ids = RecordScope::new(Owner::system(), "news-ids")?;
     let Some(marker) = records.get(&ids.key(id)?).await? else {
         return Ok(None);
     };
-    let m: M = serde_json::from_slice(&marker.value)
+    let m: Marker = serde_json::from_slice(&marker.value)
         .map_err(|e| StoreError::Corrupt(format!("news-ids/{id}: {e}")))?;
     let symbol = m.tickers.first().map_or(NO_SYMBOL, String::as_str);
     let scope = RecordScope::new(Owner::system(), "news")?;
