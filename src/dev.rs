@@ -31,11 +31,11 @@ pub struct BootstrapArgs {
     /// Where the resource names are written.
     #[arg(long, default_value = "data/aws-dev.env")]
     env_file: PathBuf,
-    /// Do not seed the synthetic demo data (bars, news, posts).
+    /// Do not seed the synthetic demo data (bars, news, posts, options).
     #[arg(long)]
     no_demo: bool,
-    /// Seed the demo bars but not the demo news and posts (thousands of
-    /// small transactions: over a minute on moto).
+    /// Seed the demo bars but not the demo news, posts and option chains
+    /// (thousands of small transactions: over a minute on moto).
     #[arg(long)]
     no_demo_news: bool,
 }
@@ -160,6 +160,16 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
             println!(
                 "Seeded {} synthetic news items and {} posts into {}.",
                 report.news, report.posts, args.table
+            );
+        }
+        if let Some(report) =
+            gs_tools::options::seed_demo_options_if_missing(&stores, crate::DEMO_SEED)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot seed the demo options: {e}"))?
+        {
+            println!(
+                "Seeded {} synthetic option chain snapshots ({} quotes) and {} trade prints into {}.",
+                report.snapshots, report.quotes, report.prints, args.table
             );
         }
     }

@@ -56,6 +56,8 @@ enum Command {
     ImportNews(ImportNewsArgs),
     /// Import social posts from a JSONL file (all-or-nothing, deduped).
     ImportPosts(ImportPostsArgs),
+    /// Import option chain snapshots or trade prints from a CSV file (all-or-nothing).
+    ImportOptions(ImportOptionsArgs),
     /// Development helpers: an emulated AWS (bootstrap), the events/ files.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -181,6 +183,20 @@ struct ImportPostsArgs {
 }
 
 #[derive(Args)]
+struct ImportOptionsArgs {
+    /// chain or trades (default: detected from the header).
+    #[arg(long)]
+    kind: Option<String>,
+    #[command(flatten)]
+    data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs database:import_options).
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The CSV file: a chain (as_of, underlying, underlying_price, symbol or expiry/strike/right, bid, ask, volume, open_interest...) or trades (time, symbol..., price, size, exchange...).
+    file: PathBuf,
+}
+
+#[derive(Args)]
 struct ImportArgs {
     /// Symbol the bars belong to, e.g. AAPL.
     #[arg(long)]
@@ -251,6 +267,7 @@ fn main() -> Result<()> {
             args.data,
             args.token,
         )),
+        Command::ImportOptions(args) => runtime.block_on(import_options(args)),
         Command::Dev(command) => runtime.block_on(dev::run(command)),
     }
 }
@@ -453,7 +470,7 @@ async fn seed_demo(store: &dyn BarStore) -> Result<()> {
     Ok(())
 }
 
-/// Demo headlines and posts for the synthetic daily series, once.
+/// Demo headlines, posts and option chains for the synthetic daily series, once.
 async fn seed_demo_items(stores: &Stores) -> Result<()> {
     let started = Instant::now();
     if let Some(report) = gs_tools::sentiment::seed_demo_items_if_missing(stores, DEMO_SEED)
@@ -467,6 +484,70 @@ async fn seed_demo_items(stores: &Stores) -> Result<()> {
             "seeded synthetic demo news and posts"
         );
     }
+    let started = Instant::now();
+    if let Some(report) = gs_tools::options::seed_demo_options_if_missing(stores, DEMO_SEED)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot seed the demo options: {e}"))?
+    {
+        tracing::info!(
+            symbols = report.symbols,
+            snapshots = report.snapshots,
+            quotes = report.quotes,
+            prints = report.prints,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "seeded synthetic demo option chains and trade prints"
+        );
+    }
+    Ok(())
+}
+
+/// `import-options`: into the local store, or through the running server's
+/// `import_options` when it holds the store.
+async fn import_options(args: ImportOptionsArgs) -> Result<()> {
+    let path = args.file;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    let name = file_name(&path);
+    let store = match EmbeddedStore::open(&args.data.data_dir) {
+        Ok(store) => Arc::new(store),
+        Err(open_error) => {
+            let Ok(endpoint) = std::fs::read_to_string(args.data.data_dir.join(ENDPOINT_FILE))
+            else {
+                return Err(anyhow::Error::new(open_error).context(format!(
+                    "cannot open the data directory {}",
+                    args.data.data_dir.display()
+                )));
+            };
+            let mut lines = endpoint.lines();
+            let url = lines.next().unwrap_or_default().trim().to_string();
+            let host = lines.next().map(str::trim).filter(|h| !h.is_empty());
+            let mut arguments = serde_json::json!({"text": text, "file_name": name});
+            if let Some(k) = &args.kind {
+                arguments["kind"] = serde_json::json!(k);
+            }
+            let (summary, _) = call_running_server(
+                &url,
+                host,
+                args.token.as_deref(),
+                &args.data,
+                "import_options",
+                arguments,
+            )
+            .await
+            .with_context(|| format!("{} was not imported", path.display()))?;
+            println!("{summary} (through the running server at {url})");
+            return Ok(());
+        }
+    };
+    let stores = Stores {
+        bars: store.clone(),
+        records: store,
+        cipher: None,
+    };
+    let out = gs_tools::options::import_options(&stores, None, text, args.kind.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
+    println!("{}", gs_tools::options::import_summary(&name, &out));
     Ok(())
 }
 

@@ -61,8 +61,12 @@ fn european_bounds(
     };
     if price < intrinsic * (1.0 - 1e-14) {
         return Err(PricingError::Arbitrage(format!(
-            "price {price} is below the lower bound {intrinsic:.10}, the discounted intrinsic value max({} (F - K), 0) D with forward {forward} and strike {strike}: no volatility gives it",
-            if right == Right::Call { "+" } else { "-" }
+            "price {price} is below the lower bound {intrinsic:.10}, the discounted intrinsic value {} x discount with forward {forward} and strike {strike}: no volatility gives it",
+            if right == Right::Call {
+                "max(F - K, 0)"
+            } else {
+                "max(K - F, 0)"
+            }
         )));
     }
     if price >= upper {

@@ -30,6 +30,7 @@ pub mod european;
 pub mod flow;
 pub mod import;
 pub mod iv;
+pub mod metrics;
 pub mod model;
 pub mod normal;
 pub mod occ;

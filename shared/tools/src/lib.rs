@@ -35,6 +35,7 @@ mod invoker;
 pub mod logs;
 pub mod market_data;
 pub mod monitoring;
+pub mod options;
 mod registry;
 pub mod sentiment;
 pub mod signals;

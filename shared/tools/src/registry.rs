@@ -279,8 +279,8 @@ pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         use crate::{
-            candlesticks, chart_patterns, database, import, market_data, monitoring, sentiment,
-            signals, technical,
+            candlesticks, chart_patterns, database, import, market_data, monitoring, options,
+            sentiment, signals, technical,
         };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
@@ -295,6 +295,7 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<import::ImportBars>(),
             ToolSpec::of::<sentiment::ImportNews>(),
             ToolSpec::of::<sentiment::ImportPosts>(),
+            ToolSpec::of::<options::ImportOptions>(),
             ToolSpec::of::<database::ListSeries>(),
             ToolSpec::of::<database::QueryTimeseries>(),
             ToolSpec::of::<database::AggregateSeries>(),
@@ -310,6 +311,12 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<sentiment::GetSocialSentiment>(),
             ToolSpec::of::<sentiment::GetMarketSentiment>(),
             ToolSpec::of::<sentiment::AnalyzeEventImpact>(),
+            ToolSpec::of::<options::GetOptionChain>(),
+            ToolSpec::of::<options::CalculateGreeks>(),
+            ToolSpec::of::<options::ImpliedVolatility>(),
+            ToolSpec::of::<options::GetPutCallRatio>(),
+            ToolSpec::of::<options::DetectUnusualActivity>(),
+            ToolSpec::of::<options::AnalyzeOptionsFlow>(),
         ]
     })
 }
