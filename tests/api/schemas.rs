@@ -141,6 +141,41 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
             json!({"symbol": "NVDA", "kind": "earnings_beat"}),
             json!({"symbol": "AAPL", "date": "2026-06-01", "windows": [[0, 1], [0, 10]]}),
         ],
+        "import_options" => vec![
+            json!({
+                "file_name": "chain.csv",
+                "text": "as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n2026-11-30T21:00:00Z,ACME,100,ACME  261218C00100000,4.1,4.3,120,1500\n2026-11-30T21:00:00Z,ACME,100,ACME  261218P00100000,3.6,3.8,80,1200\n"
+            }),
+            json!({
+                "kind": "trades",
+                "text": "time,symbol,price,size,exchange\n2026-11-30T15:00:00Z,ACME  261218C00100000,4.3,10,CBOE\n"
+            }),
+        ],
+        "get_option_chain" => vec![
+            json!({"symbol": "AAPL", "max_expiries": 2, "strikes_around": 3, "limit": 10}),
+            json!({"symbol": "SPY", "right": "put", "delta_min": 0.1, "delta_max": 0.4, "model": "bjerksund_stensland"}),
+        ],
+        "calculate_greeks" => vec![
+            json!({"right": "call", "underlying_price": 100.0, "strike": 105.0, "days": 45, "vol": 0.3}),
+            json!({"right": "put", "underlying_price": 100.0, "strike": 95.0, "days": 120, "vol": 0.25, "style": "american", "model": "binomial", "steps": 300}),
+            json!({"right": "call", "underlying_price": 50.0, "strike": 50.0, "days": 30, "vol": 5.0, "model": "bachelier"}),
+        ],
+        "implied_volatility" => vec![
+            json!({"price": 2.5, "right": "call", "underlying_price": 100.0, "strike": 105.0, "days": 45}),
+            json!({"price": 6.0, "right": "put", "underlying_price": 100.0, "strike": 102.0, "days": 90, "style": "american"}),
+        ],
+        "get_put_call_ratio" => vec![
+            json!({"symbol": "AAPL"}),
+            json!({"symbol": "TSLA", "days": 5}),
+        ],
+        "detect_unusual_activity" => vec![
+            json!({"symbol": "NVDA"}),
+            json!({"symbol": "AAPL", "kinds": ["sweep"], "min_score": 30, "limit": 5}),
+        ],
+        "analyze_options_flow" => vec![
+            json!({"symbol": "AAPL"}),
+            json!({"symbol": "SPY", "max_strikes": 10, "expiries": 2}),
+        ],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"
         ),

@@ -138,11 +138,61 @@ pub(crate) fn check_vol(v: f64) -> Result<(), PricingError> {
     }
 }
 
+/// Largest price level accepted (an input mistake beyond it, and the
+/// Greeks' squares would overflow).
+pub const MAX_PRICE: f64 = 1e12;
+
+pub(crate) fn check_price_level(name: &str, v: f64) -> Result<(), PricingError> {
+    if v.abs() > MAX_PRICE {
+        return Err(PricingError::Invalid(format!(
+            "{name} is {v}: at most {MAX_PRICE:e}"
+        )));
+    }
+    Ok(())
+}
+
+impl Greeks {
+    /// Every figure finite: what a model must return.
+    pub fn check_finite(self) -> Result<Self, PricingError> {
+        let all = [
+            self.price,
+            self.delta,
+            self.gamma,
+            self.vega,
+            self.theta,
+            self.theta_per_day,
+            self.rho,
+            self.dividend_rho,
+            self.vanna,
+            self.charm,
+            self.vomma,
+            self.speed,
+            self.zomma,
+            self.colour,
+        ];
+        if all.iter().all(|v| v.is_finite()) {
+            Ok(self)
+        } else {
+            Err(PricingError::NoConvergence(
+                "the Greeks overflow for these inputs (a price, time or volatility far outside market ranges); check them".into(),
+            ))
+        }
+    }
+}
+
 impl BlackInputs {
     pub fn validate(&self) -> Result<(), PricingError> {
         check_positive("spot", self.spot)?;
+        check_price_level("spot", self.spot)?;
         check_positive("strike", self.strike)?;
+        check_price_level("strike", self.strike)?;
         check_positive("t (years to expiry)", self.t)?;
+        if self.t > 100.0 {
+            return Err(PricingError::Invalid(format!(
+                "t is {} years: at most 100",
+                self.t
+            )));
+        }
         check_rate("rate", self.rate)?;
         check_rate("dividend", self.dividend)?;
         check_vol(self.vol)
@@ -404,7 +454,15 @@ impl ForwardInputs {
             check_positive("strike", self.strike)?;
             check_vol(self.vol)?;
         }
+        check_price_level("forward", self.forward)?;
+        check_price_level("strike", self.strike)?;
         check_positive("t (years to expiry)", self.t)?;
+        if self.t > 100.0 {
+            return Err(PricingError::Invalid(format!(
+                "t is {} years: at most 100",
+                self.t
+            )));
+        }
         check_rate("rate", self.rate)
     }
 }

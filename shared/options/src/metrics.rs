@@ -114,7 +114,7 @@ pub fn price_quote(
             "expired: the contract stopped trading at {}",
             expiry_time(quote.contract.expiry)
         )))
-    } else if !(mid > 0.0) {
+    } else if mid.is_nan() || mid <= 0.0 {
         Err(PricingError::Invalid(
             "no bid or ask to take a mid from".into(),
         ))

@@ -156,8 +156,20 @@ fn baw_cached() -> impl Fn(&BlackInputs) -> Result<f64, PricingError> {
     }
 }
 
-/// Price under `model`.
+/// Price under `model`; an error rather than a non-finite price.
 pub fn price(model: Model, inputs: &ModelInputs) -> Result<f64, PricingError> {
+    let p = price_unchecked(model, inputs)?;
+    if p.is_finite() {
+        Ok(p)
+    } else {
+        Err(PricingError::NoConvergence(format!(
+            "{} gives no finite price for these inputs; check them or try another model",
+            model.name()
+        )))
+    }
+}
+
+fn price_unchecked(model: Model, inputs: &ModelInputs) -> Result<f64, PricingError> {
     match model {
         Model::BlackScholes => european::bsm_price(&inputs.black()),
         Model::Black76 => Ok(european::black76(&inputs.forward())?.price),
@@ -168,8 +180,13 @@ pub fn price(model: Model, inputs: &ModelInputs) -> Result<f64, PricingError> {
     }
 }
 
-/// Price and Greeks under `model` (see [`Model::greeks_method`]).
+/// Price and Greeks under `model` (see [`Model::greeks_method`]); an error
+/// rather than a non-finite figure.
 pub fn greeks(model: Model, inputs: &ModelInputs) -> Result<Greeks, PricingError> {
+    greeks_unchecked(model, inputs)?.check_finite()
+}
+
+fn greeks_unchecked(model: Model, inputs: &ModelInputs) -> Result<Greeks, PricingError> {
     match model {
         Model::BlackScholes => european::bsm(&inputs.black()),
         Model::Black76 => european::black76(&inputs.forward()),

@@ -130,6 +130,10 @@ async fn snapshot_at(
     Ok((snap, summary))
 }
 
+fn bump(n: &mut usize, by: usize) {
+    *n = n.saturating_add(by);
+}
+
 fn parse_as_of(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ToolError> {
     raw.map(|s| parse_time("as_of", s)).transpose()
 }
@@ -475,7 +479,7 @@ pub async fn get_option_chain(
 
     let mut counts: BTreeMap<NaiveDate, usize> = BTreeMap::new();
     for q in &snap.quotes {
-        *counts.entry(q.contract.expiry).or_insert(0) += 1;
+        bump(counts.entry(q.contract.expiry).or_insert(0), 1);
     }
     let mut wanted: Vec<NaiveDate> = counts
         .keys()
@@ -557,7 +561,7 @@ pub async fn get_option_chain(
         wanted.len(),
         if wanted.len() == 1 { "y" } else { "ies" },
         page.len(),
-        offset + 1,
+        offset.saturating_add(1),
         if next_cursor.is_some() {
             " More with next_cursor."
         } else {
@@ -1134,10 +1138,10 @@ pub async fn implied_volatility(
                 .collect::<Vec<_>>())
         })
         .await?;
-    if r.quote.is_none() {
-        if let Some(e) = estimates.first().and_then(|e| e.error.clone()) {
-            return Err(ToolError::invalid(e));
-        }
+    if r.quote.is_none()
+        && let Some(e) = estimates.first().and_then(|e| e.error.clone())
+    {
+        return Err(ToolError::invalid(e));
     }
     let discount = (-pricing.rate * r.t).exp();
     let forward = r.spot * ((pricing.rate - pricing.dividend) * r.t).exp();
@@ -1478,7 +1482,9 @@ pub async fn detect_unusual_activity(
         return Err(ToolError::invalid("min_score must be 0 to 100"));
     }
     let start = date.and_time(chrono::NaiveTime::MIN).and_utc();
-    let end = start + Duration::days(1) - Duration::milliseconds(1);
+    let end = start
+        .checked_add_signed(Duration::milliseconds(86_399_999))
+        .unwrap_or(start);
     let (prints, synthetic, truncated) =
         store::read_prints(records, &symbol, start, end, MAX_PRINTS).await?;
     let wanted: std::collections::HashSet<String> =
@@ -1505,7 +1511,7 @@ pub async fn detect_unusual_activity(
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        *counts.entry(key).or_insert(0usize) += 1;
+        bump(counts.entry(key).or_insert(0usize), 1);
     }
     let matching = hits.len();
     let page: Vec<UnusualHit> = hits.into_iter().skip(offset).take(limit).collect();
@@ -1702,9 +1708,9 @@ pub async fn analyze_options_flow(
         if let Some(mut mp) = analytics::max_pain(&quotes) {
             if let Some(i) = mp.curve.iter().position(|p| p.strike == mp.strike) {
                 let lo = i.saturating_sub(10);
-                let hi = (i + 11).min(mp.curve.len());
+                let hi = i.saturating_add(11).min(mp.curve.len());
                 mp.curve_truncated |= lo > 0 || hi < mp.curve.len();
-                mp.curve = mp.curve[lo..hi].to_vec();
+                mp.curve = mp.curve.get(lo..hi).map(<[_]>::to_vec).unwrap_or_default();
             }
             max_pain.push(mp);
         }
@@ -1889,8 +1895,11 @@ pub async fn import_options(
             let mut contracts = 0usize;
             for (s, summary) in &parsed {
                 store::store_snapshot(records, s, summary).await?;
-                contracts += s.quotes.len();
-                *symbols.entry(s.underlying.clone()).or_insert(0) += s.quotes.len();
+                contracts = contracts.saturating_add(s.quotes.len());
+                bump(
+                    symbols.entry(s.underlying.clone()).or_insert(0),
+                    s.quotes.len(),
+                );
             }
             Ok(ImportOptionsOutput {
                 kind: "chain".into(),
@@ -1911,7 +1920,7 @@ pub async fn import_options(
             };
             let n = store::store_prints(records, &prints, false).await?;
             for p in &prints {
-                *symbols.entry(p.contract.underlying.clone()).or_insert(0) += 1;
+                bump(symbols.entry(p.contract.underlying.clone()).or_insert(0), 1);
             }
             Ok(ImportOptionsOutput {
                 kind: "trades".into(),
@@ -2018,13 +2027,13 @@ pub async fn seed_demo_options(stores: &Stores, seed: u64) -> Result<DemoOptions
         for s in &demo.snapshots {
             let summary = summarise(s, true);
             store::store_snapshot(stores.records.as_ref(), s, &summary).await?;
-            report.quotes += s.quotes.len();
+            bump(&mut report.quotes, s.quotes.len());
         }
         store::store_prints(stores.records.as_ref(), &demo.prints, true).await?;
-        report.symbols += 1;
-        report.snapshots += demo.snapshots.len();
-        report.prints += demo.prints.len();
-        report.planted += demo.planted.len();
+        bump(&mut report.symbols, 1);
+        bump(&mut report.snapshots, demo.snapshots.len());
+        bump(&mut report.prints, demo.prints.len());
+        bump(&mut report.planted, demo.planted.len());
     }
     Ok(report)
 }
@@ -2039,14 +2048,9 @@ pub async fn seed_demo_options_if_missing(
     let Some(first) = demo_underlyings_first(stores).await? else {
         return Ok(None);
     };
-    if !store::summaries(
-        stores.records.as_ref(),
-        &first,
-        Utc::now() + Duration::days(3650),
-        1,
-    )
-    .await?
-    .is_empty()
+    if !store::summaries(stores.records.as_ref(), &first, DateTime::<Utc>::MAX_UTC, 1)
+        .await?
+        .is_empty()
     {
         return Ok(None);
     }

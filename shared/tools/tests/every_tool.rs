@@ -55,7 +55,16 @@ async fn seeded_store(dir: &Path) -> Arc<EmbeddedStore> {
                 .expect("seed demo bars");
         }
     }
-    Arc::new(store)
+    let store = Arc::new(store);
+    let stores = Stores {
+        bars: store.clone(),
+        records: store.clone(),
+        cipher: None,
+    };
+    gs_tools::options::seed_demo_options(&stores, DEMO_SEED)
+        .await
+        .expect("seed demo options");
+    store
 }
 
 struct Harness {
@@ -837,6 +846,42 @@ fn sensible_arguments(spec: &ToolSpec) -> Value {
         if accepted(key) {
             args.insert(key.into(), value);
         }
+    }
+    // Tools whose arguments of the same name mean something else.
+    match spec.name {
+        "import_options" => {
+            args.remove("kind");
+            args.insert(
+                "text".into(),
+                json!(
+                    "as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n2026-11-30T21:00:00Z,ACME,100,ACME  261218C00100000,4.1,4.3,120,1500\n"
+                ),
+            );
+        }
+        "calculate_greeks" | "implied_volatility" => {
+            for (k, v) in [
+                ("right", json!("call")),
+                ("underlying_price", json!(100.0)),
+                ("strike", json!(105.0)),
+                ("days", json!(45)),
+            ] {
+                args.insert(k.into(), v);
+            }
+            args.insert(
+                if spec.name == "calculate_greeks" {
+                    "vol"
+                } else {
+                    "price"
+                }
+                .into(),
+                json!(if spec.name == "calculate_greeks" {
+                    0.3
+                } else {
+                    2.5
+                }),
+            );
+        }
+        _ => {}
     }
     let required: Vec<&str> = spec
         .input_schema
