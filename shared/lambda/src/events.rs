@@ -98,6 +98,28 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
         "analyze_event_impact",
         r#"{"symbol":"AAPL","date":"2026-06-01"}"#,
     ),
+    // The options events read the EVOPT chain that the import_options event
+    // stores (the registry lists import_options first), so they need no
+    // seeded option data.
+    (
+        "import_options",
+        r#"{"file_name":"event-chain.csv","text":"as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n2026-11-30T21:00:00Z,EVOPT,100,EVOPT 261218C00100000,4.1,4.3,120,1500\n2026-11-30T21:00:00Z,EVOPT,100,EVOPT 261218P00100000,3.6,3.8,80,1200\n2026-11-30T21:00:00Z,EVOPT,100,EVOPT 261218C00105000,2.0,2.2,300,900\n2026-11-30T21:00:00Z,EVOPT,100,EVOPT 261218P00095000,1.9,2.1,50,2000\n"}"#,
+    ),
+    ("get_option_chain", r#"{"symbol":"EVOPT","limit":10}"#),
+    (
+        "calculate_greeks",
+        r#"{"right":"call","underlying_price":100,"strike":105,"days":45,"vol":0.3}"#,
+    ),
+    (
+        "implied_volatility",
+        r#"{"price":2.5,"right":"call","underlying_price":100,"strike":105,"days":45}"#,
+    ),
+    ("get_put_call_ratio", r#"{"symbol":"EVOPT"}"#),
+    (
+        "detect_unusual_activity",
+        r#"{"symbol":"EVOPT","date":"2026-11-30"}"#,
+    ),
+    ("analyze_options_flow", r#"{"symbol":"EVOPT"}"#),
 ];
 
 /// The resources the events read.
