@@ -120,6 +120,34 @@ async fn resources_prompts_and_completions_serve_the_stored_data() {
     assert!(text.contains("SYNTHETIC"), "{text}");
     assert!(text.contains("rsi") || text.contains("RSI"), "{text}");
 
+    // The options briefing attaches positioning, volatility and flow.
+    assert!(prompts.iter().any(|p| p.name == "options_briefing"));
+    let mut args = serde_json::Map::new();
+    args.insert("symbol".into(), json!("NVDA"));
+    let prompt = client
+        .get_prompt(GetPromptRequestParams::new("options_briefing").with_arguments(args))
+        .await
+        .expect("prompts/get options_briefing");
+    let text = serde_json::to_value(&prompt.messages).unwrap()[0]["content"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for part in [
+        "NVDA",
+        "gamma flip",
+        "Expected move",
+        "Put/call volume ratio",
+        "SYNTHETIC",
+    ] {
+        assert!(text.contains(part), "{part} missing: {text}");
+    }
+    assert!(!text.contains("could not be loaded"), "{text}");
+    let symbols = client
+        .complete_prompt_simple("options_briefing", "symbol", "nv")
+        .await
+        .expect("completion/complete");
+    assert_eq!(symbols, ["NVDA"]);
+
     let missing = client
         .get_prompt(GetPromptRequestParams::new("market_briefing"))
         .await;

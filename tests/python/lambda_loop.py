@@ -32,6 +32,8 @@ EXPECTED_TOOLS = {
     "query_audit_log", "verify_audit_chain", "get_logs",
     "import_news", "import_posts", "analyze_sentiment", "get_news_sentiment",
     "get_social_sentiment", "get_market_sentiment", "analyze_event_impact",
+    "import_options", "get_option_chain", "calculate_greeks", "implied_volatility",
+    "get_put_call_ratio", "detect_unusual_activity", "analyze_options_flow",
 }
 
 
@@ -93,6 +95,18 @@ async def check(url: str, token: str, mode: str) -> None:
             items = scored.structured_content["items"]
             assert any(i["item"]["url"] == "https://loop.example/1" and i["score"]["label"] == "positive"
                        and i["external_text"] is True for i in items), items
+
+            # An option chain imported through one function is priced by another.
+            chain = ("as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n"
+                     "2026-11-30T21:00:00Z,LOOPX,100,LOOPX 261218C00100000,4.1,4.3,120,1500\n"
+                     "2026-11-30T21:00:00Z,LOOPX,100,LOOPX 261218P00100000,3.6,3.8,80,1200\n")
+            imported = await client.call_tool("import_options", {"text": chain})
+            assert not imported.is_error, imported
+            assert imported.structured_content["contracts"] == 2, imported.structured_content
+            priced = await client.call_tool("get_option_chain", {"symbol": "LOOPX", "as_of": "2026-12-01"})
+            assert not priced.is_error, priced
+            rows = priced.structured_content["contracts"]
+            assert len(rows) == 2 and all(0.05 < r["iv"] < 1.0 for r in rows), rows
 
 
 def timed_calls(url: str, token: str, calls: int) -> list[float]:

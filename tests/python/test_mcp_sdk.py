@@ -321,6 +321,19 @@ TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
     "get_social_sentiment": [{"symbol": "TSLA", "days": 30, "limit": 5}],
     "get_market_sentiment": [{}, {"symbols": ["AAPL", "MSFT", "SPY"]}],
     "analyze_event_impact": [{"symbol": "NVDA", "kind": "earnings_beat"}],
+    "import_options": [{"file_name": "sdk-chain.csv",
+                        "text": "as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n"
+                                "2026-11-30T21:00:00Z,PYOPT,100,PYOPT 261218C00100000,4.1,4.3,120,1500\n"
+                                "2026-11-30T21:00:00Z,PYOPT,100,PYOPT 261218P00100000,3.6,3.8,80,1200\n"}],
+    "get_option_chain": [{"symbol": "AAPL", "max_expiries": 2, "strikes_around": 3},
+                         {"symbol": "PYOPT", "as_of": "2026-12-01"}],
+    "calculate_greeks": [{"right": "call", "underlying_price": 100, "strike": 105, "days": 45, "vol": 0.3},
+                         {"right": "put", "underlying_price": 100, "strike": 95, "days": 90, "vol": 0.25,
+                          "style": "american", "model": "binomial", "steps": 200}],
+    "implied_volatility": [{"price": 2.5, "right": "call", "underlying_price": 100, "strike": 105, "days": 45}],
+    "get_put_call_ratio": [{"symbol": "AAPL", "days": 5}],
+    "detect_unusual_activity": [{"symbol": "NVDA", "kinds": ["sweep", "block"]}],
+    "analyze_options_flow": [{"symbol": "SPY"}],
 }
 
 

@@ -19,7 +19,7 @@ pub(crate) async fn complete(
 ) -> Result<CompleteResult, McpError> {
     let prefix = request.argument.value.trim().to_ascii_uppercase();
     let applies = match &request.r#ref {
-        Reference::Prompt(p) => p.name == "market_briefing",
+        Reference::Prompt(p) => crate::prompts::PROMPTS.contains(&p.name.as_str()),
         Reference::Resource(r) => r.uri.starts_with("market://"),
         _ => false,
     };

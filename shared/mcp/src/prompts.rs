@@ -1,6 +1,6 @@
-//! Prompts. `market_briefing` attaches data by calling tools through the
-//! invoker as the caller: each section appears only when the caller may
-//! call the tool it comes from.
+//! Prompts. `market_briefing` and `options_briefing` attach data by
+//! calling tools through the invoker as the caller: each section appears
+//! only when the caller may call the tool it comes from.
 
 use gs_domain::{Symbol, Timeframe};
 use gs_tools::ToolReply;
@@ -29,19 +29,33 @@ pub(crate) fn list() -> ListPromptsResult {
             ]),
         )
         .with_title("Market briefing"),
+        Prompt::new(
+            "options_briefing",
+            Some("An options briefing on one symbol: dealer gamma exposure and the gamma flip, max pain, the expected move, implied volatility (level, rank, term structure, skew), put/call ratios and the day's unusual flow, with the data the caller's scopes allow already attached."),
+            Some(vec![
+                PromptArgument::new("symbol")
+                    .with_description("Underlying with stored option chains, e.g. AAPL")
+                    .with_required(true),
+            ]),
+        )
+        .with_title("Options briefing"),
     ])
 }
+
+/// The names of the prompts, for completions.
+pub(crate) const PROMPTS: [&str; 2] = ["market_briefing", "options_briefing"];
 
 pub(crate) async fn get(
     server: &GoldenSignals,
     who: &Principal,
     request: GetPromptRequestParams,
 ) -> Result<GetPromptResult, McpError> {
-    if request.name != "market_briefing" {
+    if !PROMPTS.contains(&request.name.as_str()) {
         return Err(McpError::invalid_params(
             format!(
-                "unknown prompt {:?}; available: market_briefing",
-                request.name
+                "unknown prompt {:?}; available: {}",
+                request.name,
+                PROMPTS.join(", ")
             ),
             None,
         ));
@@ -55,10 +69,29 @@ pub(crate) async fn get(
             .map(str::to_string)
     };
     let symbol = arg("symbol")
-        .ok_or_else(|| McpError::invalid_params("market_briefing needs a symbol argument", None))
+        .ok_or_else(|| {
+            McpError::invalid_params(format!("{} needs a symbol argument", request.name), None)
+        })
         .and_then(|s| {
             Symbol::parse(&s).map_err(|e| McpError::invalid_params(e.to_string(), None))
         })?;
+    if request.name == "options_briefing" {
+        let data = options_data(server, who, &symbol).await;
+        let text = format!(
+            "Prepare a concise options briefing on {symbol} for a professional trader.\n\
+             Cover: (1) dealer positioning: net gamma exposure, the gamma-flip level against the price, and max pain; \
+             (2) implied volatility: 30-day ATM level, its rank and percentile, term structure and the 25-delta skew; \
+             (3) flow: bullish against bearish premium, the put/call ratio against its history, and the day's unusual \
+             activity (sweeps, blocks) with their side; (4) the expected move to the nearest expiry and the levels \
+             that matter. State clearly if the data is synthetic. Use get_option_chain, calculate_greeks, \
+             analyze_options_flow, get_put_call_ratio and detect_unusual_activity for anything else you need.\n\n\
+             Data as of now:\n{data}"
+        );
+        return Ok(
+            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+                .with_description(format!("Options briefing for {symbol}")),
+        );
+    }
     let timeframe = Timeframe::parse(arg("timeframe").as_deref().unwrap_or("1d"))
         .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
     let data = briefing_data(server, who, &symbol, timeframe).await;
@@ -182,6 +215,112 @@ async fn briefing_data(
             }
         }
         other => lines.push(other.note("get_historical_data", "the recent trend")),
+    }
+    if synthetic {
+        lines.push("- Data source: SYNTHETIC demo data, not real market prices".into());
+    }
+    lines.join("\n")
+}
+
+/// The options sections: one line each, or a note when not allowed.
+async fn options_data(server: &GoldenSignals, who: &Principal, symbol: &Symbol) -> String {
+    let sym = symbol.as_str();
+    let (flow, pcr, unusual) = tokio::join!(
+        call(
+            server,
+            who,
+            "analyze_options_flow",
+            json!({ "symbol": sym, "max_strikes": 5, "expiries": 1 })
+        ),
+        call(
+            server,
+            who,
+            "get_put_call_ratio",
+            json!({ "symbol": sym, "days": 20 })
+        ),
+        call(
+            server,
+            who,
+            "detect_unusual_activity",
+            json!({ "symbol": sym, "min_score": 40, "limit": 5 })
+        ),
+    );
+    let mut lines = Vec::new();
+    let mut synthetic = false;
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let fmt = |x: Option<f64>, d: usize| x.map_or("n/a".to_string(), |x| format!("{x:.d$}"));
+    match flow {
+        Section::Data(f) => {
+            synthetic |= f.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
+            let gex = &f["gamma_exposure"];
+            lines.push(format!(
+                "- Positioning: price {}, net gamma exposure {} per 1% move, gamma flip {}, max pain {} ({})",
+                fmt(num(&f, "underlying_price"), 2),
+                fmt(num(gex, "total"), 0),
+                fmt(num(&f, "gamma_flip"), 2),
+                fmt(num(&f["max_pain"][0], "strike"), 2),
+                f["max_pain"][0]["expiry"].as_str().unwrap_or("n/a"),
+            ));
+            let em = &f["expected_move"];
+            lines.push(format!(
+                "- Expected move to {}: +-{} ({}%)",
+                em["expiry"].as_str().unwrap_or("n/a"),
+                fmt(num(em, "straddle"), 2),
+                fmt(num(em, "straddle_pct"), 2),
+            ));
+            let rank = &f["iv_rank"];
+            lines.push(format!(
+                "- Implied volatility: 30-day ATM {}, rank {}, percentile {}; 25-delta risk reversal {}",
+                fmt(num(rank, "current"), 4),
+                fmt(num(rank, "rank"), 0),
+                fmt(num(rank, "percentile"), 0),
+                fmt(num(&f["skew"][0], "rr25"), 4),
+            ));
+            let split = &f["flow"]["split"];
+            if split.is_object() {
+                lines.push(format!(
+                    "- Premium today: bullish {} vs bearish {} (net {})",
+                    fmt(num(&split["bullish"], "premium"), 0),
+                    fmt(num(&split["bearish"], "premium"), 0),
+                    fmt(num(split, "net"), 2),
+                ));
+            }
+        }
+        other => lines.push(other.note(
+            "analyze_options_flow",
+            "the positioning and volatility figures",
+        )),
+    }
+    match pcr {
+        Section::Data(p) => {
+            synthetic |= p.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
+            lines.push(format!(
+                "- Put/call volume ratio {} (mean over the history {}), open-interest ratio {}",
+                fmt(num(&p["latest"], "volume_ratio"), 2),
+                fmt(num(&p, "mean_volume_ratio"), 2),
+                fmt(num(&p["latest"], "open_interest_ratio"), 2),
+            ));
+        }
+        other => lines.push(other.note("get_put_call_ratio", "the put/call ratios")),
+    }
+    match unusual {
+        Section::Data(u) => {
+            synthetic |= u.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
+            for h in u
+                .get("hits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                lines.push(format!(
+                    "- Unusual ({}, score {}): {}",
+                    h["kind"].as_str().unwrap_or("?"),
+                    fmt(num(h, "score"), 0),
+                    h["reasons"][0].as_str().unwrap_or(""),
+                ));
+            }
+        }
+        other => lines.push(other.note("detect_unusual_activity", "the unusual activity")),
     }
     if synthetic {
         lines.push("- Data source: SYNTHETIC demo data, not real market prices".into());

@@ -584,9 +584,23 @@ pub struct MarketSentimentArgs {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PutCallReading {
+    /// True when at least one symbol read has a stored option chain.
     pub available: bool,
+    /// Total put volume / total call volume over those symbols' newest snapshots at or before as_of.
+    pub ratio: Option<f64>,
+    pub put_volume: u64,
+    pub call_volume: u64,
+    /// The symbols whose chains were read.
+    pub symbols: Vec<String>,
     pub note: String,
 }
+
+/// Put/call volume ratios at or below this score 100 in the composite.
+pub const PUT_CALL_BULLISH: f64 = 0.5;
+/// Ratios at or above this score 0.
+pub const PUT_CALL_BEARISH: f64 = 1.2;
+/// Option snapshots older than this before as_of are left out.
+const PUT_CALL_MAX_AGE_DAYS: i64 = 10;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct MarketSentimentOutput {
@@ -710,13 +724,61 @@ pub async fn market_sentiment(
             Ok(breadth(&refs))
         })
         .await?;
-    let synthetic = used.iter().any(|s| s.source.is_synthetic());
+    let mut result = result;
     let symbols: Vec<String> = used
         .iter()
         .map(|s| s.key.symbol.as_str().to_string())
         .collect();
+    let oldest_chain = as_of
+        .checked_sub_signed(Duration::days(PUT_CALL_MAX_AGE_DAYS))
+        .unwrap_or(as_of);
+    let chains: Vec<_> = crate::options::put_call_by_symbol(&ctx.stores, &symbols, as_of)
+        .await?
+        .into_iter()
+        .filter(|(_, d)| d.as_of >= oldest_chain)
+        .collect();
+    let (put_volume, call_volume) = chains.iter().fold((0u64, 0u64), |(p, c), (_, d)| {
+        (
+            p.saturating_add(d.put_volume),
+            c.saturating_add(d.call_volume),
+        )
+    });
+    let ratio = (call_volume > 0).then(|| put_volume as f64 / call_volume as f64);
+    let chain_synthetic = chains.iter().any(|(_, d)| d.synthetic);
+    let put_call = PutCallReading {
+        available: !chains.is_empty(),
+        ratio,
+        put_volume,
+        call_volume,
+        symbols: chains.iter().map(|(s, _)| s.clone()).collect(),
+        note: if chains.is_empty() {
+            "No option chain of these symbols is stored within 10 days of as_of; the composite leaves the put/call ratio out.".into()
+        } else {
+            format!(
+                "Put/call volume ratio over {} symbols' newest option snapshots; scores 100 at {PUT_CALL_BULLISH} or below, 0 at {PUT_CALL_BEARISH} or above, linear between (fear scores low).",
+                chains.len()
+            )
+        },
+    };
+    if let Some(r) = ratio {
+        let score = ((PUT_CALL_BEARISH - r) / (PUT_CALL_BEARISH - PUT_CALL_BULLISH) * 100.0)
+            .clamp(0.0, 100.0);
+        result.components.push(gs_sentiment::breadth::Component {
+            name: "put_call_ratio".into(),
+            value: Some(r),
+            score: Some(score),
+            symbols: chains.len(),
+            note: format!(
+                "{put_volume} puts / {call_volume} calls traded in the newest option snapshots"
+            ),
+        });
+        let scores: Vec<f64> = result.components.iter().filter_map(|c| c.score).collect();
+        result.composite =
+            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    }
+    let synthetic = used.iter().any(|s| s.source.is_synthetic()) || chain_synthetic;
     let summary = format!(
-        "Market sentiment over {} symbols ({}) as of {}: composite {} of 100; {} advancing, {} declining; {} of them above their 50-bar and {} above their 200-bar average; {} new 52-week highs, {} new lows; volatility percentile {}. Put/call ratio: not available (no options data is stored).{}",
+        "Market sentiment over {} symbols ({}) as of {}: composite {} of 100; {} advancing, {} declining; {} of them above their 50-bar and {} above their 200-bar average; {} new 52-week highs, {} new lows; volatility percentile {}. Put/call volume ratio: {}.{}",
         symbols.len(),
         timeframe.as_str(),
         as_of.format("%Y-%m-%d"),
@@ -732,6 +794,10 @@ pub async fn market_sentiment(
         result
             .volatility_percentile
             .map_or("n/a".to_string(), |v| format!("{v:.0}")),
+        put_call.ratio.map_or(
+            "not available (no recent option chains)".to_string(),
+            |r| format!("{r:.2} over {} symbols", put_call.symbols.len())
+        ),
         synthetic_note(synthetic)
     );
     Ok((
@@ -742,11 +808,8 @@ pub async fn market_sentiment(
             stale,
             truncated,
             breadth: result,
-            put_call: PutCallReading {
-                available: false,
-                note: "No options data is stored yet (the options-flow server will provide chains); the composite leaves it out.".into(),
-            },
-            conventions: "Each symbol at its last bar at or before as_of. Advance/decline: last close against the one before. SMA over the last 50 and 200 closes. 52-week high/low: the last close at or above (below) every close of the last 252 bars. Realised volatility: sample sd of the last 20 log returns x sqrt(252); its regime is today's percentile among the last 252 daily values (calm scores high). Composite: mean of the components' 0-100 scores.".into(),
+            put_call,
+            conventions: "Each symbol at its last bar at or before as_of. Advance/decline: last close against the one before. SMA over the last 50 and 200 closes. 52-week high/low: the last close at or above (below) every close of the last 252 bars. Realised volatility: sample sd of the last 20 log returns x sqrt(252); its regime is today's percentile among the last 252 daily values (calm scores high). Put/call: total put over call volume of the symbols' newest option snapshots within 10 days. Composite: mean of the components' 0-100 scores.".into(),
             synthetic,
         },
         summary,
@@ -1438,7 +1501,7 @@ impl Tool for GetMarketSentiment {
     const NAME: &'static str = "get_market_sentiment";
     const SERVER: &'static str = SERVER;
     const TITLE: &'static str = "Market sentiment from prices";
-    const DESCRIPTION: &'static str = "Market sentiment across the stored universe (or the given symbols, at most 500), from prices at each symbol's last bar at or before as_of: advancing vs declining, the share above their 50- and 200-bar averages, new 52-week highs vs lows, the realised-volatility regime (percentile of 20-day volatility within its last year), and a 0-100 composite with every component's reading and score shown. The put/call ratio joins when options data is stored (not yet).";
+    const DESCRIPTION: &'static str = "Market sentiment across the stored universe (or the given symbols, at most 500), from prices at each symbol's last bar at or before as_of: advancing vs declining, the share above their 50- and 200-bar averages, new 52-week highs vs lows, the realised-volatility regime (percentile of 20-day volatility within its last year), the put/call volume ratio of the symbols with stored option chains, and a 0-100 composite with every component's reading and score shown.";
     const ANNOTATIONS: Annotations = Annotations::READ_ONLY;
     type Args = MarketSentimentArgs;
     type Output = MarketSentimentOutput;

@@ -704,3 +704,44 @@ async fn import_options_is_all_or_nothing_and_idempotent() {
         .to_string();
     assert!(err.contains("kind"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn market_sentiment_counts_the_put_call_ratio_of_stored_chains() {
+    let f = demo().await;
+    let out = f.ok("get_market_sentiment", json!({})).await;
+    let pc = &out["put_call"];
+    assert_eq!(pc["available"], true, "{pc}");
+    let symbols: Vec<&str> = pc["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(symbols.len(), 7, "{symbols:?}");
+    let (mut puts, mut calls) = (0u64, 0u64);
+    for s in &symbols {
+        let r = f
+            .ok("get_put_call_ratio", json!({"symbol": s, "days": 1}))
+            .await;
+        puts += r["latest"]["put_volume"].as_u64().unwrap();
+        calls += r["latest"]["call_volume"].as_u64().unwrap();
+    }
+    let ratio = puts as f64 / calls as f64;
+    assert!((num(&pc["ratio"]) - ratio).abs() < 1e-12);
+    let component = out["breadth"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "put_call_ratio")
+        .expect("a put/call component");
+    let score = ((1.2 - ratio) / 0.7 * 100.0).clamp(0.0, 100.0);
+    assert!((num(&component["score"]) - score).abs() < 1e-9);
+    let scores: Vec<f64> = out["breadth"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["score"].as_f64())
+        .collect();
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert!((num(&out["breadth"]["composite"]) - mean).abs() < 1e-9);
+}
