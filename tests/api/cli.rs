@@ -320,3 +320,69 @@ async fn news_and_posts_import_locally_and_through_the_server() {
     assert_eq!(nvda["total_items"], 2);
     assert_eq!(nvda["tone"]["bullish"], 1);
 }
+
+/// `import-options`: chains and trades into the data directory, all or
+/// nothing with line numbers, the same records on a repeat, and through the
+/// running server when it holds the store.
+#[tokio::test]
+async fn options_import_locally_and_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let import = |file: &str| run_cli(&["import-options", "--data-dir", data_arg, &fixture(file)]);
+
+    let out = import("options_chain.csv");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", text(&out.stderr));
+    assert!(
+        stdout.contains("Imported 1 chain snapshot (6 quotes)") && stdout.contains("CLIX 6"),
+        "{stdout}"
+    );
+    let bad = import("options_bad.csv");
+    assert!(!bad.status.success());
+    let stderr = text(&bad.stderr);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("nothing was imported"),
+        "{stderr}"
+    );
+
+    let app = spawn_app_in(&data, false).await;
+    let out = import("options_trades.csv");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", text(&out.stderr));
+    assert!(
+        stdout.contains("Imported 4 trade prints") && stdout.contains("through the running server"),
+        "{stdout}"
+    );
+    let client = app.client(&app.token).await;
+    let chain = expect_ok(
+        &call(
+            &client,
+            "get_option_chain",
+            json!({"symbol": "CLIX", "as_of": "2026-12-01"}),
+        )
+        .await,
+    );
+    assert_eq!(
+        chain["matching"], 6,
+        "only the good file's snapshot: {chain}"
+    );
+    assert_eq!(chain["synthetic"], false);
+    let hits = expect_ok(
+        &call(
+            &client,
+            "detect_unusual_activity",
+            json!({"symbol": "CLIX", "date": "2026-11-30"}),
+        )
+        .await,
+    );
+    assert_eq!(hits["prints_scanned"], 4);
+    let sweep = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "sweep")
+        .expect("the ISO sweep is found");
+    assert_eq!(sweep["size"], 1050);
+    assert_eq!(sweep["side"], "bought");
+}
