@@ -247,42 +247,44 @@ async fn options_data(server: &GoldenSignals, who: &Principal, symbol: &Symbol) 
     );
     let mut lines = Vec::new();
     let mut synthetic = false;
-    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let num = |v: &Value, path: &str| v.pointer(path).and_then(Value::as_f64);
+    let text = |v: &Value, path: &str| {
+        v.pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or("n/a")
+            .to_string()
+    };
     let fmt = |x: Option<f64>, d: usize| x.map_or("n/a".to_string(), |x| format!("{x:.d$}"));
     match flow {
         Section::Data(f) => {
             synthetic |= f.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
-            let gex = &f["gamma_exposure"];
             lines.push(format!(
                 "- Positioning: price {}, net gamma exposure {} per 1% move, gamma flip {}, max pain {} ({})",
-                fmt(num(&f, "underlying_price"), 2),
-                fmt(num(gex, "total"), 0),
-                fmt(num(&f, "gamma_flip"), 2),
-                fmt(num(&f["max_pain"][0], "strike"), 2),
-                f["max_pain"][0]["expiry"].as_str().unwrap_or("n/a"),
+                fmt(num(&f, "/underlying_price"), 2),
+                fmt(num(&f, "/gamma_exposure/total"), 0),
+                fmt(num(&f, "/gamma_flip"), 2),
+                fmt(num(&f, "/max_pain/0/strike"), 2),
+                text(&f, "/max_pain/0/expiry"),
             ));
-            let em = &f["expected_move"];
             lines.push(format!(
                 "- Expected move to {}: +-{} ({}%)",
-                em["expiry"].as_str().unwrap_or("n/a"),
-                fmt(num(em, "straddle"), 2),
-                fmt(num(em, "straddle_pct"), 2),
+                text(&f, "/expected_move/expiry"),
+                fmt(num(&f, "/expected_move/straddle"), 2),
+                fmt(num(&f, "/expected_move/straddle_pct"), 2),
             ));
-            let rank = &f["iv_rank"];
             lines.push(format!(
                 "- Implied volatility: 30-day ATM {}, rank {}, percentile {}; 25-delta risk reversal {}",
-                fmt(num(rank, "current"), 4),
-                fmt(num(rank, "rank"), 0),
-                fmt(num(rank, "percentile"), 0),
-                fmt(num(&f["skew"][0], "rr25"), 4),
+                fmt(num(&f, "/iv_rank/current"), 4),
+                fmt(num(&f, "/iv_rank/rank"), 0),
+                fmt(num(&f, "/iv_rank/percentile"), 0),
+                fmt(num(&f, "/skew/0/rr25"), 4),
             ));
-            let split = &f["flow"]["split"];
-            if split.is_object() {
+            if f.pointer("/flow/split").is_some_and(Value::is_object) {
                 lines.push(format!(
                     "- Premium today: bullish {} vs bearish {} (net {})",
-                    fmt(num(&split["bullish"], "premium"), 0),
-                    fmt(num(&split["bearish"], "premium"), 0),
-                    fmt(num(split, "net"), 2),
+                    fmt(num(&f, "/flow/split/bullish/premium"), 0),
+                    fmt(num(&f, "/flow/split/bearish/premium"), 0),
+                    fmt(num(&f, "/flow/split/net"), 2),
                 ));
             }
         }
@@ -296,9 +298,9 @@ async fn options_data(server: &GoldenSignals, who: &Principal, symbol: &Symbol) 
             synthetic |= p.get("synthetic").and_then(Value::as_bool).unwrap_or(false);
             lines.push(format!(
                 "- Put/call volume ratio {} (mean over the history {}), open-interest ratio {}",
-                fmt(num(&p["latest"], "volume_ratio"), 2),
-                fmt(num(&p, "mean_volume_ratio"), 2),
-                fmt(num(&p["latest"], "open_interest_ratio"), 2),
+                fmt(num(&p, "/latest/volume_ratio"), 2),
+                fmt(num(&p, "/mean_volume_ratio"), 2),
+                fmt(num(&p, "/latest/open_interest_ratio"), 2),
             ));
         }
         other => lines.push(other.note("get_put_call_ratio", "the put/call ratios")),
@@ -314,9 +316,9 @@ async fn options_data(server: &GoldenSignals, who: &Principal, symbol: &Symbol) 
             {
                 lines.push(format!(
                     "- Unusual ({}, score {}): {}",
-                    h["kind"].as_str().unwrap_or("?"),
-                    fmt(num(h, "score"), 0),
-                    h["reasons"][0].as_str().unwrap_or(""),
+                    text(h, "/kind"),
+                    fmt(num(h, "/score"), 0),
+                    text(h, "/reasons/0"),
                 ));
             }
         }

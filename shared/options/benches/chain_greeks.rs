@@ -49,11 +49,11 @@ fn chain() -> (ChainSnapshot, Vec<f64>) {
     let mut quotes = Vec::new();
     let mut vols = Vec::new();
     for (q, m) in snap.quotes.iter().zip(&metrics) {
-        if let Ok(v) = m.iv {
-            if v > 0.0 {
-                quotes.push(q.clone());
-                vols.push(v);
-            }
+        if let Ok(v) = m.iv
+            && v > 0.0
+        {
+            quotes.push(q.clone());
+            vols.push(v);
         }
     }
     assert!(

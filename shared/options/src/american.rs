@@ -12,7 +12,7 @@
 
 use crate::chain::Right;
 use crate::error::PricingError;
-use crate::european::{BlackInputs, Greeks, bsm};
+use crate::european::{BlackInputs, Greeks, bsm_price};
 use crate::normal::{cdf, pdf};
 
 /// Bumps of the finite-difference Greeks, stated in outputs.
@@ -179,7 +179,7 @@ impl Baw {
     }
 
     pub fn price(&self, spot: f64) -> Result<f64, PricingError> {
-        let european = bsm(&BlackInputs {
+        let european = bsm_price(&BlackInputs {
             right: self.right,
             spot,
             strike: self.strike,
@@ -187,8 +187,7 @@ impl Baw {
             rate: self.rate,
             dividend: self.dividend,
             vol: self.vol,
-        })?
-        .price;
+        })?;
         let intrinsic = (self.right.sign() * (spot - self.strike)).max(0.0);
         if self.vanishing {
             return Ok(european.max(intrinsic));

@@ -43,6 +43,9 @@ pub const MAX_CONDITION_CHARS: usize = 64;
 pub const MAX_EXCHANGE_CHARS: usize = 16;
 /// Largest `multiplier`.
 pub const MAX_MULTIPLIER: u32 = 1_000_000;
+/// Largest price (option or underlying, per share) a file may give, so that
+/// premiums (price x size x multiplier) and their sums stay finite.
+pub const MAX_PRICE: f64 = 1e7;
 
 /// Columns of a chain file. Required: `as_of`, `underlying`,
 /// `underlying_price`, `bid`, `ask`, `volume`, `open_interest`, and `symbol`
@@ -527,7 +530,11 @@ fn number(row: &Row<'_>, name: &str) -> Result<Option<f64>, String> {
         return Ok(None);
     };
     match v.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(Some(x)),
+        Ok(x) if x.is_finite() && x.abs() <= MAX_PRICE => Ok(Some(x)),
+        Ok(x) if x.is_finite() => Err(format!(
+            "{name} {} is beyond {MAX_PRICE:e}: prices are per share",
+            quote(v)
+        )),
         Ok(_) => Err(format!("{name} {} is not a finite number", quote(v))),
         Err(_) => Err(format!("{name} {} is not a number", quote(v))),
     }

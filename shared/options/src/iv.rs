@@ -177,12 +177,13 @@ pub fn implied_normal_vol(
 }
 
 /// Volatility at which `price_at(vol)` equals `target`, by Brent's method on
-/// [`VOL_BRACKET`]; `bounds` are the American no-arbitrage bounds
+/// `bracket` (normally [`VOL_BRACKET`]); `bounds` are the American no-arbitrage bounds
 /// (intrinsic value below, spot or strike above), checked first.
 pub fn implied_vol_bracketed(
     target: f64,
     lower_bound: f64,
     upper_bound: f64,
+    bracket: (f64, f64),
     price_at: &dyn Fn(f64) -> Result<f64, PricingError>,
 ) -> Result<f64, PricingError> {
     check_price(target)?;
@@ -196,7 +197,7 @@ pub fn implied_vol_bracketed(
             "price {target} is at or above the upper bound {upper_bound:.10} (a call is worth less than the spot, a put less than its strike): no volatility gives it"
         )));
     }
-    let (mut a, mut b) = VOL_BRACKET;
+    let (mut a, mut b) = bracket;
     let mut fa = price_at(a)? - target;
     let mut fb = price_at(b)? - target;
     if fa >= 0.0 {
@@ -272,4 +273,62 @@ pub fn implied_vol_bracketed(
     Err(PricingError::NoConvergence(format!(
         "the implied volatility search for price {target} did not converge in 200 steps"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_solver_becomes_an_error() {
+        let out: Result<Option<f64>, PricingError> = guarded("test", || panic!("solver bug"));
+        assert!(
+            matches!(out, Err(PricingError::NoConvergence(_))),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn bounds_are_named() {
+        // A call worth less than its discounted intrinsic value.
+        let e = implied_black_vol(Right::Call, 5.0, 110.0, 100.0, 1.0, 0.97).unwrap_err();
+        assert!(
+            e.to_string().contains("lower bound") && e.to_string().contains("max(F - K, 0)"),
+            "{e}"
+        );
+        // A put worth its discounted strike.
+        let e = implied_black_vol(Right::Put, 97.0, 110.0, 100.0, 1.0, 0.97).unwrap_err();
+        assert!(
+            e.to_string().contains("upper bound") && e.to_string().contains("strike"),
+            "{e}"
+        );
+        let e = implied_black_vol(Right::Put, -1.0, 110.0, 100.0, 1.0, 0.97).unwrap_err();
+        assert!(e.to_string().contains("negative"), "{e}");
+        // At intrinsic: zero volatility.
+        assert_eq!(
+            implied_black_vol(Right::Call, 9.7, 110.0, 100.0, 1.0, 0.97).unwrap(),
+            0.0
+        );
+        // Bachelier round trip.
+        let price = crate::european::bachelier(&crate::european::ForwardInputs {
+            right: Right::Put,
+            forward: 100.0,
+            strike: 104.0,
+            t: 0.5,
+            rate: 0.02,
+            vol: 12.0,
+        })
+        .unwrap()
+        .price;
+        let v = implied_normal_vol(
+            Right::Put,
+            price,
+            100.0,
+            104.0,
+            0.5,
+            (-0.02_f64 * 0.5).exp(),
+        )
+        .unwrap();
+        assert!((v - 12.0).abs() < 1e-9, "{v}");
+    }
 }

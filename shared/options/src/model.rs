@@ -241,24 +241,60 @@ pub fn implied_vol(
             let mut probe = i;
             probe.vol = 0.2;
             probe.black().validate()?;
-            let intrinsic = (i.right.sign() * (i.underlying - i.strike)).max(0.0);
-            // Never below the European lower bound either.
-            let discount = (-i.rate * i.t).exp();
-            let forward = i.underlying * (-i.dividend * i.t).exp() / discount;
-            let european_floor = (i.right.sign() * (forward - i.strike)).max(0.0) * discount;
-            let upper = match i.right {
-                Right::Call => i.underlying,
-                Right::Put => i.strike,
-            };
+            let (lower, upper) = bounds(model, &i);
             let at = |vol: f64| {
                 let mut x = i;
                 x.vol = vol;
-                if model == Model::Binomial {
-                    x.american = true;
-                }
                 price(model, &x)
             };
-            iv::implied_vol_bracketed(market_price, intrinsic.max(european_floor), upper, &at)
+            // The tree's probabilities stay in [0, 1] only above a floor
+            // volatility: about |r - q| sqrt(dt).
+            let floor = if model == Model::Binomial {
+                let dt = i.t / i.steps.max(1) as f64;
+                2.0 * (i.rate - i.dividend).abs() * dt.sqrt()
+            } else {
+                0.0
+            };
+            let bracket = (iv::VOL_BRACKET.0.max(floor), iv::VOL_BRACKET.1);
+            iv::implied_vol_bracketed(market_price, lower, upper, bracket, &at)
         }
+    }
+}
+
+/// Whether `model` prices these inputs with early exercise (the tree
+/// follows the inputs' `american` flag; the approximations always do).
+pub fn exercises_early(model: Model, inputs: &ModelInputs) -> bool {
+    match model {
+        Model::Binomial => inputs.american,
+        m => m.is_american(),
+    }
+}
+
+/// No-arbitrage bounds of a price under `model`: below, the discounted
+/// intrinsic value of the forward (and, with early exercise, the value of
+/// exercising now); above, the underlying (a call) or the strike (a put),
+/// discounted without early exercise. For the forward models the
+/// underlying is the forward.
+pub fn bounds(model: Model, i: &ModelInputs) -> (f64, f64) {
+    let discount = (-i.rate * i.t).exp();
+    let forward = if model.on_forward() {
+        i.underlying
+    } else {
+        i.underlying * ((i.rate - i.dividend) * i.t).exp()
+    };
+    let european_floor = (i.right.sign() * (forward - i.strike)).max(0.0) * discount;
+    if exercises_early(model, i) {
+        let intrinsic = (i.right.sign() * (i.underlying - i.strike)).max(0.0);
+        let upper = match i.right {
+            Right::Call => i.underlying,
+            Right::Put => i.strike,
+        };
+        (european_floor.max(intrinsic), upper)
+    } else {
+        let upper = match i.right {
+            Right::Call => forward * discount,
+            Right::Put => i.strike * discount,
+        };
+        (european_floor, upper)
     }
 }

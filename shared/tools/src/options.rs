@@ -51,6 +51,22 @@ pub const MAX_PRINTS: usize = 50_000;
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 /// Binomial steps a tool accepts, at most (whole chains are priced).
 pub const MAX_TOOL_STEPS: usize = 2_000;
+/// Binomial pricing of whole chains: contracts x steps at most (each
+/// contract takes some 60 trees: its implied volatility and Greeks).
+pub const MAX_TREE_WORK: usize = 100_000;
+
+fn check_tree_work(pricing: &ChainPricing, contracts: usize) -> Result<(), ToolError> {
+    if pricing.model == Some(Model::Binomial)
+        && contracts.saturating_mul(pricing.steps) > MAX_TREE_WORK
+    {
+        return Err(ToolError::invalid(format!(
+            "the binomial model would price {contracts} contracts with {} steps each; contracts x steps may be at most {MAX_TREE_WORK}: narrow the filters (max_expiries, strikes_around, moneyness), lower steps, or use barone_adesi_whaley or bjerksund_stensland",
+            pricing.steps
+        )));
+    }
+    Ok(())
+}
+
 /// Snapshots before the day that make a contract's average volume.
 const AVERAGE_VOLUME_DAYS: usize = 5;
 
@@ -119,7 +135,7 @@ async fn snapshot_at(
                 end.to_rfc3339()
             ))
         })?;
-    let snap = store::read_snapshot(records, symbol, summary.as_of)
+    let snap = store::read_snapshot(records, symbol, &summary)
         .await?
         .ok_or_else(|| {
             ToolError::Internal(format!(
@@ -275,6 +291,7 @@ pub fn summarise(snapshot: &ChainSnapshot, synthetic: bool) -> DaySummary {
         contracts: snapshot.quotes.len(),
         expiries: expiries.len(),
         synthetic,
+        generation: String::new(),
     }
 }
 
@@ -529,6 +546,7 @@ pub async fn get_option_chain(
         })
         .cloned()
         .collect();
+    check_tree_work(&pricing, quotes.len())?;
     let filtered = ChainSnapshot {
         quotes,
         ..snap.clone()
@@ -914,8 +932,10 @@ pub async fn calculate_greeks(
                     "the contract has no {source:?} price to imply a volatility from; pass vol or another price_from"
                 ))
             })?;
-            let iv = model::implied_vol(model, &model_inputs(&r, model, &pricing, 0.0), price)
-                .map_err(pricing_error)?;
+            let at = model_inputs(&r, model, &pricing, 0.0);
+            let iv = ctx
+                .compute(move || model::implied_vol(model, &at, price).map_err(pricing_error))
+                .await?;
             (
                 iv,
                 format!(
@@ -1143,28 +1163,7 @@ pub async fn implied_volatility(
     {
         return Err(ToolError::invalid(e));
     }
-    let discount = (-pricing.rate * r.t).exp();
-    let forward = r.spot * ((pricing.rate - pricing.dividend) * r.t).exp();
-    let european_floor = (r.right.sign() * (forward - r.strike)).max(0.0) * discount;
-    let (lower_bound, upper_bound) = if model.is_american() {
-        (
-            european_floor.max((r.right.sign() * (r.spot - r.strike)).max(0.0)),
-            if r.right == Right::Call {
-                r.spot
-            } else {
-                r.strike
-            },
-        )
-    } else {
-        (
-            european_floor,
-            if r.right == Right::Call {
-                forward * discount
-            } else {
-                r.strike * discount
-            },
-        )
-    };
+    let (lower_bound, upper_bound) = model::bounds(model, &base);
     let solved: Vec<String> = estimates
         .iter()
         .map(|e| match e.iv {
@@ -1374,62 +1373,98 @@ pub struct DetectUnusualActivityOutput {
     pub method: String,
 }
 
-/// Per-contract context of a day: the snapshot at or before its end, the
-/// one before it for the previous IV, and up to five earlier snapshots for
-/// the average volume.
+/// Snapshots older than this before a day are not its context.
+const CONTEXT_MAX_AGE_DAYS: i64 = 10;
+
+/// Per-contract context of a day: the newest snapshot at or before its end
+/// (at most 10 days old) for open interest, volume, quotes and IV; the one
+/// before it for the previous IV; up to five before that one for the average
+/// volume. IVs are solved on the compute pool.
 async fn flow_context(
-    stores: &Stores,
+    ctx: &ToolContext,
     symbol: &str,
     day_end: DateTime<Utc>,
     wanted: &std::collections::HashSet<String>,
 ) -> Result<(HashMap<String, ContractContext>, Option<DateTime<Utc>>), ToolError> {
-    let records = stores.records.as_ref();
-    let days = store::summaries(records, symbol, day_end, AVERAGE_VOLUME_DAYS + 1).await?;
-    let mut context: HashMap<String, ContractContext> = HashMap::new();
-    let Some(first) = days.first() else {
-        return Ok((context, None));
+    let records = ctx.stores.records.as_ref();
+    let oldest = day_end
+        .checked_sub_signed(Duration::days(CONTEXT_MAX_AGE_DAYS))
+        .unwrap_or(day_end);
+    let days: Vec<DaySummary> = store::summaries(records, symbol, day_end, AVERAGE_VOLUME_DAYS + 1)
+        .await?
+        .into_iter()
+        .filter(|d| d.as_of >= oldest)
+        .collect();
+    let Some(first) = days.first().map(|d| d.as_of) else {
+        return Ok((HashMap::new(), None));
     };
-    let pricing = ChainPricing {
-        rate: DEFAULT_RATE,
-        ..ChainPricing::default()
-    };
-    let mut volumes: HashMap<String, Vec<f64>> = HashMap::new();
+    // (snapshot index, OCC, quote, spot, as_of) of the wanted contracts.
+    let mut rows = Vec::new();
     for (i, d) in days.iter().enumerate() {
-        let Some(s) = store::read_snapshot(records, symbol, d.as_of).await? else {
+        let Some(s) = store::read_snapshot(records, symbol, d).await? else {
             continue;
         };
-        for q in &s.snapshot.quotes {
+        for q in s.snapshot.quotes {
             let key = occ::format(&q.contract);
-            if !wanted.contains(&key) {
-                continue;
+            if wanted.contains(&key) {
+                rows.push((i, key, q, s.snapshot.underlying_price, s.snapshot.as_of));
             }
-            let iv = || {
-                price_quote(q, s.snapshot.underlying_price, s.snapshot.as_of, &pricing)
+        }
+    }
+    let context = ctx
+        .compute(move || {
+            let pricing = ChainPricing {
+                rate: DEFAULT_RATE,
+                ..ChainPricing::default()
+            };
+            let iv = |q: &OptionQuote, spot: f64, at: DateTime<Utc>| {
+                price_quote(q, spot, at, &pricing)
                     .iv
                     .ok()
                     .filter(|v| *v > 0.0)
             };
-            if i == 0 {
-                let c = context.entry(key).or_default();
-                c.open_interest = q.open_interest;
-                c.volume = q.volume;
-                c.bid = Some(q.bid);
-                c.ask = Some(q.ask);
-                c.iv = iv();
-            } else {
-                if i == 1 {
-                    context.entry(key.clone()).or_default().previous_iv = iv();
+            let mut context: HashMap<String, ContractContext> = HashMap::new();
+            let mut volumes: HashMap<String, Vec<f64>> = HashMap::new();
+            for (i, key, q, spot, at) in &rows {
+                if *i == 0 {
+                    context.insert(
+                        key.clone(),
+                        ContractContext {
+                            open_interest: q.open_interest,
+                            volume: q.volume,
+                            bid: Some(q.bid),
+                            ask: Some(q.ask),
+                            iv: iv(q, *spot, *at),
+                            ..ContractContext::default()
+                        },
+                    );
                 }
-                volumes.entry(key).or_default().push(q.volume as f64);
             }
-        }
-    }
-    for (key, v) in volumes {
-        if let Some(c) = context.get_mut(&key) {
-            c.average_volume = Some(v.iter().sum::<f64>() / v.len() as f64);
-        }
-    }
-    Ok((context, Some(first.as_of)))
+            for (i, key, q, spot, at) in &rows {
+                // Only contracts of the day's own snapshot get a context:
+                // one missing from it has no known open interest.
+                let Some(c) = context.get_mut(key) else {
+                    continue;
+                };
+                if *i == 1 {
+                    c.previous_iv = iv(q, *spot, *at);
+                }
+                if *i >= 1 {
+                    volumes
+                        .entry(key.clone())
+                        .or_default()
+                        .push(q.volume as f64);
+                }
+            }
+            for (key, v) in volumes {
+                if let Some(c) = context.get_mut(&key) {
+                    c.average_volume = Some(v.iter().sum::<f64>() / v.len() as f64);
+                }
+            }
+            Ok(context)
+        })
+        .await?;
+    Ok((context, Some(first)))
 }
 
 pub async fn detect_unusual_activity(
@@ -1489,10 +1524,13 @@ pub async fn detect_unusual_activity(
         store::read_prints(records, &symbol, start, end, MAX_PRINTS).await?;
     let wanted: std::collections::HashSet<String> =
         prints.iter().map(|p| occ::format(&p.contract)).collect();
-    let (context, context_as_of) = flow_context(&ctx.stores, &symbol, end, &wanted).await?;
+    let (context, context_as_of) = flow_context(ctx, &symbol, end, &wanted).await?;
+    // Bound to the prints read too: an import between pages changes the order.
     let print = fingerprint(&format!(
-        "unusual|{symbol}|{date}|{min_score}|{:?}|{config:?}",
-        args.kinds
+        "unusual|{symbol}|{date}|{min_score}|{:?}|{config:?}|{}|{}",
+        args.kinds,
+        prints.len(),
+        prints.last().map_or("", |p| p.id.as_str())
     ));
     let offset = decode_cursor(args.cursor.as_deref(), &print)?;
     let n_prints = prints.len();
@@ -1620,7 +1658,7 @@ pub struct AnalyzeOptionsFlowOutput {
     pub max_pain: Vec<MaxPain>,
     /// From the ATM straddle of the nearest expiry at least a day out.
     pub expected_move: Option<ExpectedMove>,
-    /// 30-day ATM implied volatility against its stored history (up to 252 snapshots).
+    /// 30-day ATM implied volatility (default pricing: Barone-Adesi-Whaley for American contracts, rate 0.04, no dividend, as each stored snapshot's summary computes it) against its stored history (up to 252 snapshots).
     pub iv_rank: Option<IvRank>,
     /// ATM implied volatility per expiry.
     pub term_structure: Vec<TermPoint>,
@@ -1648,6 +1686,11 @@ pub async fn analyze_options_flow(
     if n_expiries == 0 || n_expiries > 12 {
         return Err(ToolError::invalid("expiries must be 1 to 12"));
     }
+    if pricing.model == Some(Model::Bachelier) {
+        return Err(ToolError::invalid(
+            "analyze_options_flow needs Black (lognormal) volatilities for its skew, term structure, IV rank and gamma flip; use a Black-type or American model (bachelier's normal vols are in price units)",
+        ));
+    }
     let (stored, summary_now) = snapshot_at(&ctx.stores, &symbol, as_of).await?;
     let records = ctx.stores.records.as_ref();
     let history = store::summaries(records, &symbol, summary_now.as_of, MAX_HISTORY_DAYS).await?;
@@ -1659,6 +1702,7 @@ pub async fn analyze_options_flow(
     let (prints, _, _) =
         store::read_prints(records, &symbol, day_start, summary_now.as_of, MAX_PRINTS).await?;
     let synthetic = stored.synthetic;
+    check_tree_work(&pricing, stored.snapshot.quotes.len())?;
     let (snap, metrics) = price_all(ctx, stored.snapshot, pricing).await?;
     let spot = snap.underlying_price;
     let v = views(&snap, &metrics);
@@ -1725,7 +1769,9 @@ pub async fn analyze_options_flow(
     }
     let term_structure = analytics::term_structure(&v, spot);
     let expected_move = analytics::expected_move(&v, spot);
-    let current_iv = atm_iv_30d(&term_structure);
+    // Today's 30-day ATM IV as the stored summaries compute it (default
+    // pricing), so it compares like with like against their history.
+    let current_iv = summary_now.atm_iv_30d;
     let past: Vec<f64> = history
         .iter()
         .skip(1)
@@ -2217,7 +2263,7 @@ impl Tool for ImportOptions {
     const NAME: &'static str = "import_options";
     const SERVER: &'static str = "database";
     const TITLE: &'static str = "Import option chains or trades";
-    const DESCRIPTION: &'static str = "Stores an options CSV: chain snapshots (as_of, underlying, underlying_price, OCC symbol or expiry/strike/right, bid, ask, volume, open_interest...) or trade prints (time, OCC symbol or expiry/strike/right, price, size, exchange, condition, NBBO...), detected from the header or given as kind. All or nothing: any bad line refuses the whole file, naming each bad line (the first 20). Importing the same file again rewrites the same records. At most 8 MiB per call.";
+    const DESCRIPTION: &'static str = "Stores an options CSV: chain snapshots (as_of, underlying, underlying_price, OCC symbol or expiry/strike/right, bid, ask, volume, open_interest...) or trade prints (time, OCC symbol or expiry/strike/right, price, size, exchange, condition, NBBO...), detected from the header or given as kind. All or nothing: any bad line refuses the whole file, naming each bad line (the first 20). Importing the same file again rewrites the same records, and a corrected chain snapshot replaces the old one whole. Prints without trade_id get an id from their fields and their position among identical prints of the file: give trade_id when one day's prints are split over several files. At most 8 MiB per call.";
     const ANNOTATIONS: Annotations = IMPORT;
     type Args = ImportOptionsArgs;
     type Output = ImportOptionsOutput;

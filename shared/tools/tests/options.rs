@@ -192,6 +192,35 @@ async fn chain_filters_page_and_price_every_contract() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("cursor"), "{err}");
+    // The binomial model on a whole chain is refused with what to narrow.
+    let err = f
+        .call(
+            "get_option_chain",
+            json!({"symbol": "AAPL", "model": "binomial", "steps": 2000}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("contracts x steps") && err.contains("strikes_around"),
+        "{err}"
+    );
+    let small = f
+        .ok(
+            "get_option_chain",
+            json!({"symbol": "AAPL", "model": "binomial", "max_expiries": 1, "strikes_around": 2}),
+        )
+        .await;
+    assert_eq!(small["matching"], 8);
+    let err = f
+        .call(
+            "analyze_options_flow",
+            json!({"symbol": "AAPL", "model": "bachelier"}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Black"), "{err}");
     // Delta and moneyness filters.
     let (_, wings) = f
         .all_rows(json!({"symbol": "AAPL", "max_expiries": 2, "delta_min": 0.2, "delta_max": 0.3, "right": "put"}))
@@ -299,6 +328,24 @@ async fn greeks_and_implied_vol_inline_and_for_stored_contracts() {
         err.contains("upper bound") && err.contains("worth less than the underlying"),
         "{err}"
     );
+    // A European tree: European bounds and price (a deep ITM European put
+    // is worth less than its intrinsic value).
+    let euro = f
+        .ok(
+            "calculate_greeks",
+            json!({"right": "put", "underlying_price": 100.0, "strike": 150.0, "days": 365.0, "vol": 0.2, "rate": 0.04, "model": "binomial", "steps": 400}),
+        )
+        .await;
+    let p = num(&euro["greeks"]["price"]);
+    assert!(p < 50.0, "{p}");
+    let iv = f
+        .ok(
+            "implied_volatility",
+            json!({"price": p, "right": "put", "underlying_price": 100.0, "strike": 150.0, "days": 365.0, "rate": 0.04, "model": "binomial", "steps": 400}),
+        )
+        .await;
+    assert!((num(&iv["estimates"][0]["iv"]) - 0.2).abs() < 1e-8, "{iv}");
+    assert!(num(&iv["upper_bound"]) < 150.0);
     // Missing inputs name what is needed.
     let err = f
         .call(
@@ -634,6 +681,30 @@ async fn import_options_is_all_or_nothing_and_idempotent() {
         )
         .await;
     assert_eq!(again["matching"], 4);
+    // A corrected snapshot (one contract dropped, one price changed)
+    // replaces the old one whole.
+    let corrected: String = chain
+        .lines()
+        .filter(|l| !l.contains("261218P00090000"))
+        .map(|l| l.replace("4.10,4.30", "4.00,4.20"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    f.ok("import_options", json!({"text": corrected})).await;
+    let fixed = f
+        .ok(
+            "get_option_chain",
+            json!({"symbol": "ACME", "as_of": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(fixed["matching"], 3, "{fixed}");
+    assert!(
+        fixed["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["bid"] == 4.0)
+    );
+    f.ok("import_options", json!({"text": chain})).await;
     let pcr = f
         .ok(
             "get_put_call_ratio",

@@ -2,17 +2,20 @@
 //! `RecordStore` port (system-owned records, so both engines hold them
 //! alike):
 //!
-//! - `option-chains/{SYMBOL}#{as_of ms, 13 digits}#{expiry YYYYMMDD}#{part, 2 digits}`:
+//! - `option-chains/{SYMBOL}#{as_of ms, 13 digits}#{generation}#{expiry YYYYMMDD}#{part, 2 digits}`:
 //!   the quotes of one expiry of one snapshot (at most [`QUOTES_PER_PART`]
-//!   per record).
+//!   per record). The generation is a hash of the snapshot's content.
 //! - `option-days/{SYMBOL}#{as_of ms}`: the snapshot's summary (volumes, open
-//!   interest, ATM implied volatility), written in the same transaction as
-//!   the snapshot's last part. Readers find snapshots through summaries, so
-//!   a snapshot is seen whole or not at all.
-//! - `option-trades/{SYMBOL}#{time ms}#{print id}`: one trade print.
+//!   interest, ATM implied volatility) naming its generation, written after
+//!   every part of it (in the last transaction). Readers find snapshots
+//!   through summaries and read only the parts of the generation named, so a
+//!   snapshot is seen whole or not at all, also while a corrected file
+//!   replaces it; the replaced generation's parts are deleted afterwards.
+//! - `option-trades/{SYMBOL}#{time ms}#{OCC symbol, compact}#{print id}`: one
+//!   trade print.
 //!
-//! Writes are plain puts under ids derived from the data, so importing the
-//! same file again rewrites the same records: idempotent.
+//! Writes are puts under ids derived from the data, so importing the same
+//! file again rewrites the same records.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gs_domain::{
@@ -55,6 +58,9 @@ pub struct DaySummary {
     pub expiries: usize,
     /// True for the generated demo data set.
     pub synthetic: bool,
+    /// The generation of the chain records this summary names.
+    #[serde(default)]
+    pub generation: String,
 }
 
 /// A stored snapshot as read back.
@@ -64,8 +70,23 @@ pub struct StoredSnapshot {
     pub synthetic: bool,
 }
 
+/// Keys hold 13-digit milliseconds: times are clamped to 1970..=2199 so
+/// every key has 13 digits and sorts by time.
 fn ms_key(t: DateTime<Utc>) -> String {
-    format!("{:013}", t.timestamp_millis().max(0))
+    const LAST: i64 = 7_258_118_399_999; // 2199-12-31T23:59:59.999Z
+    format!("{:013}", t.timestamp_millis().clamp(0, LAST))
+}
+
+/// A hash of a snapshot's content: its chain records' generation.
+pub fn generation(snapshot: &ChainSnapshot) -> Result<String, StoreError> {
+    let bytes = encode("a snapshot", snapshot)?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    Ok(digest
+        .as_ref()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn scope(collection: &str) -> Result<RecordScope, StoreError> {
@@ -113,7 +134,8 @@ async fn write_all(records: &dyn RecordStore, ops: Vec<TxOp>) -> Result<(), Stor
     Ok(())
 }
 
-/// Stores one snapshot and its summary (the summary last).
+/// Stores one snapshot and its summary (the summary last, naming the new
+/// generation), then deletes the parts of any generation it replaced.
 pub async fn store_snapshot(
     records: &dyn RecordStore,
     snapshot: &ChainSnapshot,
@@ -123,6 +145,11 @@ pub async fn store_snapshot(
     let days = scope(DAYS)?;
     let symbol = &snapshot.underlying;
     let at = ms_key(snapshot.as_of);
+    let generation = generation(snapshot)?;
+    let summary = DaySummary {
+        generation: generation.clone(),
+        ..summary.clone()
+    };
     let mut by_expiry: std::collections::BTreeMap<NaiveDate, Vec<OptionQuote>> =
         std::collections::BTreeMap::new();
     for q in &snapshot.quotes {
@@ -134,7 +161,10 @@ pub async fn store_snapshot(
     let mut ops = Vec::new();
     for (expiry, quotes) in by_expiry {
         for (part, chunk) in quotes.chunks(QUOTES_PER_PART).enumerate() {
-            let id = format!("{symbol}#{at}#{}#{part:02}", expiry.format("%Y%m%d"));
+            let id = format!(
+                "{symbol}#{at}#{generation}#{}#{part:02}",
+                expiry.format("%Y%m%d")
+            );
             let value = encode(
                 "a chain part",
                 &ChainPart {
@@ -150,10 +180,52 @@ pub async fn store_snapshot(
     let parts = ops.len();
     ops.push(put(
         days.key(&format!("{symbol}#{at}"))?,
-        encode("a day summary", summary)?,
+        encode("a day summary", &summary)?,
     ));
     write_all(records, ops).await?;
+    // What the summary no longer names: an earlier generation's parts.
+    let keep = format!("{symbol}#{at}#{generation}#");
+    let stale: Vec<TxOp> = list_all(records, &chains, &format!("{symbol}#{at}#"))
+        .await?
+        .into_iter()
+        .filter(|id| !id.starts_with(&keep))
+        .map(|id| {
+            Ok(TxOp::Delete {
+                key: chains.key(&id)?,
+                condition: WriteCondition::Always,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    write_all(records, stale).await?;
     Ok(parts)
+}
+
+/// Every id under `prefix`.
+async fn list_all(
+    records: &dyn RecordStore,
+    scope: &RecordScope,
+    prefix: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut cursor = None;
+    let mut ids = Vec::new();
+    loop {
+        let page = records
+            .list(
+                scope,
+                &ListQuery {
+                    id_prefix: prefix.to_string(),
+                    order: Order::Ascending,
+                    limit: Some(PAGE),
+                    cursor: cursor.take(),
+                },
+            )
+            .await?;
+        ids.extend(page.records.into_iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(ids),
+        }
+    }
 }
 
 /// Summaries of `symbol` at or before `end`, newest first, at most `max`.
@@ -198,14 +270,15 @@ pub async fn summaries(
     Ok(out)
 }
 
-/// The snapshot of `symbol` taken at `as_of` (as its summary names it).
+/// The snapshot a summary names: the chain records of its generation.
 pub async fn read_snapshot(
     records: &dyn RecordStore,
     symbol: &str,
-    as_of: DateTime<Utc>,
+    summary: &DaySummary,
 ) -> Result<Option<StoredSnapshot>, StoreError> {
     let chains = scope(CHAINS)?;
-    let prefix = format!("{symbol}#{}#", ms_key(as_of));
+    let as_of = summary.as_of;
+    let prefix = format!("{symbol}#{}#{}#", ms_key(as_of), summary.generation);
     let mut cursor = None;
     let mut quotes = Vec::new();
     let mut head: Option<(f64, bool)> = None;
@@ -258,7 +331,16 @@ pub async fn store_prints(
     let trades = scope(TRADES)?;
     let mut ops = Vec::with_capacity(prints.len());
     for p in prints {
-        let id = format!("{}#{}#{}", p.contract.underlying, ms_key(p.time), p.id);
+        let occ: String = gs_options::occ::format(&p.contract)
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect();
+        let id = format!(
+            "{}#{}#{occ}#{}",
+            p.contract.underlying,
+            ms_key(p.time),
+            p.id
+        );
         ops.push(put(
             trades.key(&id)?,
             encode(
