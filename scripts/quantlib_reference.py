@@ -33,7 +33,7 @@ Conventions (recorded again in the file's "meta" block):
 
 Sections: european, baw, bjs, crr, black76, bachelier, higher_order,
 implied_vol. Units and caveats per section are in meta.sections; the maths
-behind each engine is written up in /work/notes/quantlib-spec.md.
+behind each engine is written up in shared/options/docs/quantlib-1.44.md.
 """
 
 import itertools
