@@ -1,0 +1,17 @@
+//! Portfolio risk and performance analytics, pure computation (no I/O, no
+//! MCP, no storage): returns, volatility, Sharpe, Sortino, drawdowns, CAGR
+//! and Calmar as quantstats 0.0.86 defines them; historical, parametric
+//! (full covariance) and Cornish-Fisher VaR and CVaR; beta and alpha;
+//! covariance and correlation; concentration; time- and money-weighted
+//! returns. Every definition is written out in `docs/risk-conventions.md`
+//! and checked against `tests/data/risk_reference.json` (numpy, scipy and
+//! quantstats; `scripts/portfolio_reference.py`) to 1e-10.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod risk;
+
+pub use risk::RiskError;
