@@ -12,6 +12,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod paper;
 pub mod risk;
 
 pub use risk::RiskError;
