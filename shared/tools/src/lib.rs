@@ -36,6 +36,7 @@ pub mod logs;
 pub mod market_data;
 pub mod monitoring;
 pub mod options;
+pub mod portfolio;
 mod registry;
 pub mod sentiment;
 pub mod signals;

@@ -1,0 +1,4 @@
+//! The `portfolio` server's storage so far: orders placed once per
+//! idempotency key, on every engine (`store`). The tools come next.
+
+pub mod store;
