@@ -1,14 +1,18 @@
-//! Orders placed once per idempotency key on both engines: twenty
-//! concurrent repeats of one key make exactly one order on the embedded
-//! store and on DynamoDB (moto); a key reused for a different order is
-//! refused; another user cannot read the order by its id.
+//! Portfolios and orders on both engines: twenty concurrent repeats of one
+//! idempotency key make exactly one order on the embedded store and on
+//! DynamoDB (moto); a key reused for a different order is refused; another
+//! user can neither list, read nor overwrite a portfolio or an order by
+//! guessing its id.
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use gs_domain::RecordStore;
 use gs_portfolio::paper::{Order, OrderStatus, OrderType, Side, TimeInForce};
-use gs_tools::portfolio::store::{Placed, StoredOrder, get_order, order_id, place};
+use gs_tools::portfolio::store::{
+    Placed, StoredOrder, StoredPortfolio, create_portfolio, get_order, get_portfolio,
+    list_portfolios, new_portfolio_id, order_id, place,
+};
 use rust_decimal::Decimal;
 
 fn order(portfolio: &str, key: &str, qty: i64) -> StoredOrder {

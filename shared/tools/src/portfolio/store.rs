@@ -135,3 +135,94 @@ pub async fn get_order(
         None => Ok(None),
     }
 }
+
+/// A portfolio as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPortfolio {
+    pub id: String,
+    pub name: String,
+    /// ISO 4217 code of the base currency.
+    pub base_currency: String,
+    pub ledger: gs_portfolio::paper::Ledger,
+    pub limits: gs_portfolio::paper::RiskLimits,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new portfolio id: random, so ids say nothing about their owner.
+pub fn new_portfolio_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 12];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| StoreError::Invalid("no randomness for a portfolio id".into()))?;
+    Ok(format!(
+        "pf_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// Stores a new portfolio of `subject` (refused if the id exists).
+pub async fn create_portfolio(
+    records: &dyn RecordStore,
+    subject: &str,
+    portfolio: &StoredPortfolio,
+) -> Result<(), StoreError> {
+    let scope = RecordScope::new(user(subject)?, PORTFOLIOS)?;
+    let value = serde_json::to_vec(portfolio)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode the portfolio: {e}")))?;
+    records
+        .put(
+            &scope.key(&portfolio.id)?,
+            &value,
+            WriteCondition::IfAbsent,
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// One of `subject`'s portfolios (`None`: not theirs, or not stored).
+pub async fn get_portfolio(
+    records: &dyn RecordStore,
+    subject: &str,
+    id: &str,
+) -> Result<Option<StoredPortfolio>, StoreError> {
+    let scope = RecordScope::new(user(subject)?, PORTFOLIOS)?;
+    match records.get(&scope.key(id)?).await? {
+        Some(r) => serde_json::from_slice(&r.value)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("portfolios/{id}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Every portfolio of `subject`, by id.
+pub async fn list_portfolios(
+    records: &dyn RecordStore,
+    subject: &str,
+) -> Result<Vec<StoredPortfolio>, StoreError> {
+    let scope = RecordScope::new(user(subject)?, PORTFOLIOS)?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = records
+            .list(
+                &scope,
+                &gs_domain::ListQuery {
+                    id_prefix: String::new(),
+                    order: gs_domain::Order::Ascending,
+                    limit: Some(200),
+                    cursor: cursor.take(),
+                },
+            )
+            .await?;
+        for r in &page.records {
+            out.push(
+                serde_json::from_slice(&r.value)
+                    .map_err(|e| StoreError::Corrupt(format!("portfolios/{}: {e}", r.id)))?,
+            );
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
