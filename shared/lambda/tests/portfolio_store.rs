@@ -95,6 +95,62 @@ async fn twenty_at_once(records: Arc<dyn RecordStore>) {
             .unwrap()
             .is_none()
     );
+
+    // Portfolios: listed and read by their owner only.
+    let pf = StoredPortfolio {
+        id: new_portfolio_id().unwrap(),
+        name: "core".into(),
+        base_currency: "USD".into(),
+        ledger: gs_portfolio::paper::Ledger::with_cash(Decimal::from(100_000)),
+        limits: gs_portfolio::paper::RiskLimits::default(),
+        created_at: Utc::now(),
+    };
+    assert!(pf.id.starts_with("pf_") && pf.id.len() == 27, "{}", pf.id);
+    create_portfolio(records.as_ref(), "alice", &pf)
+        .await
+        .unwrap();
+    assert!(
+        create_portfolio(records.as_ref(), "alice", &pf)
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+    assert_eq!(
+        list_portfolios(records.as_ref(), "alice").await.unwrap(),
+        vec![pf.clone()]
+    );
+    assert_eq!(
+        get_portfolio(records.as_ref(), "alice", &pf.id)
+            .await
+            .unwrap(),
+        Some(pf.clone())
+    );
+    assert!(
+        list_portfolios(records.as_ref(), "mallory")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        get_portfolio(records.as_ref(), "mallory", &pf.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Mallory's "portfolio" of the same id is hers alone: alice's is unchanged.
+    let forged = StoredPortfolio {
+        name: "mine now".into(),
+        ..pf.clone()
+    };
+    create_portfolio(records.as_ref(), "mallory", &forged)
+        .await
+        .unwrap();
+    assert_eq!(
+        get_portfolio(records.as_ref(), "alice", &pf.id)
+            .await
+            .unwrap(),
+        Some(pf)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
