@@ -560,17 +560,7 @@ fn call_view(inputs: &BlackInputs) -> CallView {
 /// computes its fallback.
 fn european_call(c: &CallView) -> f64 {
     let forward = c.s * c.dq / c.dr;
-    black_formula_calculator(c.x, forward, c.v.sqrt(), c.dr)
-}
-
-/// `BlackCalculator` value of a call (alpha = N(d1), beta = -N(d2)).
-fn black_formula_calculator(strike: f64, forward: f64, std_dev: f64, discount: f64) -> f64 {
-    if std_dev < f64::EPSILON {
-        return discount * (forward - strike).max(0.0);
-    }
-    let d1 = (forward / strike).ln() / std_dev + 0.5 * std_dev;
-    let d2 = d1 - std_dev;
-    discount * (forward * cdf(d1) + strike * -cdf(d2))
+    crate::european::black_call_value(forward, c.x, c.v.sqrt(), c.dr)
 }
 
 /// Bjerksund-Stensland (1993) American price: one flat exercise boundary,

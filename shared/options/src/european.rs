@@ -375,6 +375,12 @@ fn higher_order(
     (vanna, charm, vomma, speed, zomma, colour)
 }
 
+/// `BlackCalculator`'s value of a call on a forward (the European fallback
+/// of the American approximations).
+pub(crate) fn black_call_value(forward: f64, strike: f64, std_dev: f64, discount: f64) -> f64 {
+    Calculator::new(Right::Call, forward, strike, std_dev, discount).value()
+}
+
 /// Black-Scholes-Merton price and Greeks (QuantLib's `AnalyticEuropeanEngine`).
 pub fn bsm(inputs: &BlackInputs) -> Result<Greeks, PricingError> {
     inputs.validate()?;

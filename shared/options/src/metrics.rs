@@ -49,11 +49,14 @@ pub struct ChainPricing {
     pub steps: usize,
 }
 
+/// The risk-free rate assumed when a caller gives none (continuous).
+pub const DEFAULT_RATE: f64 = 0.04;
+
 impl Default for ChainPricing {
     fn default() -> Self {
         Self {
             model: None,
-            rate: 0.04,
+            rate: DEFAULT_RATE,
             dividend: 0.0,
             steps: DEFAULT_STEPS,
         }

@@ -28,6 +28,7 @@ pub mod chart_patterns;
 mod context;
 pub mod data_source;
 pub mod database;
+mod digest;
 mod error;
 pub mod guard;
 pub mod import;

@@ -39,7 +39,7 @@ use crate::time_input::parse_time;
 
 const SERVER: &str = "options-flow";
 /// The risk-free rate assumed when a call gives none (continuous).
-pub const DEFAULT_RATE: f64 = 0.04;
+pub const DEFAULT_RATE: f64 = gs_options::metrics::DEFAULT_RATE;
 const DEFAULT_ROWS: usize = 50;
 const MAX_ROWS: usize = 200;
 const DEFAULT_HISTORY_DAYS: usize = 20;
@@ -161,13 +161,7 @@ fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ToolError> {
 
 /// Offset cursors bound to a fingerprint of the request.
 fn fingerprint(parts: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, parts.as_bytes());
-    digest
-        .as_ref()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(parts.as_bytes(), 8)
 }
 
 fn encode_cursor(offset: usize, print: &str) -> String {
@@ -260,10 +254,7 @@ pub fn atm_iv_30d(term: &[TermPoint]) -> Option<f64> {
 /// American contracts, rate 0.04, no dividend; strikes within 10% of the
 /// underlying price).
 pub fn summarise(snapshot: &ChainSnapshot, synthetic: bool) -> DaySummary {
-    let pricing = ChainPricing {
-        rate: DEFAULT_RATE,
-        ..ChainPricing::default()
-    };
+    let pricing = ChainPricing::default();
     // The ATM volatility needs the strikes around the money only.
     let near = ChainSnapshot {
         quotes: snapshot
@@ -1413,10 +1404,7 @@ async fn flow_context(
     }
     let context = ctx
         .compute(move || {
-            let pricing = ChainPricing {
-                rate: DEFAULT_RATE,
-                ..ChainPricing::default()
-            };
+            let pricing = ChainPricing::default();
             let iv = |q: &OptionQuote, spot: f64, at: DateTime<Utc>| {
                 price_quote(q, spot, at, &pricing)
                     .iv

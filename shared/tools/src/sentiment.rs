@@ -62,18 +62,9 @@ const BREADTH_BARS: usize = 300;
 /// Daily bars an event study reads per symbol.
 const STUDY_BARS: usize = 20_000;
 const MAX_EVENTS: usize = 200;
-/// The US close (16:00 New York) in UTC hours on `day`: 20 under daylight
-/// saving time (second Sunday of March to first Sunday of November), else 21.
-pub fn us_close_hour_utc(day: NaiveDate) -> u32 {
-    use chrono::{Datelike, Weekday};
-    let nth_sunday = |month: u32, n: u8| {
-        NaiveDate::from_weekday_of_month_opt(day.year(), month, Weekday::Sun, n)
-    };
-    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
-        (Some(start), Some(end)) if day >= start && day < end => 20,
-        _ => 21,
-    }
-}
+/// The US close (16:00 New York) in UTC hours on a day (20 under daylight
+/// saving time, else 21): the one rule option expiries use too.
+pub use gs_options::metrics::us_close_hour_utc;
 /// Environment variable naming a Loughran-McDonald dictionary CSV.
 pub const LM_ENV: &str = "GOLDENSIGNALS_LM_DICTIONARY";
 
@@ -309,13 +300,7 @@ fn fingerprint(kind: ItemKind, symbol: &str, days: u32, end: DateTime<Utc>) -> S
         kind.as_str(),
         end.timestamp_millis()
     );
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest
-        .as_ref()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(text.as_bytes(), 8)
 }
 
 fn encode_cursor(c: &PageCursor) -> String {

@@ -14,6 +14,7 @@
 //! Every record of a partition expires at the same time (the hour's start
 //! plus the retention), so retention never cuts a chain in half.
 
+use crate::digest::hex;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -335,17 +336,6 @@ fn instance_id() -> String {
         );
     }
     hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(
-        String::with_capacity(bytes.len().saturating_mul(2)),
-        |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        },
-    )
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -80,13 +80,7 @@ fn ms_key(t: DateTime<Utc>) -> String {
 /// A hash of a snapshot's content: its chain records' generation.
 pub fn generation(snapshot: &ChainSnapshot) -> Result<String, StoreError> {
     let bytes = encode("a snapshot", snapshot)?;
-    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
-    Ok(digest
-        .as_ref()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::digest::sha256_hex(&bytes, 6))
 }
 
 fn scope(collection: &str) -> Result<RecordScope, StoreError> {

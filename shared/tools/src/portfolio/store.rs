@@ -20,13 +20,7 @@ pub const ORDERS: &str = "orders";
 pub const ORDER_KEYS: &str = "order-keys";
 
 fn hex16(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest
-        .as_ref()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(text.as_bytes(), 16)
 }
 
 /// The order id an idempotency key gives in a portfolio.
