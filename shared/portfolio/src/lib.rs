@@ -12,7 +12,11 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod book;
 pub mod paper;
+pub mod performance;
+pub mod report;
 pub mod risk;
+pub mod symbols;
 
 pub use risk::RiskError;

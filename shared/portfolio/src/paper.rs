@@ -25,7 +25,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// Buy or sell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Buy,
@@ -42,16 +42,27 @@ impl Side {
 }
 
 /// What kind of order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OrderType {
     Market,
-    Limit { limit: Decimal },
-    Stop { stop: Decimal },
-    StopLimit { stop: Decimal, limit: Decimal },
+    Limit {
+        #[schemars(with = "String")]
+        limit: Decimal,
+    },
+    Stop {
+        #[schemars(with = "String")]
+        stop: Decimal,
+    },
+    StopLimit {
+        #[schemars(with = "String")]
+        stop: Decimal,
+        #[schemars(with = "String")]
+        limit: Decimal,
+    },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeInForce {
     Day,
@@ -60,7 +71,7 @@ pub enum TimeInForce {
 }
 
 /// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     New,
