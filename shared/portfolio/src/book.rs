@@ -386,7 +386,7 @@ pub fn value(ledger: &Ledger, prices: &BTreeMap<String, Decimal>) -> Valuation {
             asset_class: info.asset_class,
         });
     }
-    positions.sort_by(|a, b| b.market_value.abs().cmp(&a.market_value.abs()));
+    positions.sort_by_key(|p| std::cmp::Reverse(p.market_value.abs()));
     let mut sectors: Vec<SectorExposure> = sectors
         .into_iter()
         .map(|(sector, v)| SectorExposure {
