@@ -289,6 +289,42 @@ pub fn pre_trade(
     })
 }
 
+/// Today's profit and loss of the holdings: quantity x (last close -
+/// previous close), for symbols with both.
+pub fn day_pnl(
+    ledger: &Ledger,
+    last: &BTreeMap<String, Decimal>,
+    previous: &BTreeMap<String, Decimal>,
+) -> Decimal {
+    ledger
+        .positions
+        .iter()
+        .filter_map(|(s, p)| Some(p.quantity * (*last.get(s)? - *previous.get(s)?)))
+        .sum()
+}
+
+/// `ledger` after the trades fill whole at `prices` (the last price) with
+/// the commission model: a what-if.
+pub fn with_trades(
+    ledger: &Ledger,
+    trades: &[(String, Side, Decimal)],
+    prices: &BTreeMap<String, Decimal>,
+    cost: &CostModel,
+) -> Ledger {
+    let mut out = ledger.clone();
+    for (symbol, side, quantity) in trades {
+        out.apply(&Fill {
+            order_id: String::new(),
+            symbol: symbol.clone(),
+            side: *side,
+            quantity: *quantity,
+            price: prices.get(symbol).copied().unwrap_or(Decimal::ZERO),
+            commission: commission(*quantity, cost),
+        });
+    }
+    out
+}
+
 fn f(x: Decimal) -> f64 {
     x.to_f64().unwrap_or(f64::NAN)
 }

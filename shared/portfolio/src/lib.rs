@@ -20,3 +20,9 @@ pub mod risk;
 pub mod symbols;
 
 pub use risk::RiskError;
+pub use rust_decimal::Decimal;
+
+/// A decimal as the nearest f64 (NaN if it has none).
+pub fn to_f64(x: Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&x).unwrap_or(f64::NAN)
+}

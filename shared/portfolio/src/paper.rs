@@ -135,15 +135,19 @@ pub struct BarView {
 }
 
 /// Slippage and commission.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CostModel {
     /// Price moved against the order, in basis points of the price.
+    #[schemars(with = "String")]
     pub slippage_bps: Decimal,
     /// Commission per share.
+    #[schemars(with = "String")]
     pub commission_per_share: Decimal,
     /// Least commission per fill.
+    #[schemars(with = "String")]
     pub commission_min: Decimal,
     /// Most of a bar's volume one order takes (0-1).
+    #[schemars(with = "String")]
     pub max_participation: Decimal,
 }
 
@@ -330,24 +334,38 @@ impl Ledger {
 }
 
 /// Pre-trade limits of a portfolio.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RiskLimits {
+    /// Largest quantity x estimated price of one order.
+    #[schemars(with = "Option<String>")]
     pub max_order_notional: Option<Decimal>,
     /// Largest |position value| / equity after the trade (0-1).
+    #[schemars(with = "Option<String>")]
     pub max_position_weight: Option<Decimal>,
     /// Largest |sector value| / equity after the trade (0-1).
+    #[schemars(with = "Option<String>")]
     pub max_sector_weight: Option<Decimal>,
+    /// Whether a sell may leave a negative position.
     pub allow_short: bool,
     /// Largest loss of the day (a positive amount) after which orders are refused.
+    #[schemars(with = "Option<String>")]
     pub daily_loss_limit: Option<Decimal>,
+    /// Symbols this portfolio may not trade.
     pub restricted_symbols: Vec<String>,
 }
 
 /// A refused order: which check, the limit, the value it would reach.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Refusal {
+    /// The check that failed (restricted_symbols, daily_loss_limit,
+    /// max_order_notional, allow_short, buying_power, max_position_weight,
+    /// max_sector_weight, lot_size).
     pub check: String,
+    /// The check's limit.
+    #[schemars(with = "String")]
     pub limit: Decimal,
+    /// The value the order would reach.
+    #[schemars(with = "String")]
     pub value: Decimal,
     pub message: String,
 }

@@ -37,6 +37,7 @@ pub mod logs;
 pub mod market_data;
 pub mod monitoring;
 pub mod options;
+mod paging;
 pub mod portfolio;
 mod registry;
 pub mod sentiment;

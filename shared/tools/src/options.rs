@@ -14,8 +14,6 @@ pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use gs_domain::{BarQuery, Symbol, Timeframe, read_bars, read_series};
 use gs_options::analytics::{
@@ -159,37 +157,7 @@ fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ToolError> {
         .map_err(|_| ToolError::invalid(format!("{field} {raw:?} is not a date: use YYYY-MM-DD")))
 }
 
-/// Offset cursors bound to a fingerprint of the request.
-fn fingerprint(parts: &str) -> String {
-    crate::digest::sha256_hex(parts.as_bytes(), 8)
-}
-
-fn encode_cursor(offset: usize, print: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("o1:{offset}:{print}"))
-}
-
-fn decode_cursor(cursor: Option<&str>, print: &str) -> Result<usize, ToolError> {
-    let Some(c) = cursor else { return Ok(0) };
-    let bad = || {
-        ToolError::invalid(
-            "cursor is not a next_cursor of this call (same arguments); start again without a cursor",
-        )
-    };
-    let text = URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let mut parts = text.strip_prefix("o1:").ok_or_else(bad)?.splitn(2, ':');
-    let offset = parts
-        .next()
-        .and_then(|p| p.parse::<usize>().ok())
-        .ok_or_else(bad)?;
-    if parts.next() != Some(print) {
-        return Err(bad());
-    }
-    Ok(offset)
-}
+use crate::paging::{decode_cursor, encode_cursor, fingerprint};
 
 fn page_limit(limit: Option<usize>) -> Result<usize, ToolError> {
     let n = limit.unwrap_or(DEFAULT_ROWS);

@@ -280,7 +280,7 @@ pub fn registry() -> &'static [ToolSpec] {
     REGISTRY.get_or_init(|| {
         use crate::{
             candlesticks, chart_patterns, database, import, market_data, monitoring, options,
-            sentiment, signals, technical,
+            portfolio, sentiment, signals, technical,
         };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
@@ -317,6 +317,17 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<options::GetPutCallRatio>(),
             ToolSpec::of::<options::DetectUnusualActivity>(),
             ToolSpec::of::<options::AnalyzeOptionsFlow>(),
+            ToolSpec::of::<portfolio::CreatePortfolio>(),
+            ToolSpec::of::<portfolio::ListPortfolios>(),
+            ToolSpec::of::<portfolio::GetPortfolio>(),
+            ToolSpec::of::<portfolio::PlaceOrder>(),
+            ToolSpec::of::<portfolio::CancelOrder>(),
+            ToolSpec::of::<portfolio::GetOrders>(),
+            ToolSpec::of::<portfolio::GetFills>(),
+            ToolSpec::of::<portfolio::CheckTradeRisk>(),
+            ToolSpec::of::<portfolio::GetRiskMetrics>(),
+            ToolSpec::of::<portfolio::GetPerformance>(),
+            ToolSpec::of::<portfolio::RebalancePreview>(),
         ]
     })
 }
