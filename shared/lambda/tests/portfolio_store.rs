@@ -1,169 +1,436 @@
-//! Portfolios and orders on both engines: twenty concurrent repeats of one
-//! idempotency key make exactly one order on the embedded store and on
-//! DynamoDB (moto); a key reused for a different order is refused; another
-//! user can neither list, read nor overwrite a portfolio or an order by
-//! guessing its id.
+//! The portfolio server on both engines (the embedded store and DynamoDB
+//! on moto), through the tools as a caller reaches them:
+//! - twenty concurrent `place_order` calls with one idempotency key make
+//!   exactly one order, and a key reused for another order is refused;
+//! - orders fill on the bars that arrive after them, and cash and positions
+//!   reconcile exactly (in decimals) with the stored fills;
+//! - a refused order is stored as a rejection and changes nothing else;
+//! - another user can neither list, read, trade nor cancel the portfolio
+//!   by guessing its ids; a live order is refused.
 
+use std::str::FromStr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use gs_domain::RecordStore;
-use gs_portfolio::paper::{Order, OrderStatus, OrderType, Side, TimeInForce};
-use gs_tools::portfolio::store::{
-    Placed, StoredOrder, StoredPortfolio, create_portfolio, get_order, get_portfolio,
-    list_portfolios, new_portfolio_id, order_id, place,
-};
+use chrono::{DateTime, TimeZone, Utc};
+use gs_domain::{Bar, BarStore, DataSource, RecordStore, SeriesKey, Symbol, Timeframe};
+use gs_tools::{ComputePool, ErrorKind, Stores, ToolContext, ToolError, find};
 use rust_decimal::Decimal;
+use serde_json::{Value, json};
 
-fn order(portfolio: &str, key: &str, qty: i64) -> StoredOrder {
-    let id = order_id(portfolio, key);
-    let request = format!(r#"{{"symbol":"AAPL","side":"buy","quantity":{qty},"type":"market"}}"#);
-    StoredOrder {
-        order: Order {
-            id,
-            symbol: "AAPL".into(),
-            side: Side::Buy,
-            quantity: Decimal::from(qty),
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Day,
-            status: OrderStatus::New,
-            filled_quantity: Decimal::ZERO,
-            average_price: None,
-            triggered: false,
-            bars_seen: 0,
-        },
-        idempotency_key: key.into(),
-        request,
-        created_at: Utc::now(),
+fn ctx(stores: &Stores, subject: &str) -> ToolContext {
+    ToolContext {
+        subject: subject.into(),
+        permissions: Arc::new(gs_auth::Permissions::default()),
+        groups: Vec::new(),
+        policy: Arc::new(gs_auth::Policy::default_policy()),
+        request_id: "req-portfolio".into(),
+        stores: stores.clone(),
+        deadline: Instant::now() + Duration::from_secs(240),
+        pool: Arc::new(ComputePool::new(2)),
+        progress: None,
     }
 }
 
-async fn twenty_at_once(records: Arc<dyn RecordStore>) {
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let records = records.clone();
-            tokio::spawn(async move {
-                place(records.as_ref(), "alice", "pf1", order("pf1", "key-1", 10)).await
-            })
-        })
-        .collect();
-    let mut created = 0;
-    let mut ids = std::collections::BTreeSet::new();
-    for t in tasks {
-        match t.await.unwrap().unwrap() {
-            Placed::Created(o) => {
-                created += 1;
-                ids.insert(o.order.id);
-            }
-            Placed::Repeat(o) => {
-                ids.insert(o.order.id);
-            }
-        }
-    }
-    assert_eq!(created, 1, "exactly one of the twenty stored the order");
-    assert_eq!(
-        ids.len(),
-        1,
-        "every repeat returned the same order: {ids:?}"
-    );
-    let id = ids.into_iter().next().unwrap();
-    assert!(
-        get_order(records.as_ref(), "alice", "pf1", &id)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    // The same key for a different order is refused.
-    let err = place(records.as_ref(), "alice", "pf1", order("pf1", "key-1", 99))
+async fn try_call(
+    stores: &Stores,
+    subject: &str,
+    tool: &str,
+    args: Value,
+) -> Result<(Value, String), ToolError> {
+    let raw = serde_json::value::to_raw_value(&args).unwrap();
+    let out = find(tool).unwrap().call(ctx(stores, subject), raw).await?;
+    Ok((
+        serde_json::from_str(out.structured.get()).unwrap(),
+        out.summary,
+    ))
+}
+
+async fn call(stores: &Stores, subject: &str, tool: &str, args: Value) -> Value {
+    try_call(stores, subject, tool, args.clone())
         .await
-        .unwrap_err();
-    assert!(
-        err.is_conflict() && err.to_string().contains("different order"),
-        "{err}"
-    );
-    // A new key is a new order.
-    assert!(matches!(
-        place(records.as_ref(), "alice", "pf1", order("pf1", "key-2", 10))
-            .await
-            .unwrap(),
-        Placed::Created(_)
-    ));
-    // Another user, guessing the id: nothing.
-    assert!(
-        get_order(records.as_ref(), "mallory", "pf1", &id)
-            .await
+        .unwrap_or_else(|e| panic!("{tool} {args}: {e}"))
+        .0
+}
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::from_str(
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a decimal string: {v}")),
+    )
+    .unwrap()
+}
+
+fn day(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap() + chrono::Duration::days(n)
+}
+
+/// Daily bars of `symbol` at `days`, a deterministic wave around `level`.
+fn bars(days: impl Iterator<Item = DateTime<Utc>>, level: f64, seed: f64) -> Vec<Bar> {
+    days.enumerate()
+        .map(|(i, t)| {
+            let x = i as f64;
+            let close = level * (1.0 + 0.05 * (x / 7.0 + seed).sin() + 0.0004 * x);
+            let open = close * (1.0 + 0.003 * (x + seed).cos());
+            Bar::new(
+                t,
+                open,
+                open.max(close) * 1.01,
+                open.min(close) * 0.99,
+                close,
+                5e6,
+            )
             .unwrap()
-            .is_none()
+        })
+        .collect()
+}
+
+async fn put(store: &dyn BarStore, symbol: &str, bars: &[Bar]) {
+    store
+        .put_bars(
+            &SeriesKey::new(Symbol::parse(symbol).unwrap(), Timeframe::D1),
+            bars,
+            &DataSource::Imported {
+                file: "portfolio-test.csv".into(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+async fn scenario(stores: Stores) {
+    // 260 days of history, ending well before now.
+    for (symbol, level, seed) in [
+        ("AAPL", 190.0, 0.0),
+        ("MSFT", 410.0, 1.3),
+        ("SPY", 520.0, 2.1),
+    ] {
+        put(
+            stores.bars.as_ref(),
+            symbol,
+            &bars((0..260).map(day), level, seed),
+        )
+        .await;
+    }
+    let created = call(
+        &stores,
+        "alice",
+        "create_portfolio",
+        json!({"name": "core", "idempotency_key": "pf-key-1", "initial_cash": 100000,
+               "limits": {"max_position_weight": 0.6}}),
+    )
+    .await;
+    let pf = created["portfolio_id"].as_str().unwrap().to_string();
+    assert_eq!(created["created"], true);
+    assert_eq!(dec(&created["cash"]), Decimal::from(100_000));
+    // The same key again: the same portfolio, not a second one.
+    let again = call(
+        &stores,
+        "alice",
+        "create_portfolio",
+        json!({"name": "core", "idempotency_key": "pf-key-1", "initial_cash": 100000,
+               "limits": {"max_position_weight": 0.6}}),
+    )
+    .await;
+    assert_eq!(
+        (again["portfolio_id"].as_str(), again["created"].as_bool()),
+        (Some(pf.as_str()), Some(false))
     );
 
-    // Portfolios: listed and read by their owner only.
-    let pf = StoredPortfolio {
-        id: new_portfolio_id().unwrap(),
-        name: "core".into(),
-        base_currency: "USD".into(),
-        ledger: gs_portfolio::paper::Ledger::with_cash(Decimal::from(100_000)),
-        limits: gs_portfolio::paper::RiskLimits::default(),
-        created_at: Utc::now(),
-    };
-    assert!(pf.id.starts_with("pf_") && pf.id.len() == 27, "{}", pf.id);
-    create_portfolio(records.as_ref(), "alice", &pf)
+    // Twenty at once with one key: one order.
+    let order = json!({"portfolio_id": pf, "symbol": "AAPL", "side": "buy", "quantity": 100,
+                       "idempotency_key": "buy-aapl-1"});
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (stores, order) = (stores.clone(), order.clone());
+            tokio::spawn(async move { call(&stores, "alice", "place_order", order).await })
+        })
+        .collect();
+    let mut outcomes = std::collections::BTreeMap::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let out = t.await.unwrap();
+        *outcomes
+            .entry(out["outcome"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+        ids.insert(out["order"]["order_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(outcomes.get("placed"), Some(&1), "{outcomes:?}");
+    assert_eq!(outcomes.get("repeat"), Some(&19), "{outcomes:?}");
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let listed = call(&stores, "alice", "get_orders", json!({"portfolio_id": pf})).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    // The key reused for a different order is refused.
+    let mut other = order.clone();
+    other["quantity"] = json!(5);
+    let err = try_call(&stores, "alice", "place_order", other)
         .await
+        .unwrap_err();
+    assert!(err.to_string().contains("different order"), "{err}");
+
+    // More orders: a GTC limit sell far above, a sell limit that will fill,
+    // and one the buying power check refuses.
+    let far = call(
+        &stores,
+        "alice",
+        "place_order",
+        json!({"portfolio_id": pf, "symbol": "MSFT",
+        "side": "buy", "quantity": 10, "order_type": "limit", "limit_price": "1.00",
+        "time_in_force": "gtc", "idempotency_key": "far-limit"}),
+    )
+    .await;
+    assert_eq!(far["outcome"], "placed");
+    let msft = call(
+        &stores,
+        "alice",
+        "place_order",
+        json!({"portfolio_id": pf, "symbol": "MSFT",
+        "side": "buy", "quantity": 50, "idempotency_key": "buy-msft"}),
+    )
+    .await;
+    assert_eq!(msft["outcome"], "placed");
+    let too_big = call(
+        &stores,
+        "alice",
+        "place_order",
+        json!({"portfolio_id": pf, "symbol": "MSFT",
+        "side": "buy", "quantity": 1000, "idempotency_key": "too-big"}),
+    )
+    .await;
+    assert_eq!(too_big["outcome"], "rejected", "{too_big}");
+    assert_eq!(too_big["order"]["status"], "rejected");
+    let refusal = &too_big["refusal"];
+    assert!(
+        ["buying_power", "max_position_weight"].contains(&refusal["check"].as_str().unwrap()),
+        "{refusal}"
+    );
+    assert!(dec(&refusal["value"]) > dec(&refusal["limit"]), "{refusal}");
+    // A dry run stores nothing.
+    let dry = call(
+        &stores,
+        "alice",
+        "place_order",
+        json!({"portfolio_id": pf, "symbol": "AAPL",
+        "side": "buy", "quantity": 1, "dry_run": true}),
+    )
+    .await;
+    assert_eq!(dry["outcome"], "would_place");
+    assert!(dry["order"].is_null());
+    let listed = call(&stores, "alice", "get_orders", json!({"portfolio_id": pf})).await;
+    assert_eq!(
+        listed["total"], 4,
+        "three placed and one rejection: {listed}"
+    );
+
+    // Nothing has filled yet: no bar after the orders.
+    let before = call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    assert_eq!(dec(&before["cash"]), Decimal::from(100_000));
+    assert_eq!(before["open_orders"].as_array().unwrap().len(), 3);
+
+    // Bars arrive after the orders: tomorrow on.
+    let tomorrow = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        + chrono::Duration::days(1);
+    let future = |n: i64| (0..n).map(move |i| tomorrow + chrono::Duration::days(i));
+    put(stores.bars.as_ref(), "AAPL", &bars(future(3), 200.0, 0.5)).await;
+    put(stores.bars.as_ref(), "MSFT", &bars(future(3), 400.0, 0.9)).await;
+    put(stores.bars.as_ref(), "SPY", &bars(future(3), 530.0, 0.2)).await;
+
+    // Readers see the settled book; a writer (cancel) stores it.
+    let seen = call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    let cancel = call(
+        &stores,
+        "alice",
+        "cancel_order",
+        json!({"portfolio_id": pf, "order_id": far["order"]["order_id"]}),
+    )
+    .await;
+    assert_eq!(cancel["cancelled"], true);
+    assert_eq!(cancel["order"]["status"], "cancelled");
+    let again = call(
+        &stores,
+        "alice",
+        "cancel_order",
+        json!({"portfolio_id": pf, "order_id": far["order"]["order_id"]}),
+    )
+    .await;
+    assert_eq!(again["cancelled"], false, "a second cancel changes nothing");
+    let after = call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    assert_eq!(
+        seen["cash"], after["cash"],
+        "what readers saw is what was stored"
+    );
+    assert!(
+        after["open_orders"].as_array().unwrap().is_empty(),
+        "{after}"
+    );
+
+    // Cash and positions reconcile exactly with the fills.
+    let fills = call(
+        &stores,
+        "alice",
+        "get_fills",
+        json!({"portfolio_id": pf, "limit": 200}),
+    )
+    .await;
+    let fills = fills["fills"].as_array().unwrap().clone();
+    assert_eq!(
+        fills.len(),
+        2,
+        "the two market orders filled on the first new bar: {fills:?}"
+    );
+    let mut cash = Decimal::from(100_000);
+    let mut qty = std::collections::BTreeMap::<String, Decimal>::new();
+    for f in &fills {
+        let (q, p, c) = (dec(&f["quantity"]), dec(&f["price"]), dec(&f["commission"]));
+        assert_eq!(f["side"], "buy");
+        assert_eq!(
+            DateTime::parse_from_rfc3339(f["time"].as_str().unwrap()).unwrap(),
+            tomorrow
+        );
+        cash -= q * p + c;
+        *qty.entry(f["symbol"].as_str().unwrap().to_string())
+            .or_default() += q;
+    }
+    assert_eq!(dec(&after["cash"]), cash);
+    for p in after["positions"].as_array().unwrap() {
+        assert_eq!(
+            Some(&dec(&p["quantity"])),
+            qty.get(p["symbol"].as_str().unwrap())
+        );
+    }
+    assert_eq!(qty.get("AAPL"), Some(&Decimal::from(100)));
+    assert_eq!(qty.get("MSFT"), Some(&Decimal::from(50)));
+    // The market orders filled at the new bar's open plus 0.5 bp.
+    let open = bars(future(3), 200.0, 0.5)[0].open();
+    let aapl = fills.iter().find(|f| f["symbol"] == "AAPL").unwrap();
+    let expect = gs_portfolio::paper::price(open).unwrap() * (Decimal::ONE + Decimal::new(5, 5));
+    assert_eq!(dec(&aapl["price"]), expect.round_dp(8));
+
+    // The figures run on the stored prices.
+    let risk = call(
+        &stores,
+        "alice",
+        "get_risk_metrics",
+        json!({"portfolio_id": pf, "lookback": 200}),
+    )
+    .await;
+    assert_eq!(risk["risk"]["observations"], 200, "{}", risk["risk"]);
+    assert_eq!(risk["benchmark"], "SPY");
+    let perf = call(
+        &stores,
+        "alice",
+        "get_performance",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    let all = perf["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == "all")
         .unwrap();
-    assert!(
-        create_portfolio(records.as_ref(), "alice", &pf)
-            .await
-            .unwrap_err()
-            .is_conflict()
-    );
-    assert_eq!(
-        list_portfolios(records.as_ref(), "alice").await.unwrap(),
-        vec![pf.clone()]
-    );
-    assert_eq!(
-        get_portfolio(records.as_ref(), "alice", &pf.id)
-            .await
-            .unwrap(),
-        Some(pf.clone())
-    );
-    assert!(
-        list_portfolios(records.as_ref(), "mallory")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        get_portfolio(records.as_ref(), "mallory", &pf.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    // Mallory's "portfolio" of the same id is hers alone: alice's is unchanged.
-    let forged = StoredPortfolio {
-        name: "mine now".into(),
-        ..pf.clone()
+    let pnl: f64 = all["attribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["pnl"].as_f64().unwrap())
+        .sum();
+    assert!((pnl - all["pnl"].as_f64().unwrap()).abs() < 1e-6, "{all}");
+
+    // Another user, guessing ids: nothing, and nothing changes.
+    let mallory = |tool: &'static str, args: Value| {
+        let stores = stores.clone();
+        async move { try_call(&stores, "mallory", tool, args).await }
     };
-    create_portfolio(records.as_ref(), "mallory", &forged)
-        .await
-        .unwrap();
     assert_eq!(
-        get_portfolio(records.as_ref(), "alice", &pf.id)
-            .await
-            .unwrap(),
-        Some(pf)
+        mallory("list_portfolios", json!({})).await.unwrap().0["portfolios"],
+        json!([])
     );
+    for (tool, args) in [
+        ("get_portfolio", json!({"portfolio_id": pf})),
+        ("get_orders", json!({"portfolio_id": pf})),
+        ("get_fills", json!({"portfolio_id": pf})),
+        (
+            "place_order",
+            json!({"portfolio_id": pf, "symbol": "AAPL", "side": "sell", "quantity": 100, "idempotency_key": "steal"}),
+        ),
+        (
+            "cancel_order",
+            json!({"portfolio_id": pf, "order_id": msft["order"]["order_id"]}),
+        ),
+    ] {
+        let err = mallory(tool, args).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{tool}: {err}");
+    }
+    // Mallory's own portfolio with alice's key is a different one.
+    let hers = mallory(
+        "create_portfolio",
+        json!({"name": "core", "idempotency_key": "pf-key-1"}),
+    )
+    .await
+    .unwrap()
+    .0;
+    assert_ne!(hers["portfolio_id"], json!(pf));
+    let unchanged = call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    assert_eq!(unchanged["cash"], after["cash"]);
+
+    // Live trading is refused, and says how it would be enabled.
+    let err = try_call(&stores, "alice", "place_order", json!({"portfolio_id": pf, "symbol": "AAPL",
+        "side": "buy", "quantity": 1, "idempotency_key": "live-1", "broker": "live", "confirm": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    assert!(err.to_string().contains("live trading is off"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_order_per_key_on_both_engines() {
+async fn portfolio_tools_on_both_engines() {
     let dir = tempfile::tempdir().unwrap();
-    let embedded: Arc<dyn RecordStore> =
-        Arc::new(gs_embedded_store::EmbeddedStore::open(dir.path()).unwrap());
-    twenty_at_once(embedded).await;
+    let embedded = Arc::new(gs_embedded_store::EmbeddedStore::open(dir.path()).unwrap());
+    scenario(Stores {
+        bars: embedded.clone(),
+        records: embedded as Arc<dyn RecordStore>,
+        cipher: None,
+    })
+    .await;
     let sdk = gs_aws_emulator::sdk_config();
-    let table = gs_aws_emulator::unique_name("orders");
-    let dynamo = gs_dynamo_store::DynamoStore::from_config(&sdk, &table);
+    let table = gs_aws_emulator::unique_name("portfolio");
+    let dynamo = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, &table));
     gs_dynamo_store::table::create(dynamo.client(), &table)
         .await
         .unwrap();
-    twenty_at_once(Arc::new(dynamo)).await;
+    scenario(Stores {
+        bars: dynamo.clone(),
+        records: dynamo,
+        cipher: None,
+    })
+    .await;
 }
