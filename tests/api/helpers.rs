@@ -384,7 +384,62 @@ pub fn discover_mode() -> ClientLifecycleMode {
 }
 
 /// Calls a tool and returns the result as it travels on the wire (JSON).
+/// In sample arguments: the caller's sample portfolio, and an open order in
+/// it (made on first use, idempotently, when the caller may).
+pub const SAMPLE_PORTFOLIO: &str = "$PORTFOLIO";
+pub const SAMPLE_ORDER: &str = "$ORDER";
+
+async fn resolve_samples<S: Service<RoleClient>>(
+    client: &RunningService<RoleClient, S>,
+    args: Value,
+) -> Value {
+    let mut text = args.to_string();
+    let (p, o) = (json_text(SAMPLE_PORTFOLIO), json_text(SAMPLE_ORDER));
+    if !text.contains(&p) && !text.contains(&o) {
+        return args;
+    }
+    let created = call_raw(
+        client,
+        "create_portfolio",
+        serde_json::json!({"name": "sample", "idempotency_key": "sample-portfolio"}),
+    )
+    .await;
+    // A caller without the portfolio scope keeps the placeholder: its call is refused first.
+    let Some(pf) = created["structuredContent"]["portfolio_id"].as_str() else {
+        return args;
+    };
+    text = text.replace(&p, &json_text(pf));
+    if text.contains(&o) {
+        let placed = call_raw(
+            client,
+            "place_order",
+            serde_json::json!({"portfolio_id": pf, "symbol": "AAPL", "side": "buy",
+                "quantity": 1, "order_type": "limit", "limit_price": 1,
+                "time_in_force": "gtc", "idempotency_key": "sample-order"}),
+        )
+        .await;
+        let id = placed["structuredContent"]["order"]["order_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("placing the sample order: {placed}"));
+        text = text.replace(&o, &json_text(id));
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+fn json_text(s: &str) -> String {
+    Value::from(s).to_string()
+}
+
 pub async fn call<S: Service<RoleClient>>(
+    client: &RunningService<RoleClient, S>,
+    tool: &str,
+    args: Value,
+) -> Value {
+    let args = resolve_samples(client, args).await;
+    call_raw(client, tool, args).await
+}
+
+async fn call_raw<S: Service<RoleClient>>(
     client: &RunningService<RoleClient, S>,
     tool: &str,
     args: Value,

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{call, expect_ok, spawn_app};
+use crate::helpers::{SAMPLE_ORDER, SAMPLE_PORTFOLIO, call, expect_ok, spawn_app};
 
 /// 2024-01-02T00:00:00Z; inline bars are one day apart from here.
 const FIRST_DAY: i64 = 1_704_153_600;
@@ -175,6 +175,54 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
         "analyze_options_flow" => vec![
             json!({"symbol": "AAPL"}),
             json!({"symbol": "SPY", "max_strikes": 10, "expiries": 2}),
+        ],
+        "create_portfolio" => vec![
+            json!({"name": "sample", "idempotency_key": "sample-portfolio"}),
+            json!({"name": "with limits", "idempotency_key": "sample-limits", "initial_cash": "250000.50",
+                   "base_currency": "usd", "fill_timeframe": "1h",
+                   "limits": {"max_position_weight": 0.3, "max_sector_weight": 0.5, "max_order_notional": 50000,
+                              "allow_short": true, "daily_loss_limit": 5000, "restricted_symbols": ["TSLA"]},
+                   "costs": {"slippage_bps": 1, "commission_per_share": "0.01", "commission_min": 0, "max_participation": 0.05}}),
+        ],
+        "list_portfolios" => vec![json!({}), json!({"name_contains": "SAMP"})],
+        "get_portfolio" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+            // Read twice: reading changes nothing.
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+        ],
+        "place_order" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "symbol": "AAPL", "side": "buy", "quantity": 10, "dry_run": true}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "symbol": "MSFT", "side": "buy", "quantity": 5,
+                   "order_type": "stop_limit", "stop_price": 9000, "limit_price": 9100, "time_in_force": "gtc",
+                   "idempotency_key": "sample-stop-limit"}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "symbol": "NVDA", "side": "buy", "quantity": 1000000,
+                   "idempotency_key": "sample-too-big"}),
+        ],
+        // The second cancel finds the order closed and says so.
+        "cancel_order" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "order_id": SAMPLE_ORDER}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "order_id": SAMPLE_ORDER}),
+        ],
+        "get_orders" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "status": "open", "symbol": "AAPL", "limit": 5}),
+        ],
+        "get_fills" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "symbol": "AAPL", "limit": 1}),
+        ],
+        "check_trade_risk" => vec![json!({"portfolio_id": SAMPLE_PORTFOLIO,
+            "trades": [{"symbol": "AAPL", "side": "buy", "quantity": 100}, {"symbol": "MSFT", "side": "buy", "quantity": 50}]})],
+        "get_risk_metrics" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "lookback": 252, "benchmark": "none", "cornish_fisher": false}),
+        ],
+        "get_performance" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO}),
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "windows": ["1m", "all"], "benchmark": "MSFT"}),
+        ],
+        "rebalance_preview" => vec![
+            json!({"portfolio_id": SAMPLE_PORTFOLIO, "targets": {"AAPL": 0.3, "MSFT": "0.2", "SPY": 0.4}}),
         ],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"

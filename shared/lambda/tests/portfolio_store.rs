@@ -407,7 +407,7 @@ async fn scenario(stores: Stores) {
         "side": "buy", "quantity": 1, "idempotency_key": "live-1", "broker": "live", "confirm": true}))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("live trading is off"), "{err}");
 }
 

@@ -1022,10 +1022,10 @@ pub async fn place_order(
     args: PlaceOrderArgs,
 ) -> Result<(PlaceOrderOutput, String), ToolError> {
     if args.broker == Some(Broker::Live) {
-        return Err(ToolError::Forbidden(if args.confirm == Some(true) {
-            "live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper).".into()
+        return Err(ToolError::invalid(if args.confirm == Some(true) {
+            "live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper)."
         } else {
-            "live orders need confirm: true, and live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper).".into()
+            "live orders need confirm: true, and live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper)."
         }));
     }
     let id = portfolio_arg(&args.portfolio_id)?.to_string();
@@ -2413,17 +2413,9 @@ pub async fn get_performance(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    if dates.is_empty() {
-        return Err(ToolError::NotFound(format!(
-            "no daily bars since {} for {id}'s holdings{}: performance needs prices after the portfolio was created",
-            since.format("%Y-%m-%d"),
-            if benchmark.is_none() {
-                " (and no benchmark)"
-            } else {
-                ""
-            }
-        )));
-    }
+    // No priced day since the portfolio was created: one valuation, now.
+    let no_history = dates.is_empty();
+    let dates = if no_history { vec![Utc::now()] } else { dates };
     let prices = Prices {
         closes: symbols
             .iter()
@@ -2511,7 +2503,12 @@ pub async fn get_performance(
         .collect();
     let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:.2}%", v * 100.0));
     let summary = format!(
-        "{id} performance: {}. Realised P&L {}, unrealised {}.{}",
+        "{id} performance{}: {}. Realised P&L {}, unrealised {}.{}",
+        if no_history {
+            " (no daily bar since the portfolio was created yet, so no returns)"
+        } else {
+            ""
+        },
         computed
             .iter()
             .map(|w| format!(

@@ -39,6 +39,18 @@ const CASES_PER_TOOL: u32 = 150;
 const DEMO_SEED: u64 = 42;
 /// Stored symbols; a valid ticker with no bars is asked for too.
 const STORED: [&str; 2] = ["AAPL", "BTC-USD"];
+const PORTFOLIO_KEY: &str = "every-tool-portfolio";
+const ORDER_KEY: &str = "every-tool-order";
+
+/// The seeded portfolio of the harness's caller.
+fn portfolio_id() -> String {
+    gs_tools::portfolio::store::portfolio_id("property-test", PORTFOLIO_KEY)
+}
+
+fn seeded_order_id() -> String {
+    gs_tools::portfolio::store::order_id(&portfolio_id(), ORDER_KEY)
+}
+
 const TIMEFRAMES: [&str; 8] = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"];
 
 // ------------------------------------------------------------------ harness
@@ -90,11 +102,32 @@ impl Harness {
             },
             Arc::new(ComputePool::new(2)),
         ));
-        Self {
+        let harness = Self {
             runtime,
             invoker,
             _dir: dir,
+        };
+        // A portfolio of the caller with one open order, for the portfolio tools.
+        for (tool, args) in [
+            (
+                "create_portfolio",
+                json!({"name": "every tool", "idempotency_key": PORTFOLIO_KEY}),
+            ),
+            (
+                "place_order",
+                json!({"portfolio_id": portfolio_id(), "symbol": "AAPL", "side": "buy",
+                       "quantity": 1, "order_type": "limit", "limit_price": 1,
+                       "time_in_force": "gtc", "idempotency_key": ORDER_KEY}),
+            ),
+        ] {
+            let raw = serde_json::value::to_raw_value(&args).unwrap();
+            let (reply, _) = harness.call(tool, raw);
+            assert!(
+                matches!(reply, ToolReply::Ok { .. }),
+                "seeding {tool}: {reply:?}"
+            );
         }
+        harness
     }
 
     /// Calls `tool` with `arguments` (any JSON text) as a caller with every
@@ -683,6 +716,15 @@ fn known_values(name: &str) -> Option<BoxedStrategy<Value>> {
         )
         .prop_map(|m| json!(m))
         .boxed(),
+        "portfolio_id" => mixed(
+            vec![Value::from(portfolio_id())],
+            &["pf_0000", "", "pf_../../x", "🙂"],
+        ),
+        "order_id" => mixed(
+            vec![Value::from(seeded_order_id())],
+            &["ord_0000", "", "\u{0}"],
+        ),
+        "side" => mixed(strings(&["buy", "sell"]), &["BUY", "short", ""]),
         "n_splits" => prop_oneof![
             6 => (1u64..=6).prop_map(Value::from),
             1 => prop::sample::select(vec![json!(0), json!(20), json!(50), json!(51)]),
@@ -847,6 +889,12 @@ fn sensible_arguments(spec: &ToolSpec) -> Value {
             args.insert(key.into(), value);
         }
     }
+    if accepted("portfolio_id") {
+        args.insert("portfolio_id".into(), json!(portfolio_id()));
+    }
+    if accepted("order_id") {
+        args.insert("order_id".into(), json!(seeded_order_id()));
+    }
     // Tools whose arguments of the same name mean something else.
     match spec.name {
         "import_options" => {
@@ -857,6 +905,28 @@ fn sensible_arguments(spec: &ToolSpec) -> Value {
                     "as_of,underlying,underlying_price,symbol,bid,ask,volume,open_interest\n2026-11-30T21:00:00Z,ACME,100,ACME  261218C00100000,4.1,4.3,120,1500\n"
                 ),
             );
+        }
+        "create_portfolio" => {
+            args.insert("name".into(), json!("every tool"));
+            args.insert("idempotency_key".into(), json!(PORTFOLIO_KEY));
+        }
+        "place_order" => {
+            for (k, v) in [
+                ("side", json!("buy")),
+                ("quantity", json!(1)),
+                ("idempotency_key", json!("every-tool-sensible")),
+            ] {
+                args.insert(k.into(), v);
+            }
+        }
+        "check_trade_risk" => {
+            args.insert(
+                "trades".into(),
+                json!([{"symbol": "AAPL", "side": "buy", "quantity": 2}]),
+            );
+        }
+        "rebalance_preview" => {
+            args.insert("targets".into(), json!({"AAPL": 0.5, "BTC-USD": 0.1}));
         }
         "calculate_greeks" | "implied_volatility" => {
             for (k, v) in [
