@@ -34,6 +34,9 @@ EXPECTED_TOOLS = {
     "get_social_sentiment", "get_market_sentiment", "analyze_event_impact",
     "import_options", "get_option_chain", "calculate_greeks", "implied_volatility",
     "get_put_call_ratio", "detect_unusual_activity", "analyze_options_flow",
+    "create_portfolio", "list_portfolios", "get_portfolio", "place_order", "cancel_order",
+    "get_orders", "get_fills", "check_trade_risk", "get_risk_metrics", "get_performance",
+    "rebalance_preview",
 }
 
 
@@ -107,6 +110,24 @@ async def check(url: str, token: str, mode: str) -> None:
             assert not priced.is_error, priced
             rows = priced.structured_content["contracts"]
             assert len(rows) == 2 and all(0.05 < r["iv"] < 1.0 for r in rows), rows
+
+            # A portfolio made by one function takes an order through a second
+            # and shows it through a third; a repeat of the key is the same order.
+            made = await client.call_tool("create_portfolio", {"name": "loop", "idempotency_key": f"loop-{mode}"})
+            assert not made.is_error, made
+            pf = made.structured_content["portfolio_id"]
+            order = {"portfolio_id": pf, "symbol": "AAPL", "side": "buy", "quantity": 3,
+                     "order_type": "limit", "limit_price": 1, "time_in_force": "gtc",
+                     "idempotency_key": "loop-order"}
+            first = await client.call_tool("place_order", order)
+            again = await client.call_tool("place_order", order)
+            assert not first.is_error and not again.is_error, (first, again)
+            assert first.structured_content["outcome"] == "placed", first.structured_content
+            assert again.structured_content["outcome"] == "repeat", again.structured_content
+            shown = await client.call_tool("get_portfolio", {"portfolio_id": pf})
+            assert not shown.is_error, shown
+            opened = shown.structured_content["open_orders"]
+            assert [o["order_id"] for o in opened] == [first.structured_content["order"]["order_id"]], opened
 
 
 def timed_calls(url: str, token: str, calls: int) -> list[float]:

@@ -334,6 +334,21 @@ TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
     "get_put_call_ratio": [{"symbol": "AAPL", "days": 5}],
     "detect_unusual_activity": [{"symbol": "NVDA", "kinds": ["sweep", "block"]}],
     "analyze_options_flow": [{"symbol": "SPY"}],
+    # "$PORTFOLIO" is the caller's sample portfolio (create_portfolio is listed first).
+    "create_portfolio": [{"name": "sdk", "idempotency_key": "sdk-portfolio"}],
+    "list_portfolios": [{}],
+    "get_portfolio": [{"portfolio_id": "$PORTFOLIO"}],
+    "place_order": [{"portfolio_id": "$PORTFOLIO", "symbol": "AAPL", "side": "buy", "quantity": 5,
+                     "order_type": "limit", "limit_price": 1, "time_in_force": "gtc",
+                     "idempotency_key": "sdk-order"},
+                    {"portfolio_id": "$PORTFOLIO", "symbol": "MSFT", "side": "buy", "quantity": 5, "dry_run": True}],
+    "cancel_order": [{"portfolio_id": "$PORTFOLIO", "order_id": "$ORDER"}],
+    "get_orders": [{"portfolio_id": "$PORTFOLIO"}],
+    "get_fills": [{"portfolio_id": "$PORTFOLIO"}],
+    "check_trade_risk": [{"portfolio_id": "$PORTFOLIO", "trades": [{"symbol": "AAPL", "side": "buy", "quantity": 10}]}],
+    "get_risk_metrics": [{"portfolio_id": "$PORTFOLIO"}],
+    "get_performance": [{"portfolio_id": "$PORTFOLIO"}],
+    "rebalance_preview": [{"portfolio_id": "$PORTFOLIO", "targets": {"AAPL": 0.5}}],
 }
 
 
@@ -343,9 +358,16 @@ async def check_every_tool(env: Env, mode: str) -> str:
         missing = sorted(set(names) - set(TOOL_ARGUMENTS))
         assert not missing, f"no arguments known for {missing}: add them to TOOL_ARGUMENTS"
         calls = 0
+        samples: dict[str, str] = {}
         for name in names:
             for args in TOOL_ARGUMENTS[name]:
+                args = {k: samples.get(v, v) if isinstance(v, str) else v for k, v in args.items()}
                 result = await client.call_tool(name, args)
+                data = result.structured_content or {}
+                if name == "create_portfolio":
+                    samples["$PORTFOLIO"] = data.get("portfolio_id", "")
+                if name == "place_order" and data.get("order"):
+                    samples.setdefault("$ORDER", data["order"]["order_id"])
                 where = f"{name}({', '.join(sorted(args))})"
                 assert result.is_error is False, f"{where}: isError {result.is_error!r}: {text_of(result)[:300]}"
                 assert isinstance(result.structured_content, dict) and result.structured_content, (

@@ -120,7 +120,49 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
         r#"{"symbol":"EVOPT","date":"2026-11-30"}"#,
     ),
     ("analyze_options_flow", r#"{"symbol":"EVOPT"}"#),
+    // The portfolio events use the portfolio the create_portfolio event
+    // makes for the events' caller ($PORTFOLIO, its id), and cancel the
+    // order the place_order event places ($ORDER).
+    (
+        "create_portfolio",
+        r#"{"name":"events","idempotency_key":"event-portfolio","initial_cash":100000}"#,
+    ),
+    ("list_portfolios", r#"{}"#),
+    ("get_portfolio", r#"{"portfolio_id":"$PORTFOLIO"}"#),
+    (
+        "place_order",
+        r#"{"portfolio_id":"$PORTFOLIO","symbol":"AAPL","side":"buy","quantity":10,"order_type":"limit","limit_price":1,"time_in_force":"gtc","idempotency_key":"event-order"}"#,
+    ),
+    (
+        "cancel_order",
+        r#"{"portfolio_id":"$PORTFOLIO","order_id":"$ORDER"}"#,
+    ),
+    ("get_orders", r#"{"portfolio_id":"$PORTFOLIO"}"#),
+    ("get_fills", r#"{"portfolio_id":"$PORTFOLIO"}"#),
+    (
+        "check_trade_risk",
+        r#"{"portfolio_id":"$PORTFOLIO","trades":[{"symbol":"AAPL","side":"buy","quantity":50}]}"#,
+    ),
+    ("get_risk_metrics", r#"{"portfolio_id":"$PORTFOLIO"}"#),
+    ("get_performance", r#"{"portfolio_id":"$PORTFOLIO"}"#),
+    (
+        "rebalance_preview",
+        r#"{"portfolio_id":"$PORTFOLIO","targets":{"AAPL":0.4,"MSFT":0.3}}"#,
+    ),
 ];
+
+/// The subject of every event's caller.
+const EVENT_SUBJECT: &str = "analyst-7f3a";
+
+/// A sample call's arguments with the portfolio placeholders filled in.
+fn sample_arguments(args: &str) -> Value {
+    let portfolio = gs_tools::portfolio::store::portfolio_id(EVENT_SUBJECT, "event-portfolio");
+    let order = gs_tools::portfolio::store::order_id(&portfolio, "event-order");
+    let text = args
+        .replace("$PORTFOLIO", &portfolio)
+        .replace("$ORDER", &order);
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
 
 /// The resources the events read.
 pub const SAMPLE_RESOURCES: &[(&str, &str)] = &[
@@ -249,7 +291,7 @@ fn rpc(id: u64, method: &str, params: Value) -> Value {
 pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
     let issuer = DevIssuer::load_or_create(scratch)?;
     let ten_years = Duration::from_secs(10 * 366 * 86_400);
-    let admin = issuer.mint("analyst-7f3a", &[], &["admin".to_string()], ten_years)?;
+    let admin = issuer.mint(EVENT_SUBJECT, &[], &["admin".to_string()], ten_years)?;
     let viewer = issuer.mint("viewer-2b9c", &[], &["viewer".to_string()], ten_years)?;
     let history_only = issuer.mint(
         "history-only-51d0",
@@ -318,7 +360,7 @@ pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
         ),
     ];
     for (n, (tool, args)) in SAMPLE_CALLS.iter().enumerate() {
-        let arguments: Value = serde_json::from_str(args).unwrap_or(Value::Null);
+        let arguments = sample_arguments(args);
         let id = 100u64.saturating_add(u64::try_from(n).unwrap_or(0));
         files.push((
             format!("gateway/tools-call-{tool}.json"),
@@ -336,7 +378,7 @@ pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
             json!({
                 "tool": tool,
                 "arguments": arguments,
-                "caller": {"subject": "analyst-7f3a", "scopes": ["*"]},
+                "caller": {"subject": EVENT_SUBJECT, "scopes": ["*"]},
                 "request_id": format!("event-{tool}"),
                 "deadline_ms": 0,
             }),
