@@ -2182,7 +2182,7 @@ pub async fn rebalance_preview(
     let id = portfolio_arg(&args.portfolio_id)?;
     if args.targets.is_empty() || args.targets.len() > 100 {
         return Err(ToolError::invalid(
-            "targets names 1 to 100 symbols with their weights (an empty portfolio is {\"CASH\": ...}? no: name a symbol with weight 0 to sell it)",
+            "targets names 1 to 100 symbols with their weights of equity, e.g. {\"AAPL\": 0.3}; give a held symbol weight 0 to sell all of it",
         ));
     }
     let book = view(ctx, id).await?;
