@@ -921,10 +921,9 @@ pub struct PlaceOrderArgs {
     pub idempotency_key: Option<String>,
     /// true: run the checks and estimate the fill without placing anything.
     pub dry_run: Option<bool>,
-    /// paper (default). live is refused unless the operator has enabled a
-    /// live broker, and then needs confirm: true.
+    /// paper (default). live is refused: this server has no live broker.
     pub broker: Option<Broker>,
-    /// Required true for a live order.
+    /// Must be true for a live order (live orders are refused today).
     pub confirm: Option<bool>,
 }
 
@@ -1023,9 +1022,9 @@ pub async fn place_order(
 ) -> Result<(PlaceOrderOutput, String), ToolError> {
     if args.broker == Some(Broker::Live) {
         return Err(ToolError::invalid(if args.confirm == Some(true) {
-            "live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper)."
+            "live trading is off on this server: it has no live broker, so every order is paper. Leave broker out (or say paper) to place a paper order."
         } else {
-            "live orders need confirm: true, and live trading is off on this server: no live broker is enabled, so orders are paper only. An operator enables one (Alpaca) in the server's configuration and per portfolio; until then leave broker out (paper)."
+            "live orders would need confirm: true, and live trading is off on this server: it has no live broker, so every order is paper. Leave broker out (or say paper) to place a paper order."
         }));
     }
     let id = portfolio_arg(&args.portfolio_id)?.to_string();
