@@ -61,6 +61,42 @@ enum Command {
     /// Development helpers: an emulated AWS (bootstrap), the events/ files.
     #[command(subcommand)]
     Dev(dev::DevCommand),
+    /// Connect a user's live broker account (Alpaca) or disconnect it. The
+    /// keys are read from ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY (never
+    /// from the command line) and stored sealed by the field key.
+    #[command(subcommand)]
+    Broker(BrokerCommand),
+}
+
+#[derive(Subcommand)]
+enum BrokerCommand {
+    /// Store the user's Alpaca key pair (replacing an earlier one).
+    Connect(BrokerArgs),
+    /// Remove the user's Alpaca key pair.
+    Disconnect(BrokerArgs),
+}
+
+#[derive(Args)]
+struct BrokerArgs {
+    /// The user (token subject) whose account this is.
+    #[arg(long, default_value = "dev")]
+    user: String,
+    #[command(flatten)]
+    data: DataDir,
+    /// The store the server uses: the embedded one in the data directory, or
+    /// DynamoDB (TABLE_NAME, and FIELD_KEY_ID: the KMS key the functions seal fields with).
+    #[arg(
+        long,
+        value_enum,
+        env = "GOLDENSIGNALS_STORE",
+        default_value = "embedded"
+    )]
+    store: StoreKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LiveBroker {
+    Alpaca,
 }
 
 #[derive(Args)]
@@ -131,6 +167,15 @@ struct ServeArgs {
         default_value = "embedded"
     )]
     store: StoreKind,
+    /// Turn live trading on: place_order with broker live goes to this
+    /// broker, for users who connected an account (`broker connect`) and
+    /// with confirm: true. Off by default: every order is paper.
+    #[arg(long, value_enum, env = "GOLDENSIGNALS_LIVE_BROKER")]
+    live_broker: Option<LiveBroker>,
+    /// The live broker's API base URL. The default is Alpaca's paper-trading
+    /// endpoint; real money only at https://api.alpaca.markets.
+    #[arg(long, env = "GOLDENSIGNALS_ALPACA_URL", default_value = gs_tools::portfolio::live::ALPACA_PAPER_URL)]
+    alpaca_url: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -269,32 +314,24 @@ fn main() -> Result<()> {
         )),
         Command::ImportOptions(args) => runtime.block_on(import_options(args)),
         Command::Dev(command) => runtime.block_on(dev::run(command)),
+        Command::Broker(command) => runtime.block_on(broker(command)),
     }
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
-    let (bars, records): (Arc<dyn BarStore>, Arc<dyn RecordStore>) = match args.store {
-        StoreKind::Embedded => {
-            let store = Arc::new(EmbeddedStore::open(&args.data.data_dir).with_context(|| {
-                format!(
-                    "cannot open the data directory {}",
-                    args.data.data_dir.display()
-                )
-            })?);
-            (store.clone(), store)
-        }
-        StoreKind::Dynamodb => {
-            let table = std::env::var("TABLE_NAME").context(
-                "--store dynamodb needs TABLE_NAME (and AWS_ENDPOINT_URL for an emulator: \
-                 `goldensignals dev bootstrap` writes both to data/aws-dev.env)",
-            )?;
-            let sdk = match std::env::var("AWS_ENDPOINT_URL") {
-                Ok(endpoint) if !endpoint.is_empty() => dev::emulator_config(&endpoint).await,
-                _ => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
-            };
-            let store = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, table));
-            (store.clone(), store)
+    let (bars, records) = open_stores(args.store, &args.data.data_dir).await?;
+    let live = match args.live_broker {
+        None => None,
+        Some(LiveBroker::Alpaca) => {
+            let live = gs_tools::portfolio::live::LiveTrading::alpaca(&args.alpaca_url)
+                .map_err(|e| anyhow::anyhow!("--alpaca-url: {e}"))?;
+            tracing::warn!(
+                broker = "alpaca",
+                url = live.base_url(),
+                "LIVE TRADING IS ON: place_order with broker live and confirm true sends orders to the connected accounts"
+            );
+            Some(live)
         }
     };
     let first = SeriesQuery {
@@ -395,7 +432,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
         Arc::new(ComputePool::per_core()),
     )
-    .with_policy(policy.clone());
+    .with_policy(policy.clone())
+    .with_live(live);
     let guardrails = Guardrails::new(policy.clone(), records.clone(), Some(cipher))
         .with_audit_retention(std::time::Duration::from_secs(
             args.audit_retention_days.saturating_mul(86_400),
@@ -455,6 +493,89 @@ async fn serve(args: ServeArgs) -> Result<()> {
     .await;
     let _ = std::fs::remove_file(&endpoint_path);
     served.context("server failed")?;
+    Ok(())
+}
+
+type StorePair = (Arc<dyn BarStore>, Arc<dyn RecordStore>);
+
+async fn aws_sdk() -> aws_config::SdkConfig {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(endpoint) if !endpoint.is_empty() => dev::emulator_config(&endpoint).await,
+        _ => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+    }
+}
+
+async fn open_stores(kind: StoreKind, data_dir: &Path) -> Result<StorePair> {
+    Ok(match kind {
+        StoreKind::Embedded => {
+            let store = Arc::new(EmbeddedStore::open(data_dir).with_context(|| {
+                format!("cannot open the data directory {}", data_dir.display())
+            })?);
+            (store.clone(), store)
+        }
+        StoreKind::Dynamodb => {
+            let table = std::env::var("TABLE_NAME").context(
+                "--store dynamodb needs TABLE_NAME (and AWS_ENDPOINT_URL for an emulator: \
+                 `goldensignals dev bootstrap` writes both to data/aws-dev.env)",
+            )?;
+            let sdk = aws_sdk().await;
+            let store = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, table));
+            (store.clone(), store)
+        }
+    })
+}
+
+/// `broker connect` / `broker disconnect`: the user's Alpaca key pair,
+/// sealed by the same field key the server opens it with.
+async fn broker(command: BrokerCommand) -> Result<()> {
+    use gs_tools::portfolio::live;
+    let (BrokerCommand::Connect(args) | BrokerCommand::Disconnect(args)) = &command;
+    let (_, records) = open_stores(args.store, &args.data.data_dir)
+        .await
+        .context("stop the running server first (it holds the data directory)")?;
+    if let BrokerCommand::Disconnect(_) = command {
+        let removed = live::disconnect(records.as_ref(), &args.user).await?;
+        println!(
+            "{}",
+            if removed {
+                format!("Disconnected the Alpaca account of {}.", args.user)
+            } else {
+                format!("{} had no connected account.", args.user)
+            }
+        );
+        return Ok(());
+    }
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .with_context(|| {
+                format!("set {name} in the environment (it is never read from the command line)")
+            })
+    };
+    let credentials = live::Credentials {
+        key_id: var("ALPACA_API_KEY_ID")?,
+        secret_key: zeroize::Zeroizing::new(var("ALPACA_API_SECRET_KEY")?),
+    };
+    let cipher: Arc<dyn gs_crypto::FieldCipher> = match args.store {
+        StoreKind::Embedded => Arc::new(gs_crypto::Envelope::new(
+            gs_crypto::LocalKeys::open_or_create(&args.data.data_dir)?,
+            gs_crypto::CachePolicy::default(),
+        )),
+        StoreKind::Dynamodb => Arc::new(gs_crypto::Envelope::new(
+            gs_crypto::KmsKeys::from_config(
+                &aws_sdk().await,
+                var("FIELD_KEY_ID")
+                    .context("--store dynamodb seals with the functions' KMS key")?,
+            ),
+            gs_crypto::CachePolicy::default(),
+        )),
+    };
+    live::connect(records.as_ref(), cipher.as_ref(), &args.user, &credentials).await?;
+    println!(
+        "Connected an Alpaca account for {} (key id {}); the keys are stored sealed. Live orders also need a server started with --live-broker alpaca.",
+        args.user, credentials.key_id
+    );
     Ok(())
 }
 

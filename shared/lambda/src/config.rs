@@ -129,6 +129,29 @@ pub fn field_cipher(
     Ok(None)
 }
 
+/// Live trading: off unless `GS_LIVE_BROKER=alpaca`; then `GS_ALPACA_URL`
+/// (default: Alpaca's paper-trading endpoint).
+pub fn live_trading(
+    settings: &Settings,
+) -> Result<Option<gs_tools::portfolio::live::LiveTrading>, ConfigError> {
+    use gs_tools::portfolio::live::{ALPACA_PAPER_URL, LiveTrading};
+    match settings.get("GS_LIVE_BROKER").map(str::trim) {
+        None | Some("off") => Ok(None),
+        Some("alpaca") => {
+            LiveTrading::alpaca(settings.get("GS_ALPACA_URL").unwrap_or(ALPACA_PAPER_URL))
+                .map(Some)
+                .map_err(|why| ConfigError::Invalid {
+                    name: "GS_ALPACA_URL",
+                    why,
+                })
+        }
+        Some(other) => Err(ConfigError::Invalid {
+            name: "GS_LIVE_BROKER",
+            why: format!("{other:?} is not a broker; use alpaca, or off (the default)"),
+        }),
+    }
+}
+
 /// The call-context MAC key: `CONTEXT_MAC_KEY_ID` (a KMS HMAC_256 key), or
 /// for development `CONTEXT_MAC_KEY_DIR` (a directory holding a local key
 /// file both the gateway and the tools read).

@@ -51,7 +51,8 @@ pub async fn tool_function(
         },
         Arc::new(ComputePool::per_core()),
     )
-    .with_policy(Arc::new(config::policy(settings)?));
+    .with_policy(Arc::new(config::policy(settings)?))
+    .with_live(config::live_trading(settings)?);
     Ok(ToolFunction::new(verifier, Arc::new(invoker)))
 }
 

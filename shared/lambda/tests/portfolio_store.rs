@@ -29,6 +29,7 @@ fn ctx(stores: &Stores, subject: &str) -> ToolContext {
         deadline: Instant::now() + Duration::from_secs(240),
         pool: Arc::new(ComputePool::new(2)),
         progress: None,
+        live: None,
     }
 }
 

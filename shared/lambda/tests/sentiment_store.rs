@@ -23,6 +23,7 @@ fn ctx(stores: &Stores) -> ToolContext {
         deadline: Instant::now() + Duration::from_secs(240),
         pool: Arc::new(ComputePool::new(2)),
         progress: None,
+        live: None,
     }
 }
 

@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
         deadline: std::time::Instant::now() + Duration::from_secs(3600),
         pool: pool.clone(),
         progress: None,
+        live: None,
     };
     let invoker = LocalInvoker::new(stores, pool);
 

@@ -119,6 +119,7 @@ fn ctx(stores: &Stores) -> ToolContext {
         deadline: Instant::now() + Duration::from_secs(60),
         pool: Arc::new(ComputePool::new(2)),
         progress: None,
+        live: None,
     }
 }
 

@@ -59,6 +59,8 @@ pub struct ToolContext {
     pub deadline: Instant,
     pub pool: Arc<ComputePool>,
     pub progress: Option<ProgressSink>,
+    /// Live trading, when the operator turned it on (`None`: paper only).
+    pub live: Option<Arc<crate::portfolio::live::LiveTrading>>,
 }
 
 impl ToolContext {

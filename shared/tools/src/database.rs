@@ -1509,6 +1509,7 @@ mod tests {
             deadline: Instant::now() + Duration::from_secs(30),
             pool: Arc::new(ComputePool::new(2)),
             progress: None,
+            live: None,
         };
         Fixture { _dir: dir, ctx }
     }

@@ -184,6 +184,7 @@ pub struct LocalInvoker {
     stores: Stores,
     pool: Arc<ComputePool>,
     policy: Arc<Policy>,
+    live: Option<Arc<crate::portfolio::live::LiveTrading>>,
 }
 
 impl LocalInvoker {
@@ -193,7 +194,14 @@ impl LocalInvoker {
             stores,
             pool,
             policy: Arc::new(Policy::default_policy()),
+            live: None,
         }
+    }
+
+    /// Turns live trading on: `broker: live` orders go to this broker.
+    pub fn with_live(mut self, live: Option<crate::portfolio::live::LiveTrading>) -> Self {
+        self.live = live.map(Arc::new);
+        self
     }
 
     pub fn with_policy(mut self, policy: Arc<Policy>) -> Self {
@@ -243,6 +251,7 @@ impl Invoker for LocalInvoker {
             deadline,
             pool: self.pool.clone(),
             progress,
+            live: self.live.clone(),
         };
         // The body, argument parsing included, runs in its own task: a panic
         // there is caught as a JoinError instead of killing the request

@@ -10,6 +10,8 @@
 //! (`place_order`, `cancel_order`) persist the settlement first, in one
 //! transaction conditioned on the portfolio's version, then act on it.
 
+pub mod live;
+mod live_orders;
 pub mod store;
 
 use std::borrow::Cow;
@@ -194,8 +196,12 @@ pub struct OrderView {
     pub idempotency_key: String,
     /// Why the pre-trade checks refused it (status rejected).
     pub refusal: Option<Refusal>,
-    /// Always paper: live trading is off.
+    /// paper, or the live broker (alpaca).
     pub broker: String,
+    /// A live order's id at the broker (absent: paper, or not yet acknowledged).
+    pub broker_order_id: Option<String>,
+    /// A live order's status word at the broker, as last seen.
+    pub broker_status: Option<String>,
 }
 
 fn order_view(portfolio_id: &str, o: &StoredOrder) -> OrderView {
@@ -224,7 +230,12 @@ fn order_view(portfolio_id: &str, o: &StoredOrder) -> OrderView {
         last_bar: o.tracked.last_bar,
         idempotency_key: o.idempotency_key.clone(),
         refusal: o.refusal.clone(),
-        broker: "paper".into(),
+        broker: o
+            .live
+            .as_ref()
+            .map_or_else(|| "paper".to_string(), |l| l.broker.clone()),
+        broker_order_id: o.live.as_ref().and_then(|l| l.broker_order_id.clone()),
+        broker_status: o.live.as_ref().map(|l| l.broker_status.clone()),
     }
 }
 
@@ -921,9 +932,12 @@ pub struct PlaceOrderArgs {
     pub idempotency_key: Option<String>,
     /// true: run the checks and estimate the fill without placing anything.
     pub dry_run: Option<bool>,
-    /// paper (default). live is refused: this server has no live broker.
+    /// paper (default: simulated fills against stored bars) or live (sent
+    /// to the broker account the user connected, when the server's operator
+    /// has turned live trading on; real money).
     pub broker: Option<Broker>,
-    /// Must be true for a live order (live orders are refused today).
+    /// Must be true for a live order: set it only after the user approved
+    /// this exact order.
     pub confirm: Option<bool>,
 }
 
@@ -1021,29 +1035,13 @@ pub async fn place_order(
     args: PlaceOrderArgs,
 ) -> Result<(PlaceOrderOutput, String), ToolError> {
     if args.broker == Some(Broker::Live) {
-        return Err(ToolError::invalid(if args.confirm == Some(true) {
-            "live trading is off on this server: it has no live broker, so every order is paper. Leave broker out (or say paper) to place a paper order."
-        } else {
-            "live orders would need confirm: true, and live trading is off on this server: it has no live broker, so every order is paper. Leave broker out (or say paper) to place a paper order."
-        }));
+        return live_orders::place_order(ctx, args).await;
     }
     let id = portfolio_arg(&args.portfolio_id)?.to_string();
     let req = order_request(&args)?;
     let dry_run = args.dry_run.unwrap_or(false);
-    let key = match (&args.idempotency_key, dry_run) {
-        (Some(k), _) => Some(key_arg("idempotency_key", k)?),
-        (None, true) => None,
-        (None, false) => {
-            return Err(ToolError::invalid(
-                "idempotency_key is required: choose a new one (a UUID) for each new order and send the same one when you retry",
-            ));
-        }
-    };
-    let request = serde_json::json!({
-        "symbol": req.symbol.as_str(), "side": req.side, "quantity": req.quantity.normalize().to_string(),
-        "order_type": req.order_type, "time_in_force": req.time_in_force,
-    })
-    .to_string();
+    let key = idempotency_key(&args, dry_run)?;
+    let request = request_text(&req, None);
     let records = ctx.stores.records.as_ref();
     for _ in 0..32 {
         // A repeat returns the first order before anything is checked again.
@@ -1166,6 +1164,7 @@ pub async fn place_order(
             request: request.clone(),
             refusal: checked.as_ref().err().cloned(),
             updated_at: now,
+            live: None,
         };
         let mut after = book.portfolio.clone();
         let written = if checked.is_ok() {
@@ -1231,6 +1230,29 @@ pub async fn place_order(
     Err(ToolError::Conflict(
         "the portfolio kept changing while the order was being placed; call again with the same idempotency_key".into(),
     ))
+}
+
+fn idempotency_key(args: &PlaceOrderArgs, dry_run: bool) -> Result<Option<String>, ToolError> {
+    match (&args.idempotency_key, dry_run) {
+        (Some(k), _) => Ok(Some(key_arg("idempotency_key", k)?)),
+        (None, true) => Ok(None),
+        (None, false) => Err(ToolError::invalid(
+            "idempotency_key is required: choose a new one (a UUID) for each new order and send the same one when you retry",
+        )),
+    }
+}
+
+/// The request as stored with the order, to tell a repeat from a different
+/// order under a reused key.
+fn request_text(req: &OrderRequest, broker: Option<&str>) -> String {
+    let mut v = serde_json::json!({
+        "symbol": req.symbol.as_str(), "side": req.side, "quantity": req.quantity.normalize().to_string(),
+        "order_type": req.order_type, "time_in_force": req.time_in_force,
+    });
+    if let (Some(b), Some(map)) = (broker, v.as_object_mut()) {
+        map.insert("broker".into(), Value::String(b.into()));
+    }
+    v.to_string()
 }
 
 fn repeat(
@@ -1330,6 +1352,35 @@ pub async fn cancel_order(
         let mut order = store::get_order(records, &ctx.subject, id, oid)
             .await?
             .ok_or_else(missing)?;
+        if order.live.is_some() {
+            let (order, cancelled) = live_orders::cancel_order(ctx, id, order).await?;
+            let view = order_view(id, &order);
+            let summary = if cancelled {
+                format!(
+                    "Cancelled live order {oid} at {} ({} {} {}); {} had filled before.",
+                    view.broker,
+                    side_word(view.side),
+                    view.quantity,
+                    view.symbol,
+                    view.filled_quantity
+                )
+            } else {
+                format!(
+                    "Live order {oid} is {} at {} (filled {} of {}); it could not be cancelled.",
+                    status_word(view.status),
+                    view.broker,
+                    view.filled_quantity,
+                    view.quantity
+                )
+            };
+            return Ok((
+                CancelOrderOutput {
+                    order: view,
+                    cancelled,
+                },
+                summary,
+            ));
+        }
         if !order.tracked.order.status.is_open() {
             let view = order_view(id, &order);
             let summary = format!(

@@ -28,6 +28,7 @@ fn context(pool: &Arc<ComputePool>, store: &Arc<EmbeddedStore>, timeout: Duratio
         deadline: Instant::now() + timeout,
         pool: pool.clone(),
         progress: None,
+        live: None,
     }
 }
 

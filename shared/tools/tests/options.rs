@@ -39,6 +39,7 @@ impl Fixture {
             deadline: Instant::now() + Duration::from_secs(300),
             pool: Arc::new(ComputePool::new(2)),
             progress: None,
+            live: None,
         }
     }
 

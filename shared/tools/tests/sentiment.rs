@@ -35,6 +35,7 @@ impl Fixture {
             deadline: Instant::now() + Duration::from_secs(120),
             pool: Arc::new(ComputePool::new(2)),
             progress: None,
+            live: None,
         }
     }
 

@@ -86,9 +86,27 @@ pub struct StoredOrder {
     /// The request as the caller sent it (canonical JSON), to tell a repeat
     /// from a different order under a reused key.
     pub request: String,
-    /// Why the pre-trade checks refused it (status `rejected`).
+    /// Why the pre-trade checks (or the broker) refused it (status `rejected`).
     pub refusal: Option<Refusal>,
     pub updated_at: DateTime<Utc>,
+    /// A live order's side at the broker (`None`: a paper order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveOrder>,
+}
+
+/// Where a live order stands at its broker, as last seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveOrder {
+    /// `alpaca`.
+    pub broker: String,
+    /// The id the broker was given, derived from the order id: the broker
+    /// accepts it once, so resubmitting after a lost answer is safe.
+    pub client_order_id: String,
+    /// The broker's id (`None`: not yet acknowledged).
+    pub broker_order_id: Option<String>,
+    /// The broker's status word (`pending_submit` before it answered).
+    pub broker_status: String,
+    pub synced_at: DateTime<Utc>,
 }
 
 /// A stored fill.
@@ -298,6 +316,24 @@ pub async fn get_order(
         Some(r) => decode(ORDERS, &r).map(Some),
         None => Ok(None),
     }
+}
+
+/// Replaces a stored order (a live order's broker state changed).
+pub async fn update_order(
+    records: &dyn RecordStore,
+    subject: &str,
+    portfolio_id: &str,
+    order: &StoredOrder,
+) -> Result<(), StoreError> {
+    records
+        .put(
+            &order_key(subject, portfolio_id, &order.tracked.order.id)?,
+            &encode("the order", order)?,
+            WriteCondition::Always,
+            None,
+        )
+        .await
+        .map(|_| ())
 }
 
 /// Every order of a portfolio (by id).
