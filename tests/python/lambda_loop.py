@@ -40,7 +40,7 @@ EXPECTED_TOOLS = {
 }
 
 
-async def check(url: str, token: str, mode: str) -> None:
+async def check(url: str, token: str, mode: str, tag: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx2.AsyncClient(headers=headers, timeout=120) as http:
         transport = streamable_http_client(url, http_client=http, max_sse_event_size=None)
@@ -113,12 +113,12 @@ async def check(url: str, token: str, mode: str) -> None:
 
             # A portfolio made by one function takes an order through a second
             # and shows it through a third; a repeat of the key is the same order.
-            made = await client.call_tool("create_portfolio", {"name": "loop", "idempotency_key": f"loop-{mode}"})
+            made = await client.call_tool("create_portfolio", {"name": "loop", "idempotency_key": f"loop-{tag}"})
             assert not made.is_error, made
             pf = made.structured_content["portfolio_id"]
             order = {"portfolio_id": pf, "symbol": "AAPL", "side": "buy", "quantity": 3,
                      "order_type": "limit", "limit_price": 1, "time_in_force": "gtc",
-                     "idempotency_key": "loop-order"}
+                     "idempotency_key": f"loop-order-{tag}"}
             first = await client.call_tool("place_order", order)
             again = await client.call_tool("place_order", order)
             assert not first.is_error and not again.is_error, (first, again)
@@ -169,16 +169,25 @@ async def main() -> int:
         return 0
     failed = 0
     for mode in ("legacy", "auto"):
-        started = time.monotonic()
-        try:
-            await asyncio.wait_for(check(args.url, args.token, mode), timeout=600)
-            print(f"ok    lambda loop ({mode}) in {time.monotonic() - started:.1f} s")
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            print(f"FAIL  lambda loop ({mode}): {type(e).__name__}: {e}")
-            # A task group wraps the failure: say what each part was.
-            for sub in getattr(e, "exceptions", ()):
-                print("".join(traceback.format_exception(sub)).rstrip())
+        # One CI run saw the auto mode's first tools/list fail once and pass
+        # on every run since; a second attempt tells a lost request from a
+        # broken endpoint, and the first failure is printed in full either way.
+        for attempt in (1, 2):
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(check(args.url, args.token, mode, f"{mode}-{attempt}"), timeout=600)
+                print(f"ok    lambda loop ({mode}) in {time.monotonic() - started:.1f} s"
+                      + (" (second attempt)" if attempt == 2 else ""))
+                break
+            except Exception as e:  # noqa: BLE001 - report every failure
+                word = "FAIL " if attempt == 2 else "RETRY"
+                print(f"{word} lambda loop ({mode}): {type(e).__name__}: {e}")
+                # A task group wraps the failure: say what each part was,
+                # innermost cause last.
+                for sub in getattr(e, "exceptions", ()) or (e,):
+                    print("".join(traceback.format_exception(sub)).rstrip()[-4000:])
+                if attempt == 2:
+                    failed += 1
     print(f"{2 - failed} passed, {failed} failed")
     return 1 if failed else 0
 
