@@ -30,6 +30,8 @@ use jsonwebtoken::Algorithm;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const DEMO_SEED: u64 = 42;
+/// The subject of the dev token `serve` prints, who owns the demo portfolio.
+const DEV_SUBJECT: &str = "dev";
 /// In the data directory while `serve` runs: the endpoint `import` hands files to.
 const ENDPOINT_FILE: &str = "server-endpoint";
 
@@ -58,6 +60,8 @@ enum Command {
     ImportPosts(ImportPostsArgs),
     /// Import option chain snapshots or trade prints from a CSV file (all-or-nothing).
     ImportOptions(ImportOptionsArgs),
+    /// Import an account's history (deposits, withdrawals, buys, sells; CSV) as a new portfolio (all-or-nothing).
+    ImportPortfolio(ImportPortfolioArgs),
     /// Development helpers: an emulated AWS (bootstrap), the events/ files.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -242,6 +246,26 @@ struct ImportOptionsArgs {
 }
 
 #[derive(Args)]
+struct ImportPortfolioArgs {
+    /// The portfolio's name (default: the file's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Idempotency key (default: from the file's name and content, so importing the same file again changes nothing).
+    #[arg(long)]
+    key: Option<String>,
+    /// The user (token subject) the portfolio belongs to (with --token: that token's subject).
+    #[arg(long, default_value = DEV_SUBJECT)]
+    user: String,
+    #[command(flatten)]
+    data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs portfolio:create_portfolio); the portfolio is then the token's subject's.
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The CSV file: time,type,symbol,quantity,price,commission,amount (type deposit, withdrawal, buy or sell).
+    file: PathBuf,
+}
+
+#[derive(Args)]
 struct ImportArgs {
     /// Symbol the bars belong to, e.g. AAPL.
     #[arg(long)]
@@ -313,6 +337,7 @@ fn main() -> Result<()> {
             args.token,
         )),
         Command::ImportOptions(args) => runtime.block_on(import_options(args)),
+        Command::ImportPortfolio(args) => runtime.block_on(import_portfolio(args)),
         Command::Dev(command) => runtime.block_on(dev::run(command)),
         Command::Broker(command) => runtime.block_on(broker(command)),
     }
@@ -469,7 +494,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("Data directory: {}", args.data.data_dir.display());
     if let Some(dev) = &dev {
         let ttl = parse_ttl(&args.token_ttl)?;
-        let token = dev.mint("dev", &[Scope::parse("*")?], &[], ttl)?;
+        let token = dev.mint(DEV_SUBJECT, &[Scope::parse("*")?], &[], ttl)?;
         let token_path = args.data.data_dir.join(DevIssuer::TOKEN_FILE);
         DevIssuer::write_token_file(&token_path, &token)?;
         println!(
@@ -619,6 +644,21 @@ async fn seed_demo_items(stores: &Stores) -> Result<()> {
             "seeded synthetic demo option chains and trade prints"
         );
     }
+    let started = Instant::now();
+    if let Some(report) =
+        gs_tools::portfolio::demo::seed_demo_portfolio_if_missing(stores, DEV_SUBJECT)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot seed the demo portfolio: {e}"))?
+    {
+        tracing::info!(
+            user = DEV_SUBJECT,
+            portfolio = report.portfolio_id,
+            rows = report.rows,
+            positions = report.positions,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "seeded the synthetic demo portfolio"
+        );
+    }
     Ok(())
 }
 
@@ -629,19 +669,10 @@ async fn import_options(args: ImportOptionsArgs) -> Result<()> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
     let name = file_name(&path);
-    let store = match EmbeddedStore::open(&args.data.data_dir) {
-        Ok(store) => Arc::new(store),
-        Err(open_error) => {
-            let Ok(endpoint) = std::fs::read_to_string(args.data.data_dir.join(ENDPOINT_FILE))
-            else {
-                return Err(anyhow::Error::new(open_error).context(format!(
-                    "cannot open the data directory {}",
-                    args.data.data_dir.display()
-                )));
-            };
-            let mut lines = endpoint.lines();
-            let url = lines.next().unwrap_or_default().trim().to_string();
-            let host = lines.next().map(str::trim).filter(|h| !h.is_empty());
+    let store = match import_target(&args.data)? {
+        ImportTarget::Store(store) => store,
+        ImportTarget::Server { url, host } => {
+            let host = host.as_deref();
             let mut arguments = serde_json::json!({"text": text, "file_name": name});
             if let Some(k) = &args.kind {
                 arguments["kind"] = serde_json::json!(k);
@@ -669,6 +700,50 @@ async fn import_options(args: ImportOptionsArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
     println!("{}", gs_tools::options::import_summary(&name, &out));
+    Ok(())
+}
+
+/// `import-portfolio`: into the local store, or through the running
+/// server's `create_portfolio` when it holds the store.
+async fn import_portfolio(args: ImportPortfolioArgs) -> Result<()> {
+    let path = args.file;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    let file = file_name(&path);
+    let name = args.name.unwrap_or_else(|| file.clone());
+    let key = args
+        .key
+        .unwrap_or_else(|| gs_tools::portfolio::import_key(&file, &text));
+    let store = match import_target(&args.data)? {
+        ImportTarget::Store(store) => store,
+        ImportTarget::Server { url, host } => {
+            let host = host.as_deref();
+            let arguments =
+                serde_json::json!({"name": name, "idempotency_key": key, "history": text});
+            let (summary, _) = call_running_server_as(
+                &url,
+                host,
+                args.token.as_deref(),
+                &args.data,
+                &args.user,
+                "create_portfolio",
+                arguments,
+            )
+            .await
+            .with_context(|| format!("{} was not imported", path.display()))?;
+            println!("{summary} (through the running server at {url})");
+            return Ok(());
+        }
+    };
+    let stores = Stores {
+        bars: store.clone(),
+        records: store,
+        cipher: None,
+    };
+    let (_, summary) = gs_tools::portfolio::import_history(&stores, &args.user, &name, &key, text)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
+    println!("{summary} (user {})", args.user);
     Ok(())
 }
 
@@ -814,18 +889,10 @@ async fn import_items(
         ItemKind::News => "import_news",
         ItemKind::Post => "import_posts",
     };
-    let store = match EmbeddedStore::open(&data.data_dir) {
-        Ok(store) => Arc::new(store),
-        Err(open_error) => {
-            let Ok(endpoint) = std::fs::read_to_string(data.data_dir.join(ENDPOINT_FILE)) else {
-                return Err(anyhow::Error::new(open_error).context(format!(
-                    "cannot open the data directory {}",
-                    data.data_dir.display()
-                )));
-            };
-            let mut lines = endpoint.lines();
-            let url = lines.next().unwrap_or_default().trim().to_string();
-            let host = lines.next().map(str::trim).filter(|h| !h.is_empty());
+    let store = match import_target(&data)? {
+        ImportTarget::Store(store) => store,
+        ImportTarget::Server { url, host } => {
+            let host = host.as_deref();
             let mut arguments = serde_json::json!({"text": text, "file_name": name});
             if let Some(f) = &format {
                 arguments["format"] = serde_json::json!(f);
@@ -857,6 +924,35 @@ async fn import_items(
     Ok(())
 }
 
+/// Where an import goes: the data directory's store, or, while `serve`
+/// holds it, the running server (its endpoint and host).
+enum ImportTarget {
+    Store(Arc<EmbeddedStore>),
+    Server { url: String, host: Option<String> },
+}
+
+fn import_target(data: &DataDir) -> Result<ImportTarget> {
+    match EmbeddedStore::open(&data.data_dir) {
+        Ok(store) => Ok(ImportTarget::Store(Arc::new(store))),
+        Err(open_error) => {
+            let Ok(endpoint) = std::fs::read_to_string(data.data_dir.join(ENDPOINT_FILE)) else {
+                return Err(anyhow::Error::new(open_error).context(format!(
+                    "cannot open the data directory {}",
+                    data.data_dir.display()
+                )));
+            };
+            let mut lines = endpoint.lines();
+            let url = lines.next().unwrap_or_default().trim().to_string();
+            let host = lines
+                .next()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(String::from);
+            Ok(ImportTarget::Server { url, host })
+        }
+    }
+}
+
 /// Calls one tool of the server that holds the data directory, with
 /// `token` or a five-minute one from the local dev issuer for that tool's
 /// scope; returns the summary and the structured content.
@@ -868,11 +964,26 @@ async fn call_running_server(
     tool: &str,
     arguments: serde_json::Value,
 ) -> Result<(String, serde_json::Value)> {
-    let scope = format!("database:{tool}");
+    call_running_server_as(endpoint, host, token, data, "cli-import", tool, arguments).await
+}
+
+/// [`call_running_server`] with a dev token for `subject` (whose records
+/// the call reads and writes).
+async fn call_running_server_as(
+    endpoint: &str,
+    host: Option<&str>,
+    token: Option<&str>,
+    data: &DataDir,
+    subject: &str,
+    tool: &str,
+    arguments: serde_json::Value,
+) -> Result<(String, serde_json::Value)> {
+    let server = gs_tools::find(tool).map_or("database", |t| t.server);
+    let scope = format!("{server}:{tool}");
     let token = match token {
         Some(token) => token.to_string(),
         None => DevIssuer::load_or_create(&data.data_dir)?.mint(
-            "cli-import",
+            subject,
             &[Scope::parse(&scope)?],
             &[],
             parse_ttl("5m")?,

@@ -7,6 +7,11 @@
 //! - a refused order is stored as a rejection and changes nothing else;
 //! - another user can neither list, read, trade nor cancel the portfolio
 //!   by guessing its ids; a live order is refused.
+//! - a history imported through `create_portfolio` (more fills than one
+//!   transaction takes) is stored whole: its cash and positions reconcile
+//!   with its rows, a repeat stores nothing twice, a bad file stores nothing
+//!   and names its lines, and an import cut short is hidden until its
+//!   repeat finishes it.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -412,8 +417,12 @@ async fn scenario(stores: Stores) {
     assert!(err.to_string().contains("live trading is off"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn portfolio_tools_on_both_engines() {
+/// Runs `scenario` on a fresh embedded store, then on a fresh table on moto.
+async fn on_both_engines<F, Fut>(name: &str, scenario: F)
+where
+    F: Fn(Stores) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let dir = tempfile::tempdir().unwrap();
     let embedded = Arc::new(gs_embedded_store::EmbeddedStore::open(dir.path()).unwrap());
     scenario(Stores {
@@ -423,7 +432,7 @@ async fn portfolio_tools_on_both_engines() {
     })
     .await;
     let sdk = gs_aws_emulator::sdk_config();
-    let table = gs_aws_emulator::unique_name("portfolio");
+    let table = gs_aws_emulator::unique_name(name);
     let dynamo = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, &table));
     gs_dynamo_store::table::create(dynamo.client(), &table)
         .await
@@ -434,4 +443,226 @@ async fn portfolio_tools_on_both_engines() {
         cipher: None,
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn portfolio_tools_on_both_engines() {
+    on_both_engines("portfolio", scenario).await;
+}
+
+/// A history of `fills` alternating buys of 10 and sells of 4 AAPL after a
+/// deposit and before a withdrawal, with what it leaves in cash.
+fn history(fills: usize) -> (String, Decimal, Decimal) {
+    let mut text = String::from("time,type,symbol,quantity,price,commission,amount\n");
+    text.push_str(&format!("{},deposit,,,,,500000\n", day(0).to_rfc3339()));
+    let mut cash = Decimal::from(500_000);
+    let mut held = Decimal::ZERO;
+    for i in 0..fills {
+        let (side, q) = if i % 2 == 0 { ("buy", 10) } else { ("sell", 4) };
+        let price = Decimal::from_str(&format!("{}.{:02}", 180 + i % 17, (i * 37) % 100)).unwrap();
+        let commission = Decimal::from_str("1.05").unwrap();
+        text.push_str(&format!(
+            "{},{side},AAPL,{q},{price},{commission},\n",
+            (day(1 + i as i64 / 2) + chrono::Duration::hours(15)).to_rfc3339()
+        ));
+        let q = Decimal::from(q);
+        if side == "buy" {
+            cash -= q * price + commission;
+            held += q;
+        } else {
+            cash += q * price - commission;
+            held -= q;
+        }
+    }
+    text.push_str(&format!("{},withdrawal,,,,,1000\n", day(200).to_rfc3339()));
+    cash -= Decimal::from(1000);
+    (text, cash, held)
+}
+
+async fn fills_of(stores: &Stores, subject: &str, pf: &str) -> usize {
+    let mut n = 0;
+    let mut cursor = Value::Null;
+    loop {
+        let page = call(
+            stores,
+            subject,
+            "get_fills",
+            json!({"portfolio_id": pf, "limit": 200, "cursor": cursor}),
+        )
+        .await;
+        n += page["fills"].as_array().unwrap().len();
+        cursor = page["next_cursor"].clone();
+        if cursor.is_null() {
+            return n;
+        }
+    }
+}
+
+async fn history_scenario(stores: Stores) {
+    for (symbol, level, seed) in [("AAPL", 190.0, 0.0), ("SPY", 520.0, 2.1)] {
+        put(
+            stores.bars.as_ref(),
+            symbol,
+            &bars((0..260).map(day), level, seed),
+        )
+        .await;
+    }
+    let (text, cash, held) = history(61);
+    let args = json!({"name": "imported", "idempotency_key": "hist-1", "history": text});
+    let made = call(&stores, "alice", "create_portfolio", args.clone()).await;
+    assert_eq!(made["created"], json!(true));
+    assert_eq!(made["imported_rows"], json!(63));
+    assert_eq!(made["positions"], json!(1));
+    assert_eq!(dec(&made["cash"]), cash);
+    assert_eq!(
+        made["since"],
+        json!(day(0).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    let pf = made["portfolio_id"].as_str().unwrap().to_string();
+    let book = call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    assert_eq!(dec(&book["cash"]), cash);
+    let aapl = &book["positions"][0];
+    assert_eq!(aapl["symbol"], json!("AAPL"));
+    assert_eq!(dec(&aapl["quantity"]), held);
+    assert_eq!(fills_of(&stores, "alice", &pf).await, 61);
+    // Performance is replayed from the history's first day.
+    let perf = call(
+        &stores,
+        "alice",
+        "get_performance",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+    let all = perf["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == json!("all"))
+        .unwrap_or_else(|| panic!("an all window: {perf}"));
+    assert_eq!(
+        all["start"],
+        json!(day(0).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    assert!(all["time_weighted_return"].is_number(), "{all}");
+    assert!(
+        (all["net_flows"].as_f64().unwrap() + 1000.0).abs() < 1e-9,
+        "{all}"
+    );
+
+    // A repeat stores nothing twice; the key with another file is refused.
+    let again = call(&stores, "alice", "create_portfolio", args.clone()).await;
+    assert_eq!(again["created"], json!(false));
+    assert_eq!(again["portfolio_id"], json!(pf));
+    assert_eq!(fills_of(&stores, "alice", &pf).await, 61);
+    let (other, _, _) = history(3);
+    let err = try_call(
+        &stores,
+        "alice",
+        "create_portfolio",
+        json!({"name": "imported", "idempotency_key": "hist-1", "history": other}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    // A bad file names its lines and stores nothing.
+    let bad = "time,type,symbol,quantity,price,amount\n2026-01-05,deposit,,,,100\n2026-01-06,buy,AAPL,zero,100,\n2026-01-07,buy,AAPL,5,100,\n";
+    let err = try_call(
+        &stores,
+        "alice",
+        "create_portfolio",
+        json!({"name": "bad", "idempotency_key": "hist-bad", "history": bad}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let text = err.to_string();
+    assert!(
+        text.contains("line 3: quantity \"zero\" is not a number")
+            && text.contains("nothing was stored"),
+        "{text}"
+    );
+    let listed = call(&stores, "alice", "list_portfolios", json!({})).await;
+    assert_eq!(
+        listed["portfolios"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+    let err = try_call(
+        &stores,
+        "alice",
+        "create_portfolio",
+        json!({"name": "both", "idempotency_key": "hist-both", "history": bad, "initial_cash": 5}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not both"), "{err}");
+
+    // An import cut short between its fills and its finish is hidden (and
+    // says how to finish it) until the same call is repeated.
+    let id = gs_tools::portfolio::store::portfolio_id("alice", "hist-1");
+    let (mut stored, version) =
+        gs_tools::portfolio::store::get_portfolio(stores.records.as_ref(), "alice", &id)
+            .await
+            .unwrap()
+            .unwrap();
+    stored.importing = true;
+    let key = gs_domain::RecordScope::new(gs_domain::Owner::user("alice").unwrap(), "portfolios")
+        .unwrap()
+        .key(&id)
+        .unwrap();
+    stores
+        .records
+        .put(
+            &key,
+            &serde_json::to_vec(&stored).unwrap(),
+            gs_domain::WriteCondition::IfVersion(version),
+            None,
+        )
+        .await
+        .unwrap();
+    let err = try_call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("still being imported"), "{err}");
+    let listed = call(&stores, "alice", "list_portfolios", json!({})).await;
+    assert!(
+        listed["portfolios"].as_array().unwrap().is_empty(),
+        "{listed}"
+    );
+    let finished = call(&stores, "alice", "create_portfolio", args).await;
+    assert_eq!(finished["portfolio_id"], json!(pf));
+    assert_eq!(dec(&finished["cash"]), cash);
+    assert_eq!(fills_of(&stores, "alice", &pf).await, 61);
+    call(
+        &stores,
+        "alice",
+        "get_portfolio",
+        json!({"portfolio_id": pf}),
+    )
+    .await;
+
+    // Nobody else sees it.
+    let theirs = call(&stores, "bob", "list_portfolios", json!({})).await;
+    assert!(theirs["portfolios"].as_array().unwrap().is_empty());
+    let err = try_call(&stores, "bob", "get_fills", json!({"portfolio_id": pf}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn imported_histories_on_both_engines() {
+    on_both_engines("history", history_scenario).await;
 }

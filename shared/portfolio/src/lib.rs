@@ -13,6 +13,7 @@
 )]
 
 pub mod book;
+pub mod history;
 pub mod paper;
 pub mod performance;
 pub mod report;

@@ -33,7 +33,7 @@ pub enum Side {
 }
 
 impl Side {
-    fn sign(self) -> Decimal {
+    pub fn sign(self) -> Decimal {
         match self {
             Side::Buy => Decimal::ONE,
             Side::Sell => Decimal::NEGATIVE_ONE,

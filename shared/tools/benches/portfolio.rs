@@ -101,6 +101,8 @@ async fn setup(dir: &std::path::Path) -> Stores {
         flows: Vec::new(),
         created_at: now,
         updated_at: now,
+        since: None,
+        importing: false,
     };
     create_portfolio(stores.records.as_ref(), "bench", &portfolio)
         .await

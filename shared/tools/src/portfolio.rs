@@ -10,6 +10,7 @@
 //! (`place_order`, `cancel_order`) persist the settlement first, in one
 //! transaction conditioned on the portfolio's version, then act on it.
 
+pub mod demo;
 pub mod live;
 mod live_orders;
 pub mod store;
@@ -21,6 +22,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use gs_domain::{Symbol, Timeframe};
 use gs_portfolio::Decimal;
 use gs_portfolio::book::{self, DatedBar, Estimate, Proposal, TimedFill, TrackedOrder, Valuation};
+use gs_portfolio::history;
 use gs_portfolio::paper::{
     BarView, CostModel, Ledger, Order, OrderStatus, OrderType, Refusal, RiskLimits, Side,
     TimeInForce,
@@ -290,9 +292,36 @@ fn not_found(id: &str) -> ToolError {
 }
 
 async fn load(ctx: &ToolContext, id: &str) -> Result<(StoredPortfolio, u64), ToolError> {
-    store::get_portfolio(ctx.stores.records.as_ref(), &ctx.subject, id)
-        .await?
-        .ok_or_else(|| not_found(id))
+    match store::get_portfolio(ctx.stores.records.as_ref(), &ctx.subject, id).await? {
+        Some((p, _)) if p.importing => Err(ToolError::Busy(format!(
+            "portfolio {id} is still being imported; call create_portfolio again with the same idempotency_key and history to finish it"
+        ))),
+        Some(found) => Ok(found),
+        None => Err(not_found(id)),
+    }
+}
+
+/// Reads a `create_portfolio` history (see [`history`]), symbols checked
+/// as everywhere else.
+pub(crate) fn read_history(
+    text: &str,
+    allow_short: bool,
+    now: DateTime<Utc>,
+) -> Result<history::History, ToolError> {
+    let symbol = |s: &str| -> Result<String, String> {
+        Symbol::parse(s)
+            .map(|x| x.to_string())
+            .map_err(|e| e.to_string())
+    };
+    history::read(
+        text,
+        &history::Rules {
+            now,
+            allow_short,
+            symbol: &symbol,
+        },
+    )
+    .map_err(|e| ToolError::invalid(format!("history: {e}; nothing was stored")))
 }
 
 fn dated(bar: &gs_domain::Bar) -> DatedBar {
@@ -535,6 +564,17 @@ pub struct CreatePortfolioArgs {
     pub costs: Option<CostArgs>,
     /// Timeframe of the bars orders fill against (default 1d).
     pub fill_timeframe: Option<String>,
+    /// An existing account to start from instead of initial_cash: its
+    /// history as CSV with the header
+    /// `time,type,symbol,quantity,price,commission,amount`, one row per
+    /// deposit, withdrawal, buy or sell (time RFC 3339 or YYYY-MM-DD; type
+    /// deposit, withdrawal, buy or sell; symbol, quantity, price and an
+    /// optional commission for buys and sells; amount for deposits and
+    /// withdrawals). Rows are booked in time order; the cash may never go
+    /// below zero, and selling more than is held needs limits.allow_short.
+    /// All or nothing: every bad line is reported by number and nothing is
+    /// stored. At most 20000 rows; performance is replayed from the first.
+    pub history: Option<String>,
 }
 
 /// A portfolio's settings.
@@ -547,6 +587,8 @@ pub struct PortfolioSettings {
     pub costs: CostModel,
     pub fill_timeframe: String,
     pub created_at: DateTime<Utc>,
+    /// Where an imported history starts (null: at created_at).
+    pub since: Option<DateTime<Utc>>,
 }
 
 fn settings(p: &StoredPortfolio) -> PortfolioSettings {
@@ -558,6 +600,7 @@ fn settings(p: &StoredPortfolio) -> PortfolioSettings {
         costs: p.cost,
         fill_timeframe: p.fill_timeframe.clone(),
         created_at: p.created_at,
+        since: p.since,
     }
 }
 
@@ -569,7 +612,12 @@ pub struct CreatePortfolioOutput {
     pub cash: Decimal,
     /// false: this key had already created the portfolio (returned unchanged).
     pub created: bool,
-    /// Always paper.
+    /// Rows of the imported history (null: none was given).
+    pub imported_rows: Option<usize>,
+    /// Open positions after the history (0 without one).
+    pub positions: usize,
+    /// paper: the portfolio's ledger is the paper broker's (live orders,
+    /// where enabled, go to the broker one by one with broker: live).
     pub broker: String,
 }
 
@@ -584,10 +632,15 @@ pub async fn create_portfolio(
         ));
     }
     let key = key_arg("idempotency_key", &args.idempotency_key)?;
+    if args.history.is_some() && args.initial_cash.is_some() {
+        return Err(ToolError::invalid(
+            "give initial_cash or history, not both: a history's deposits are its cash",
+        ));
+    }
     let cash = args
         .initial_cash
         .map_or(Decimal::from(DEFAULT_CASH), |a| a.0);
-    if cash <= Decimal::ZERO || cash > Decimal::from(MAX_CASH) {
+    if args.history.is_none() && (cash <= Decimal::ZERO || cash > Decimal::from(MAX_CASH)) {
         return Err(ToolError::invalid(format!(
             "initial_cash must be above 0 and at most {MAX_CASH}; got {cash}"
         )));
@@ -655,29 +708,66 @@ pub async fn create_portfolio(
             "you have {MAX_PORTFOLIOS} portfolios, the most allowed"
         )));
     }
+    let now = Utc::now();
+    let digest = args
+        .history
+        .as_deref()
+        .map(|t| crate::digest::sha256_hex(t.as_bytes(), 32));
+    let imported = match args.history {
+        None => None,
+        Some(text) => {
+            let allow_short = limits.allow_short;
+            Some(
+                ctx.compute(move || read_history(&text, allow_short, now))
+                    .await?,
+            )
+        }
+    };
     let request = serde_json::json!({
-        "name": name, "cash": cash.to_string(), "currency": currency,
+        "name": name, "currency": currency,
         "limits": limits, "cost": cost, "fill_timeframe": fill_timeframe.to_string(),
+        "cash": imported.is_none().then(|| cash.to_string()), "history": digest,
     })
     .to_string();
-    let now = Utc::now();
+    let (ledger, flows, fills, since) = match &imported {
+        None => (
+            Ledger::with_cash(cash),
+            vec![CashFlow {
+                time: now,
+                amount: cash,
+            }],
+            Vec::new(),
+            None,
+        ),
+        Some(h) => (
+            h.ledger.clone(),
+            history::flows(h)
+                .into_iter()
+                .map(|(time, amount)| CashFlow { time, amount })
+                .collect(),
+            history::fills(h)
+                .into_iter()
+                .map(|(time, fill)| TimedFill { time, fill })
+                .collect::<Vec<_>>(),
+            h.rows.first().map(|r| r.time),
+        ),
+    };
     let portfolio = StoredPortfolio {
         id,
         name,
         base_currency: currency,
         idempotency_key: key.clone(),
         request,
-        ledger: Ledger::with_cash(cash),
+        ledger,
         limits,
         cost,
         fill_timeframe: fill_timeframe.to_string(),
         open_orders: Vec::new(),
-        flows: vec![CashFlow {
-            time: now,
-            amount: cash,
-        }],
+        flows,
         created_at: now,
         updated_at: now,
+        since,
+        importing: !fills.is_empty(),
     };
     let (stored, created) = match store::create_portfolio(
         ctx.stores.records.as_ref(),
@@ -696,8 +786,29 @@ pub async fn create_portfolio(
         }
         Written::Stale => return Err(ToolError::Conflict("call again".into())),
     };
+    // An imported history's fills, then the portfolio shown: a call that
+    // stopped between the two is finished by its repeat.
+    let stored = if stored.importing {
+        let records = ctx.stores.records.as_ref();
+        store::put_fills(records, &ctx.subject, &stored.id, &fills).await?;
+        store::finish_import(records, &ctx.subject, &stored.id).await?
+    } else {
+        stored
+    };
+    let positions = held(&stored.ledger).len();
+    let imported_rows = imported.as_ref().map(|h| h.rows.len());
+    let history_note = match (&imported, stored.since) {
+        (Some(h), Some(since)) => format!(
+            " from a history of {} rows ({} fills) since {}, now holding {positions} position{}",
+            h.rows.len(),
+            fills.len(),
+            since.format("%Y-%m-%d"),
+            if positions == 1 { "" } else { "s" }
+        ),
+        _ => String::new(),
+    };
     let summary = format!(
-        "{} paper portfolio {} ({}) with {} {} cash.{}",
+        "{} paper portfolio {} ({}){history_note} with {} {} cash.{}",
         if created {
             "Created"
         } else {
@@ -718,10 +829,66 @@ pub async fn create_portfolio(
             settings: settings(&stored),
             cash: stored.ledger.cash,
             created,
+            imported_rows,
+            positions,
             broker: "paper".into(),
         },
         summary,
     ))
+}
+
+/// A context for `subject` outside a request (the CLI's import and the
+/// demo seeding), with every scope: the caller is the operator.
+pub fn local_context(stores: &crate::Stores, subject: &str, request_id: &str) -> ToolContext {
+    ToolContext {
+        subject: subject.to_string(),
+        permissions: std::sync::Arc::new(gs_auth::Permissions::default()),
+        groups: Vec::new(),
+        policy: std::sync::Arc::new(gs_auth::Policy::default_policy()),
+        request_id: request_id.to_string(),
+        stores: stores.clone(),
+        deadline: std::time::Instant::now()
+            .checked_add(std::time::Duration::from_secs(300))
+            .unwrap_or_else(std::time::Instant::now),
+        pool: std::sync::Arc::new(crate::ComputePool::new(1)),
+        progress: None,
+        live: None,
+    }
+}
+
+/// The idempotency key a history file gets by default: its name and a
+/// digest of its content, so importing the same file again changes nothing.
+pub fn import_key(file_name: &str, text: &str) -> String {
+    format!(
+        "import:{}:{}",
+        file_name.chars().take(64).collect::<String>(),
+        crate::digest::sha256_hex(text.as_bytes(), 16)
+    )
+}
+
+/// `goldensignals import-portfolio`: a history file as a new portfolio of
+/// `subject`, through `create_portfolio` (default settings).
+pub async fn import_history(
+    stores: &crate::Stores,
+    subject: &str,
+    name: &str,
+    idempotency_key: &str,
+    text: String,
+) -> Result<(CreatePortfolioOutput, String), ToolError> {
+    create_portfolio(
+        &local_context(stores, subject, "import-portfolio"),
+        CreatePortfolioArgs {
+            name: name.to_string(),
+            idempotency_key: idempotency_key.to_string(),
+            initial_cash: None,
+            base_currency: None,
+            limits: None,
+            costs: None,
+            fill_timeframe: None,
+            history: Some(text),
+        },
+    )
+    .await
 }
 
 // -------------------------------------------------------- list_portfolios
@@ -761,6 +928,7 @@ pub async fn list_portfolios(
         store::list_portfolios(ctx.stores.records.as_ref(), &ctx.subject)
             .await?
             .into_iter()
+            .filter(|p| !p.importing)
             .filter(|p| {
                 needle
                     .as_deref()
@@ -2426,7 +2594,8 @@ pub async fn get_performance(
     symbols.dedup();
     let since = book
         .portfolio
-        .created_at
+        .since
+        .unwrap_or(book.portfolio.created_at)
         .date_naive()
         .and_hms_opt(0, 0, 0)
         .map(|d| Utc.from_utc_datetime(&d))
@@ -2692,7 +2861,7 @@ tool!(
     CreatePortfolioArgs,
     CreatePortfolioOutput,
     create_portfolio,
-    "Creates a paper-trading portfolio of yours with starting cash (default 100000 USD), optional pre-trade risk limits (max order notional, max position and sector weight, short selling on or off, daily loss limit, restricted symbols) and the paper broker's costs (slippage in bps, commission per share with a minimum, max share of a bar's volume). Safe to retry: the same idempotency_key returns the same portfolio. Only you can see or trade it."
+    "Creates a paper-trading portfolio of yours with starting cash (default 100000 USD), optional pre-trade risk limits (max order notional, max position and sector weight, short selling on or off, daily loss limit, restricted symbols) and the paper broker's costs (slippage in bps, commission per share with a minimum, max share of a bar's volume). To start from an existing account instead, give history: its deposits, withdrawals, buys and sells as CSV (all or nothing, every bad line named); performance is then replayed from its first row. Safe to retry: the same idempotency_key returns the same portfolio (and finishes an import that was cut short). Only you can see or trade it."
 );
 
 tool!(
@@ -2725,7 +2894,7 @@ tool!(
     PlaceOrderArgs,
     PlaceOrderOutput,
     place_order,
-    "Places a paper order (market, limit, stop or stop_limit; time in force day, gtc or ioc) after the pre-trade risk checks: buying power (after what open orders reserve), max order notional, max position and sector weight, short selling, daily loss limit, restricted symbols, lot size. A refused order is stored as rejected and the result names the failed check, its limit and the value reached; nothing else changes. Orders fill on stored bars that open after they are placed: market orders at the next bar's open, limits when touched, stops when triggered, with the portfolio's slippage and commission and at most its share of each bar's volume (so large orders fill partially over several bars). idempotency_key is required: a retry with the same key returns the first order instead of placing another. dry_run: true checks and estimates without placing. Live trading is off: orders are paper."
+    "Places a paper order (market, limit, stop or stop_limit; time in force day, gtc or ioc) after the pre-trade risk checks: buying power (after what open orders reserve), max order notional, max position and sector weight, short selling, daily loss limit, restricted symbols, lot size. A refused order is stored as rejected and the result names the failed check, its limit and the value reached; nothing else changes. Orders fill on stored bars that open after they are placed: market orders at the next bar's open, limits when touched, stops when triggered, with the portfolio's slippage and commission and at most its share of each bar's volume (so large orders fill partially over several bars). idempotency_key is required: a retry with the same key returns the first order instead of placing another. dry_run: true checks and estimates without placing. Orders are paper unless broker is live: that needs the server's operator to have turned live trading on, your broker account connected, and confirm: true; a live order is checked against the broker account's buying power and positions, and sent once per idempotency_key."
 );
 
 tool!(
@@ -2736,7 +2905,7 @@ tool!(
     CancelOrderArgs,
     CancelOrderOutput,
     cancel_order,
-    "Cancels one of your open orders (after settling it against any bars that have arrived, so what already filled stays filled). Cancelling an order that has already closed changes nothing and says so, so a retry is safe."
+    "Cancels one of your open orders (after settling it against any bars that have arrived, so what already filled stays filled). Cancelling an order that has already closed changes nothing and says so, so a retry is safe. A live order is cancelled at its broker, and its state there is stored."
 );
 
 tool!(

@@ -76,6 +76,14 @@ pub struct StoredPortfolio {
     pub flows: Vec<CashFlow>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where an imported history starts (performance is replayed from
+    /// there); `None`: at `created_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// An imported history's fills are still being written: the portfolio
+    /// is not shown until they all are (see [`finish_import`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub importing: bool,
 }
 
 /// A stored order with what was asked for.
@@ -402,4 +410,66 @@ pub async fn commit(
         Err(e) if e.is_conflict() => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Most writes in one transaction of [`put_fills`].
+const FILL_BATCH: usize = 25;
+
+/// Writes an imported history's fills (their ids are fixed by the
+/// portfolio, time and line, so a repeat writes the same records).
+pub async fn put_fills(
+    records: &dyn RecordStore,
+    subject: &str,
+    portfolio: &str,
+    fills: &[StoredFill],
+) -> Result<(), StoreError> {
+    for chunk in fills.chunks(FILL_BATCH) {
+        let mut ops = Vec::with_capacity(chunk.len());
+        for f in chunk {
+            ops.push(TxOp::Put {
+                key: key(subject, FILLS, &fill_id(portfolio, f))?,
+                value: encode("the fill", f)?,
+                condition: WriteCondition::Always,
+                expires_at: None,
+            });
+        }
+        records.transact(ops).await?;
+    }
+    Ok(())
+}
+
+/// Marks an imported portfolio whole once its fills are written (a second
+/// finisher finds it done). Returns the portfolio as stored.
+pub async fn finish_import(
+    records: &dyn RecordStore,
+    subject: &str,
+    id: &str,
+) -> Result<StoredPortfolio, StoreError> {
+    for _ in 0..8 {
+        let Some((mut p, version)) = get_portfolio(records, subject, id).await? else {
+            return Err(StoreError::Invalid(format!(
+                "portfolio {id} vanished while it was imported"
+            )));
+        };
+        if !p.importing {
+            return Ok(p);
+        }
+        p.importing = false;
+        match records
+            .put(
+                &portfolio_key(subject, id)?,
+                &encode("the portfolio", &p)?,
+                WriteCondition::IfVersion(version),
+                None,
+            )
+            .await
+        {
+            Ok(_) => return Ok(p),
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Invalid(format!(
+        "portfolio {id} kept changing while its import was finished"
+    )))
 }
