@@ -53,3 +53,34 @@ fn every_tool_has_a_function_the_gateway_may_invoke() {
         "every explicit role may write trace segments"
     );
 }
+
+/// Live trading is a deployment choice that defaults to off, and only the
+/// two order tools get it (with the field key to open the users' broker
+/// keys, and no other field's data keys).
+#[test]
+fn live_trading_is_off_unless_deployed_on_and_only_for_orders() {
+    let text = template();
+    let parameter = text
+        .split("\n  LiveBroker:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a LiveBroker parameter");
+    assert!(parameter.contains("Default: \"off\""), "{parameter}");
+    let served: Vec<&str> = text
+        .split("GS_TOOL: ")
+        .skip(1)
+        .filter(|rest| {
+            rest.split("\n\n")
+                .next()
+                .is_some_and(|block| block.contains("GS_LIVE_BROKER: !Ref LiveBroker"))
+        })
+        .filter_map(|rest| rest.lines().next())
+        .collect();
+    assert_eq!(served, ["place_order", "cancel_order"]);
+    assert_eq!(text.matches("- Sid: OpenBrokerCredentials").count(), 2);
+    assert_eq!(
+        text.matches("kms:EncryptionContext:field: credentials")
+            .count(),
+        2
+    );
+}
