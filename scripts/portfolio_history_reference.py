@@ -112,6 +112,7 @@ for i in range(n):
             a = amount if kind == "deposit" else -amount
             cash += a
             flow += a
+            assert cash >= 0, (t, cash)
             continue
         sign = 1 if kind == "buy" else -1
         cash -= sign * q * p + c

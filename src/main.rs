@@ -710,7 +710,9 @@ async fn import_portfolio(args: ImportPortfolioArgs) -> Result<()> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
     let file = file_name(&path);
-    let name = args.name.unwrap_or_else(|| file.clone());
+    let name = args
+        .name
+        .unwrap_or_else(|| file.chars().take(100).collect());
     let key = args
         .key
         .unwrap_or_else(|| gs_tools::portfolio::import_key(&file, &text));

@@ -30,7 +30,15 @@ use rust_decimal::Decimal;
 use crate::paper::{Fill, Ledger, Side};
 
 /// Most rows a history may have.
-pub const MAX_ROWS: usize = 20_000;
+pub const MAX_ROWS: usize = 5_000;
+/// Most deposits and withdrawals (they are kept with the portfolio).
+pub const MAX_FLOWS: usize = 1_000;
+/// Largest quantity, price, commission and amount a row may have, so that
+/// no sum over a history can overflow.
+const MAX_QUANTITY: i64 = 1_000_000_000;
+const MAX_PRICE: i64 = 10_000_000;
+const MAX_COMMISSION: i64 = 1_000_000;
+const MAX_AMOUNT: i64 = 1_000_000_000_000;
 /// Most problems listed in one error.
 const MAX_PROBLEMS: usize = 20;
 
@@ -109,7 +117,7 @@ fn time(text: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
-fn amount(name: &str, text: &str, zero_ok: bool) -> Result<Decimal, String> {
+fn amount(name: &str, text: &str, zero_ok: bool, most: i64) -> Result<Decimal, String> {
     let x = Decimal::from_str(text)
         .or_else(|_| Decimal::from_scientific(text))
         .map_err(|_| format!("{name} {text:?} is not a number"))?;
@@ -118,6 +126,9 @@ fn amount(name: &str, text: &str, zero_ok: bool) -> Result<Decimal, String> {
             "{name} must be {} 0; got {text}",
             if zero_ok { "at least" } else { "above" }
         ));
+    }
+    if x > Decimal::from(most) {
+        return Err(format!("{name} must be at most {most}; got {text}"));
     }
     Ok(x)
 }
@@ -188,6 +199,15 @@ pub fn read(text: &str, rules: &Rules<'_>) -> Result<History, HistoryError> {
             break;
         }
     }
+    let flows = rows
+        .iter()
+        .filter(|r| matches!(r.entry, Entry::Flow(_)))
+        .count();
+    if flows > MAX_FLOWS {
+        problems.push(format!(
+            "the history has {flows} deposits and withdrawals; at most {MAX_FLOWS} are kept with a portfolio"
+        ));
+    }
     if rows.is_empty() && problems.is_empty() {
         problems.push("the history has no rows after its header".into());
     }
@@ -219,6 +239,9 @@ impl<'r> Fields<'r> {
 fn row(line: u64, fields: &Fields<'_>, rules: &Rules<'_>) -> Result<Row, String> {
     let field = |name: &str| fields.get(name);
     let t = time(field("time"))?;
+    if t.timestamp() < 0 {
+        return Err(format!("time {} is before 1970", field("time")));
+    }
     if t > rules.now {
         return Err(format!(
             "time {} is in the future; a history holds what already happened",
@@ -237,7 +260,7 @@ fn row(line: u64, fields: &Fields<'_>, rules: &Rules<'_>) -> Result<Row, String>
     let entry = match kind.as_str() {
         "deposit" | "withdrawal" => {
             unused(&["symbol", "quantity", "price", "commission"])?;
-            let a = amount("amount", field("amount"), false)?;
+            let a = amount("amount", field("amount"), false, MAX_AMOUNT)?;
             Entry::Flow(if kind == "deposit" { a } else { -a })
         }
         "buy" | "sell" => {
@@ -245,14 +268,14 @@ fn row(line: u64, fields: &Fields<'_>, rules: &Rules<'_>) -> Result<Row, String>
             let symbol = (rules.symbol)(field("symbol"))?;
             let commission = match field("commission") {
                 "" => Decimal::ZERO,
-                c => amount("commission", c, true)?,
+                c => amount("commission", c, true, MAX_COMMISSION)?,
             };
             Entry::Fill(Fill {
                 order_id: format!("imp_{line:06}"),
                 symbol,
                 side: if kind == "buy" { Side::Buy } else { Side::Sell },
-                quantity: amount("quantity", field("quantity"), false)?,
-                price: amount("price", field("price"), false)?,
+                quantity: amount("quantity", field("quantity"), false, MAX_QUANTITY)?,
+                price: amount("price", field("price"), false, MAX_PRICE)?,
                 commission,
             })
         }
@@ -419,6 +442,17 @@ mod tests {
                      2025-03-02,sell,AAPL,2,100,\n";
         let e = read(short, &rules(false)).unwrap_err();
         assert!(e.to_string().starts_with("line 3: selling 2 AAPL"), "{e}");
+        let huge = "time,type,symbol,quantity,price,amount\n\
+                    1969-12-31,deposit,,,,1000\n\
+                    2025-03-02,buy,AAPL,2000000000,100,\n\
+                    2025-03-02,deposit,,,,99999999999999999\n";
+        let e = read(huge, &rules(false)).unwrap_err();
+        assert!(
+            e.problems[0].starts_with("line 2: time 1969-12-31 is before 1970"),
+            "{e}"
+        );
+        assert!(e.problems[1].contains("quantity must be at most"), "{e}");
+        assert!(e.problems[2].contains("amount must be at most"), "{e}");
         let h = read(short, &rules(true)).unwrap();
         assert_eq!(h.ledger.positions["AAPL"].quantity, Decimal::from(-2));
         assert_eq!(h.ledger.cash, Decimal::from(1200));

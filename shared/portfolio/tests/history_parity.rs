@@ -124,6 +124,7 @@ fn the_replayed_history_matches_the_reference() {
             num(theirs),
         );
     }
+    assert_eq!(r.flows.len(), fx["flows"].as_array().unwrap().len());
     for (t, (ours, theirs)) in r
         .flows
         .iter()

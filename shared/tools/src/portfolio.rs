@@ -204,6 +204,8 @@ pub struct OrderView {
     pub broker_order_id: Option<String>,
     /// A live order's status word at the broker, as last seen.
     pub broker_status: Option<String>,
+    /// When the live order's state was last read from the broker.
+    pub broker_synced_at: Option<DateTime<Utc>>,
 }
 
 fn order_view(portfolio_id: &str, o: &StoredOrder) -> OrderView {
@@ -238,6 +240,7 @@ fn order_view(portfolio_id: &str, o: &StoredOrder) -> OrderView {
             .map_or_else(|| "paper".to_string(), |l| l.broker.clone()),
         broker_order_id: o.live.as_ref().and_then(|l| l.broker_order_id.clone()),
         broker_status: o.live.as_ref().map(|l| l.broker_status.clone()),
+        broker_synced_at: o.live.as_ref().map(|l| l.synced_at),
     }
 }
 
@@ -573,7 +576,8 @@ pub struct CreatePortfolioArgs {
     /// withdrawals). Rows are booked in time order; the cash may never go
     /// below zero, and selling more than is held needs limits.allow_short.
     /// All or nothing: every bad line is reported by number and nothing is
-    /// stored. At most 20000 rows; performance is replayed from the first.
+    /// stored. At most 5000 rows, 1000 of them deposits and withdrawals;
+    /// performance is replayed from the first.
     pub history: Option<String>,
 }
 
@@ -723,12 +727,19 @@ pub async fn create_portfolio(
             )
         }
     };
-    let request = serde_json::json!({
+    // As before histories existed when there is none, so repeats of older
+    // creations still match.
+    let mut request = serde_json::json!({
         "name": name, "currency": currency,
         "limits": limits, "cost": cost, "fill_timeframe": fill_timeframe.to_string(),
-        "cash": imported.is_none().then(|| cash.to_string()), "history": digest,
-    })
-    .to_string();
+    });
+    if let Some(fields) = request.as_object_mut() {
+        match &digest {
+            None => fields.insert("cash".into(), serde_json::json!(cash.to_string())),
+            Some(d) => fields.insert("history".into(), serde_json::json!(d)),
+        };
+    }
+    let request = request.to_string();
     let (ledger, flows, fills, since) = match &imported {
         None => (
             Ledger::with_cash(cash),
@@ -790,7 +801,21 @@ pub async fn create_portfolio(
     // stopped between the two is finished by its repeat.
     let stored = if stored.importing {
         let records = ctx.stores.records.as_ref();
-        store::put_fills(records, &ctx.subject, &stored.id, &fills).await?;
+        // A repeat writes only what the first call did not.
+        let missing: Vec<TimedFill> = if created {
+            fills
+        } else {
+            let stored_ids: BTreeSet<String> = store::list_fills(records, &ctx.subject, &stored.id)
+                .await?
+                .iter()
+                .map(|f| store::fill_id(&stored.id, f))
+                .collect();
+            fills
+                .into_iter()
+                .filter(|f| !stored_ids.contains(&store::fill_id(&stored.id, f)))
+                .collect()
+        };
+        store::put_fills(records, &ctx.subject, &stored.id, &missing).await?;
         store::finish_import(records, &ctx.subject, &stored.id).await?
     } else {
         stored
@@ -801,7 +826,10 @@ pub async fn create_portfolio(
         (Some(h), Some(since)) => format!(
             " from a history of {} rows ({} fills) since {}, now holding {positions} position{}",
             h.rows.len(),
-            fills.len(),
+            h.rows
+                .iter()
+                .filter(|r| matches!(r.entry, history::Entry::Fill(_)))
+                .count(),
             since.format("%Y-%m-%d"),
             if positions == 1 { "" } else { "s" }
         ),
@@ -861,7 +889,13 @@ pub fn local_context(stores: &crate::Stores, subject: &str, request_id: &str) ->
 pub fn import_key(file_name: &str, text: &str) -> String {
     format!(
         "import:{}:{}",
-        file_name.chars().take(64).collect::<String>(),
+        file_name
+            .chars()
+            .scan(0usize, |bytes, c| {
+                *bytes = bytes.saturating_add(c.len_utf8());
+                (*bytes <= 64).then_some(c)
+            })
+            .collect::<String>(),
         crate::digest::sha256_hex(text.as_bytes(), 16)
     )
 }
@@ -911,6 +945,10 @@ pub struct PortfolioListing {
     pub positions: usize,
     pub open_orders: usize,
     pub created_at: DateTime<Utc>,
+    /// Its history's import was cut short: repeat create_portfolio with the
+    /// same idempotency_key and history to finish it (until then it cannot
+    /// be read or traded).
+    pub importing: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -928,7 +966,6 @@ pub async fn list_portfolios(
         store::list_portfolios(ctx.stores.records.as_ref(), &ctx.subject)
             .await?
             .into_iter()
-            .filter(|p| !p.importing)
             .filter(|p| {
                 needle
                     .as_deref()
@@ -942,6 +979,7 @@ pub async fn list_portfolios(
                 base_currency: p.base_currency,
                 cash: p.ledger.cash,
                 created_at: p.created_at,
+                importing: p.importing,
             })
             .collect();
     portfolios.sort_by_key(|p| p.created_at);
@@ -954,7 +992,14 @@ pub async fn list_portfolios(
             if portfolios.len() == 1 { "" } else { "s" },
             portfolios
                 .iter()
-                .map(|p| format!("{} ({})", p.name, p.portfolio_id))
+                .map(|p| if p.importing {
+                    format!(
+                        "{} ({}, import not finished: repeat its create_portfolio call)",
+                        p.name, p.portfolio_id
+                    )
+                } else {
+                    format!("{} ({})", p.name, p.portfolio_id)
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -1676,6 +1721,7 @@ pub async fn get_orders(
             *slot = o.clone();
         }
     }
+    let live = live_orders::refresh(ctx, &mut all).await;
     let mut views: Vec<OrderView> = all
         .iter()
         .filter(|o| {
@@ -1701,8 +1747,15 @@ pub async fn get_orders(
         .iter()
         .filter(|o| o.status == OrderStatus::New || o.status == OrderStatus::PartiallyFilled)
         .count();
+    let live_note = match (live.asked, live.as_last_seen) {
+        (0, 0) => String::new(),
+        (asked, 0) => format!(" Live orders: {asked} read from the broker just now."),
+        (asked, stale) => format!(
+            " Live orders: {asked} read from the broker just now, {stale} shown as last seen (see broker_synced_at)."
+        ),
+    };
     let summary = format!(
-        "{total} order{} in {id} ({open} open); showing {} newest first{}.",
+        "{total} order{} in {id} ({open} open); showing {} newest first{}.{live_note}",
         if total == 1 { "" } else { "s" },
         orders.len(),
         if next_cursor.is_some() {
@@ -2894,7 +2947,7 @@ tool!(
     PlaceOrderArgs,
     PlaceOrderOutput,
     place_order,
-    "Places a paper order (market, limit, stop or stop_limit; time in force day, gtc or ioc) after the pre-trade risk checks: buying power (after what open orders reserve), max order notional, max position and sector weight, short selling, daily loss limit, restricted symbols, lot size. A refused order is stored as rejected and the result names the failed check, its limit and the value reached; nothing else changes. Orders fill on stored bars that open after they are placed: market orders at the next bar's open, limits when touched, stops when triggered, with the portfolio's slippage and commission and at most its share of each bar's volume (so large orders fill partially over several bars). idempotency_key is required: a retry with the same key returns the first order instead of placing another. dry_run: true checks and estimates without placing. Orders are paper unless broker is live: that needs the server's operator to have turned live trading on, your broker account connected, and confirm: true; a live order is checked against the broker account's buying power and positions, and sent once per idempotency_key."
+    "Places a paper order (market, limit, stop or stop_limit; time in force day, gtc or ioc) after the pre-trade risk checks: buying power (after what open orders reserve), max order notional, max position and sector weight, short selling, daily loss limit, restricted symbols, lot size. A refused order is stored as rejected and the result names the failed check, its limit and the value reached; nothing else changes. Orders fill on stored bars that open after they are placed: market orders at the next bar's open, limits when touched, stops when triggered, with the portfolio's slippage and commission and at most its share of each bar's volume (so large orders fill partially over several bars). idempotency_key is required: a retry with the same key returns the first order instead of placing another. dry_run: true checks and estimates without placing. Orders are paper unless broker is live: that needs the server's operator to have turned live trading on, your broker account connected, and confirm: true; a live order is checked against the broker account's cash (no margin) and positions on real (not synthetic) prices, and sent once per idempotency_key."
 );
 
 tool!(
@@ -2916,7 +2969,7 @@ tool!(
     GetOrdersArgs,
     GetOrdersOutput,
     get_orders,
-    "A portfolio's orders, newest first, with status (new, partially_filled, filled, cancelled, rejected with the failed check, expired), filled quantity and average price. Filter by status (open, closed, all) and symbol; 50 per page (at most 200), page with next_cursor."
+    "A portfolio's orders, newest first, with status (new, partially_filled, filled, cancelled, rejected with the failed check, expired), filled quantity and average price. Filter by status (open, closed, all) and symbol; 50 per page (at most 200), page with next_cursor. Open live orders (the 20 newest) are read from the broker on each call; others show the broker's state as last seen, with broker_synced_at."
 );
 
 tool!(

@@ -468,6 +468,33 @@ async fn live_orders_reach_the_broker_once() {
         .await;
     assert_eq!(listed["total"], 5, "{listed}");
 
+    // The broker fills an order: get_orders reads it from the broker.
+    let k5 = again["order"]["broker_order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    {
+        let mut b = broker.lock().unwrap();
+        let o = b.orders.get_mut(&k5).unwrap();
+        o["status"] = json!("filled");
+        o["filled_qty"] = json!("2");
+        o["filled_avg_price"] = json!("180.1");
+    }
+    let listed = f
+        .call("alice", "get_orders", json!({"portfolio_id": pf}))
+        .await;
+    let filled = listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["broker_order_id"] == k5.as_str())
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(filled["status"], "filled", "{filled}");
+    assert_eq!(filled["broker_status"], "filled", "{filled}");
+    assert_eq!(filled["filled_quantity"], "2", "{filled}");
+    assert_eq!(filled["average_price"], "180.1", "{filled}");
+    assert!(filled["broker_synced_at"].is_string(), "{filled}");
+
     // Cancelling reaches the broker.
     let out = f
         .call(

@@ -104,9 +104,10 @@ pub async fn seed_demo_portfolio_if_missing(
     subject: &str,
 ) -> Result<Option<DemoPortfolioReport>, ToolError> {
     let id = store::portfolio_id(subject, DEMO_KEY);
+    // Seeded already; one whose import was cut short is finished below.
     if store::get_portfolio(stores.records.as_ref(), subject, &id)
         .await?
-        .is_some()
+        .is_some_and(|(p, _)| !p.importing)
     {
         return Ok(None);
     }

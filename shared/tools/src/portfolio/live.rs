@@ -45,8 +45,16 @@ impl LiveTrading {
     /// Alpaca at `base_url` (e.g. [`ALPACA_PAPER_URL`]).
     pub fn alpaca(base_url: &str) -> Result<Self, String> {
         let base_url = base_url.trim().trim_end_matches('/').to_string();
-        let allowed = ["https://", "http://127.0.0.1", "http://localhost"];
-        if !allowed.iter().any(|p| base_url.starts_with(p)) {
+        // http only to this machine: the host itself, not a prefix of it.
+        let loopback = base_url.strip_prefix("http://").is_some_and(|rest| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = match authority.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => authority,
+            };
+            matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        });
+        if !(base_url.starts_with("https://") || loopback) {
             return Err(format!(
                 "the broker URL must be https (or http on loopback, for tests): {base_url:?}"
             ));
@@ -427,9 +435,53 @@ pub fn status_of(broker_status: &str) -> gs_portfolio::paper::OrderStatus {
     match broker_status {
         "filled" => OrderStatus::Filled,
         "partially_filled" => OrderStatus::PartiallyFilled,
-        "canceled" | "done_for_day" | "replaced" => OrderStatus::Cancelled,
+        "canceled" | "replaced" => OrderStatus::Cancelled,
         "expired" => OrderStatus::Expired,
-        "rejected" | "suspended" => OrderStatus::Rejected,
+        "rejected" => OrderStatus::Rejected,
+        // done_for_day and suspended orders can still fill later.
         _ => OrderStatus::New,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_to_this_machine_itself() {
+        for ok in [
+            "https://paper-api.alpaca.markets",
+            "http://127.0.0.1:8080",
+            "http://localhost:9/v2",
+            "http://[::1]:80",
+        ] {
+            assert!(LiveTrading::alpaca(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example:80",
+            "http://localhost@evil.example",
+            "http://paper-api.alpaca.markets",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(LiveTrading::alpaca(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn orders_that_can_still_fill_stay_open() {
+        use gs_portfolio::paper::OrderStatus;
+        for open in [
+            "new",
+            "accepted",
+            "done_for_day",
+            "suspended",
+            "pending_cancel",
+        ] {
+            assert!(status_of(open).is_open(), "{open}");
+        }
+        assert_eq!(status_of("partially_filled"), OrderStatus::PartiallyFilled);
+        assert_eq!(status_of("canceled"), OrderStatus::Cancelled);
+        assert_eq!(status_of("rejected"), OrderStatus::Rejected);
     }
 }

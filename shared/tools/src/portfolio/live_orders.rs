@@ -1,6 +1,6 @@
 //! `place_order` and `cancel_order` with `broker: live`: the same
 //! idempotency and pre-trade checks as paper orders, against the caller's
-//! broker account (its buying power and positions) instead of the paper
+//! broker account (its cash, without margin, and positions) instead of the paper
 //! ledger, and only when the operator has turned live trading on, the user
 //! has connected an account and the call says `confirm: true`.
 
@@ -64,10 +64,12 @@ fn submission(req: &OrderRequest, client_order_id: &str) -> Submission {
     }
 }
 
-/// The broker account as a ledger for the pre-trade checks: its buying
-/// power as cash (what the broker lets it spend) and its positions.
+/// The broker account as a ledger for the pre-trade checks: its cash, or
+/// its buying power where that is less (unsettled funds), so margin is
+/// never spent and weights are of the account's real equity; and its
+/// positions.
 fn account_ledger(account: &live::Account, positions: &[live::Position]) -> Ledger {
-    let mut ledger = Ledger::with_cash(account.buying_power);
+    let mut ledger = Ledger::with_cash(account.cash.min(account.buying_power));
     for p in positions {
         ledger.positions.insert(
             p.symbol.clone(),
@@ -233,7 +235,12 @@ pub(super) async fn place_order(
             if first.request != request {
                 return repeat(&id, k, first, &request);
             }
-            let order = submit_stored(ctx, &alpaca, &id, &req, first).await?;
+            // A dry run only reports: it never sends a stored order.
+            let order = if dry_run {
+                first
+            } else {
+                submit_stored(ctx, &alpaca, &id, &req, first).await?
+            };
             return Ok(placed(&id, &order, "repeat", None, false));
         }
     }
@@ -253,6 +260,12 @@ pub(super) async fn place_order(
     let m = marks(ctx, &symbols).await?;
     if !m.last.contains_key(req.symbol.as_str()) {
         return Err(crate::market_data::unknown_symbol(&req.symbol));
+    }
+    if m.synthetic {
+        return Err(ToolError::invalid(format!(
+            "the pre-trade checks of a live order need real prices, and the stored daily bars of {} include synthetic demo data: import real bars (goldensignals import) first; nothing was sent",
+            symbols.join(", ")
+        )));
     }
     let day_pnl = match (account.equity, account.last_equity) {
         (Some(e), Some(l)) => e.checked_sub(l).unwrap_or_default(),
@@ -288,12 +301,12 @@ pub(super) async fn place_order(
     let Some(key) = key.filter(|_| !dry_run) else {
         let summary = match &checked {
             Ok(e) => format!(
-                "Dry run (live, {}): {} {} {} would pass the pre-trade checks against the broker account (buying power {}); estimated fill {} (notional {}). Nothing was sent.",
+                "Dry run (live, {}): {} {} {} would pass the pre-trade checks against the broker account (spendable cash {}, no margin); estimated fill {} (notional {}). Nothing was sent.",
                 live.broker(),
                 side_word(req.side),
                 req.quantity,
                 req.symbol,
-                account.buying_power,
+                ledger.cash,
                 e.fill_price,
                 e.notional.round_dp(2)
             ),
@@ -379,21 +392,77 @@ pub(super) async fn place_order(
     }
 }
 
+/// Most live orders one `get_orders` asks the broker about.
+const MAX_REFRESH: usize = 20;
+
+/// What [`refresh`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Refreshed {
+    /// Open live orders brought up to date from the broker.
+    pub asked: usize,
+    /// Open live orders shown as last seen (live trading off, no account
+    /// connected, the broker not answering, or over the per-call cap).
+    pub as_last_seen: usize,
+}
+
+/// Brings the open, acknowledged live orders among `orders` (newest first,
+/// at most [`MAX_REFRESH`]) up to date with the broker, in memory only:
+/// readers write nothing, so the next `place_order` or `cancel_order` of an
+/// order stores what its broker says. Where the broker cannot be asked, an
+/// order stays as last seen (`broker_synced_at` says when).
+pub(super) async fn refresh(ctx: &ToolContext, orders: &mut [StoredOrder]) -> Refreshed {
+    let mut open: Vec<&mut StoredOrder> = orders
+        .iter_mut()
+        .filter(|o| {
+            o.tracked.order.status.is_open()
+                && o.live.as_ref().is_some_and(|l| l.broker_order_id.is_some())
+        })
+        .collect();
+    let mut out = Refreshed {
+        asked: 0,
+        as_last_seen: open.len(),
+    };
+    if open.is_empty() {
+        return out;
+    }
+    let Ok(live) = enabled(ctx) else {
+        return out;
+    };
+    let Ok(credentials) = connected(ctx).await else {
+        return out;
+    };
+    let alpaca = live.client(&credentials);
+    open.sort_by_key(|o| std::cmp::Reverse(o.tracked.placed_at));
+    for order in open.into_iter().take(MAX_REFRESH) {
+        let Some(id) = order.live.as_ref().and_then(|l| l.broker_order_id.clone()) else {
+            continue;
+        };
+        match alpaca.order(&id).await {
+            Ok(Some(at_broker)) => apply(order, &at_broker),
+            // Gone from the broker, or it did not answer: as last seen.
+            Ok(None) | Err(_) => continue,
+        }
+        out.asked = out.asked.saturating_add(1);
+        out.as_last_seen = out.as_last_seen.saturating_sub(1);
+    }
+    out
+}
+
 /// Cancels a live order at its broker and stores what the broker says.
 pub(super) async fn cancel_order(
     ctx: &ToolContext,
     portfolio_id: &str,
     mut order: StoredOrder,
 ) -> Result<(StoredOrder, bool), ToolError> {
+    if !order.tracked.order.status.is_open() {
+        return Ok((order, false));
+    }
     let Some(broker_id) = order.live.as_ref().and_then(|l| l.broker_order_id.clone()) else {
         // Never acknowledged: nothing at the broker to cancel yet.
         return Err(ToolError::Conflict(
             "the live order has not been acknowledged by the broker yet; repeat place_order with its idempotency_key first, then cancel".into(),
         ));
     };
-    if !order.tracked.order.status.is_open() {
-        return Ok((order, false));
-    }
     let live = enabled(ctx)?;
     let credentials = connected(ctx).await?;
     let alpaca = live.client(&credentials);
@@ -409,11 +478,13 @@ pub(super) async fn cancel_order(
         .map_err(|e| e.into_tool_error("the order status request"))?
     {
         Some(at_broker) => apply(&mut order, &at_broker),
-        None if cancelled => {
-            order.tracked.order.status = OrderStatus::Cancelled;
-            order.updated_at = Utc::now();
+        // A 404 to both: this account has no such order (another account
+        // connected since?). Nothing is known to be cancelled.
+        None => {
+            return Err(ToolError::NotFound(format!(
+                "the connected broker account has no order {broker_id}; the stored order was left as it was (if you connected another account, reconnect the one that placed it)"
+            )));
         }
-        None => {}
     }
     store::update_order(
         ctx.stores.records.as_ref(),
