@@ -1888,22 +1888,76 @@ async fn daily_closes(
     ))
 }
 
+/// The daily closes one call has read (the newest `lookback + 1` of each
+/// symbol), so a tool that needs a series twice (for its prices and its
+/// risk, or for the risk before and after a trade) reads it once.
+struct CloseCache {
+    limit: usize,
+    series: BTreeMap<String, (BTreeMap<DateTime<Utc>, f64>, bool)>,
+}
+
+impl CloseCache {
+    fn new(lookback: usize) -> Self {
+        Self {
+            limit: lookback.saturating_add(1),
+            series: BTreeMap::new(),
+        }
+    }
+
+    /// A symbol's closes (by bar time) and whether they are synthetic.
+    async fn get(
+        &mut self,
+        ctx: &ToolContext,
+        symbol: &str,
+    ) -> Result<(BTreeMap<DateTime<Utc>, f64>, bool), ToolError> {
+        if let Some(hit) = self.series.get(symbol) {
+            return Ok(hit.clone());
+        }
+        let loaded = daily_closes(ctx, symbol, self.limit).await?;
+        self.series.insert(symbol.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The last close of each of `symbols` that has bars (as `marks` gives
+    /// them), and whether any is synthetic.
+    async fn last_prices(
+        &mut self,
+        ctx: &ToolContext,
+        symbols: &[String],
+    ) -> Result<(BTreeMap<String, Decimal>, bool), ToolError> {
+        let mut last = BTreeMap::new();
+        let mut synthetic = false;
+        for s in symbols {
+            let (closes, syn) = self.get(ctx, s).await?;
+            synthetic |= syn;
+            if let Some(p) = closes
+                .values()
+                .next_back()
+                .and_then(|c| gs_portfolio::paper::price(*c))
+            {
+                last.insert(s.clone(), p);
+            }
+        }
+        Ok((last, synthetic))
+    }
+}
+
 async fn aligned(
     ctx: &ToolContext,
+    cache: &mut CloseCache,
     symbols: &[String],
     benchmark: Option<&str>,
-    lookback: usize,
 ) -> Result<Aligned, ToolError> {
     let mut series = Vec::new();
     let mut synthetic = false;
     for s in symbols {
-        let (c, syn) = daily_closes(ctx, s, lookback.saturating_add(1)).await?;
+        let (c, syn) = cache.get(ctx, s).await?;
         synthetic |= syn;
         series.push(c);
     }
     let bench = match benchmark {
         Some(b) => {
-            let (c, syn) = daily_closes(ctx, b, lookback.saturating_add(1)).await?;
+            let (c, syn) = cache.get(ctx, b).await?;
             synthetic |= syn;
             Some(c)
         }
@@ -1989,10 +2043,10 @@ struct RiskRun {
 
 async fn run_risk(
     ctx: &ToolContext,
+    cache: &mut CloseCache,
     ledger: &Ledger,
     prices: &BTreeMap<String, Decimal>,
     benchmark: Option<&str>,
-    lookback: usize,
     cornish_fisher: bool,
 ) -> Result<RiskRun, ToolError> {
     let valuation = book::value(ledger, prices);
@@ -2017,7 +2071,7 @@ async fn run_risk(
     }
     let symbols: Vec<String> = holdings.iter().map(|h| h.symbol.clone()).collect();
     let weights: Vec<f64> = holdings.iter().map(|h| h.weight).collect();
-    let a = aligned(ctx, &symbols, benchmark, lookback).await?;
+    let a = aligned(ctx, cache, &symbols, benchmark).await?;
     let report = ctx
         .compute(move || {
             risk_report(
@@ -2096,13 +2150,15 @@ pub async fn get_risk_metrics(
     let benchmark = benchmark_arg(ctx, args.benchmark.as_deref()).await?;
     let book = view(ctx, id).await?;
     let ledger = &book.portfolio.ledger;
-    let m = marks(ctx, &held(ledger)).await?;
+    // The prices come from the same reads as the risk's history.
+    let mut cache = CloseCache::new(lookback);
+    let (last, marks_synthetic) = cache.last_prices(ctx, &held(ledger)).await?;
     let run = run_risk(
         ctx,
+        &mut cache,
         ledger,
-        &m.last,
+        &last,
         benchmark.as_deref(),
-        lookback,
         args.cornish_fisher.unwrap_or(true),
     )
     .await?;
@@ -2118,7 +2174,7 @@ pub async fn get_risk_metrics(
     } else {
         f64_of(run.valuation.cash) / f64_of(equity)
     };
-    let synthetic = run.synthetic || m.synthetic;
+    let synthetic = run.synthetic || marks_synthetic;
     let summary = match &risk {
         None => format!(
             "{id} holds only cash ({} {}): no market risk.",
@@ -2353,13 +2409,22 @@ pub async fn check_trade_risk(
             refusal: checked.err(),
         });
     }
-    let before = run_risk(ctx, &ledger, &m.last, benchmark.as_deref(), lookback, false).await?;
+    let mut cache = CloseCache::new(lookback);
+    let before = run_risk(
+        ctx,
+        &mut cache,
+        &ledger,
+        &m.last,
+        benchmark.as_deref(),
+        false,
+    )
+    .await?;
     let after = run_risk(
         ctx,
+        &mut cache,
         &running,
         &m.last,
         benchmark.as_deref(),
-        lookback,
         false,
     )
     .await?;
