@@ -407,9 +407,10 @@ pub(super) struct Refreshed {
 
 /// Brings the open, acknowledged live orders among `orders` (newest first,
 /// at most [`MAX_REFRESH`]) up to date with the broker, in memory only:
-/// readers write nothing, so the next `place_order` or `cancel_order` of an
-/// order stores what its broker says. Where the broker cannot be asked, an
-/// order stays as last seen (`broker_synced_at` says when).
+/// readers write nothing (`cancel_order` stores what the broker says).
+/// The orders are asked one after another, each within the client's
+/// timeout. Where the broker cannot be asked, an order stays as last seen
+/// (`broker_synced_at` says when).
 pub(super) async fn refresh(ctx: &ToolContext, orders: &mut [StoredOrder]) -> Refreshed {
     let mut open: Vec<&mut StoredOrder> = orders
         .iter_mut()
