@@ -21,6 +21,7 @@
 mod bar;
 pub mod bar_layout;
 mod bar_store;
+pub mod bus;
 mod columns;
 mod error;
 mod ports;
@@ -35,6 +36,7 @@ pub use bar_store::{
     MAX_SERIES_PER_PAGE, PutReport, SeriesInfo, SeriesKey, SeriesPage, SeriesQuery,
     bucket_span_seconds, bucket_start, read_bars, read_series,
 };
+pub use bus::{Delivery, Event, EventBus, EventType, Route};
 pub use columns::BarColumns;
 pub use error::DomainError;
 pub use ports::{Order, StoreError};

@@ -24,8 +24,10 @@
 )]
 
 mod bars;
+mod bus;
 mod codec;
 mod records;
 mod store;
 
+pub use bus::{DEFAULT_MAX_RECEIVES, EmbeddedBus};
 pub use store::EmbeddedStore;

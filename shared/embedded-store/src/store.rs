@@ -136,6 +136,12 @@ fn sweep_orphans(db: &Database) -> Result<u64, StoreError> {
             .map_err(engine("creating the series table"))?;
         txn.open_table(RECORDS)
             .map_err(engine("creating the records table"))?;
+        txn.open_table(crate::bus::BUS_QUEUE)
+            .map_err(engine("creating the bus queue"))?;
+        txn.open_table(crate::bus::BUS_DLQ)
+            .map_err(engine("creating the dead-letter queue"))?;
+        txn.open_table(crate::bus::BUS_SEQ)
+            .map_err(engine("creating the bus sequence"))?;
         let dir = txn
             .open_table(BAR_DIR)
             .map_err(engine("creating the bar directory"))?;

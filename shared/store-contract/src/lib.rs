@@ -22,6 +22,7 @@
 //! cases sleep for under a second in all, against the engine's own clock.
 
 pub mod bars;
+pub mod bus;
 pub mod records;
 
 /// One `#[tokio::test]` per `BarStore` case. `$fresh` is evaluated once per
@@ -82,6 +83,41 @@ macro_rules! record_store_contract {
             concurrent_conditional_writers_never_lose_updates,
             concurrent_creators_exactly_one_wins,
         );
+    };
+}
+
+/// One `#[tokio::test]` per `EventBus` case. `$fresh` is a function
+/// `async fn(Vec<Route>, max_receives: u32) -> (bus, guard)` that builds a
+/// fresh, empty bus with those routes; the bus must be `Clone`.
+#[macro_export]
+macro_rules! bus_contract {
+    ($fresh:path) => {
+        $crate::bus_cases!($fresh;
+            events_reach_only_the_consumers_routed_to_their_type,
+            the_envelope_round_trips_exactly,
+            acked_messages_are_never_delivered_again,
+            unacked_messages_hide_then_come_back,
+            retry_releases_now_or_after_a_delay_keeping_the_count,
+            past_max_receives_a_message_is_dead_lettered,
+            batches_beyond_the_wire_limits_are_split,
+            bad_batches_are_refused_and_publish_nothing,
+            concurrent_receivers_never_share_a_hidden_message,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! bus_cases {
+    ($fresh:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let (bus, _guard) =
+                    $fresh($crate::bus::routes(), $crate::bus::MAX_RECEIVES).await;
+                $crate::bus::$case(bus).await;
+            }
+        )+
     };
 }
 
