@@ -151,6 +151,7 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
             bars: store.clone(),
             records: store,
             cipher: None,
+            bus: None,
         };
         if let Some(report) =
             gs_tools::sentiment::seed_demo_items_if_missing(&stores, crate::DEMO_SEED)

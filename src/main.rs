@@ -345,7 +345,7 @@ fn main() -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
-    let (bars, records) = open_stores(args.store, &args.data.data_dir).await?;
+    let (bars, records, bus) = open_stores(args.store, &args.data.data_dir).await?;
     let live = match args.live_broker {
         None => None,
         Some(LiveBroker::Alpaca) => {
@@ -371,6 +371,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             bars: bars.clone(),
             records: records.clone(),
             cipher: None,
+            bus: None,
         };
         match args.store {
             StoreKind::Embedded => seed_demo_items(&stores).await?,
@@ -449,16 +450,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
         gs_crypto::CachePolicy::default(),
     ));
     let policy = Arc::new(policy);
-    let invoker = LocalInvoker::new(
-        Stores {
-            bars,
-            records: records.clone(),
-            cipher: Some(cipher.clone()),
-        },
-        Arc::new(ComputePool::per_core()),
-    )
-    .with_policy(policy.clone())
-    .with_live(live);
+    let consumer_stores = Stores {
+        bars,
+        records: records.clone(),
+        cipher: Some(cipher.clone()),
+        bus: bus.clone(),
+    };
+    let invoker = LocalInvoker::new(consumer_stores.clone(), Arc::new(ComputePool::per_core()))
+        .with_policy(policy.clone())
+        .with_live(live);
     let guardrails = Guardrails::new(policy.clone(), records.clone(), Some(cipher))
         .with_audit_retention(std::time::Duration::from_secs(
             args.audit_retention_days.saturating_mul(86_400),
@@ -507,6 +507,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
             println!("{token}");
         }
     }
+    // The bus consumers run in-process on the local outbox (on AWS, SQS
+    // feeds their Lambdas).
+    let (stop_consumers, stopped) = tokio::sync::watch::channel(false);
+    let consumers = match (&bus, args.store) {
+        (Some(bus), StoreKind::Embedded) => Some(tokio::spawn(gs_tools::bus::run_consumers(
+            bus.clone(),
+            consumer_stores.clone(),
+            gs_tools::bus::consumers(),
+            gs_tools::bus::PollSettings::default(),
+            stopped,
+        ))),
+        _ => None,
+    };
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     let served = axum::serve(
         listener,
@@ -517,11 +530,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
     })
     .await;
     let _ = std::fs::remove_file(&endpoint_path);
+    let _ = stop_consumers.send(true);
+    if let Some(consumers) = consumers {
+        let _ = consumers.await;
+    }
     served.context("server failed")?;
     Ok(())
 }
 
-type StorePair = (Arc<dyn BarStore>, Arc<dyn RecordStore>);
+type StorePair = (
+    Arc<dyn BarStore>,
+    Arc<dyn RecordStore>,
+    Option<Arc<dyn gs_domain::EventBus>>,
+);
 
 async fn aws_sdk() -> aws_config::SdkConfig {
     match std::env::var("AWS_ENDPOINT_URL") {
@@ -533,10 +554,12 @@ async fn aws_sdk() -> aws_config::SdkConfig {
 async fn open_stores(kind: StoreKind, data_dir: &Path) -> Result<StorePair> {
     Ok(match kind {
         StoreKind::Embedded => {
-            let store = Arc::new(EmbeddedStore::open(data_dir).with_context(|| {
+            let store = EmbeddedStore::open(data_dir).with_context(|| {
                 format!("cannot open the data directory {}", data_dir.display())
-            })?);
-            (store.clone(), store)
+            })?;
+            let bus = local_bus(&store);
+            let store = Arc::new(store);
+            (store.clone(), store, Some(bus))
         }
         StoreKind::Dynamodb => {
             let table = std::env::var("TABLE_NAME").context(
@@ -545,9 +568,22 @@ async fn open_stores(kind: StoreKind, data_dir: &Path) -> Result<StorePair> {
             )?;
             let sdk = aws_sdk().await;
             let store = Arc::new(gs_dynamo_store::DynamoStore::from_config(&sdk, table));
-            (store.clone(), store)
+            // EVENT_BUS_NAME (and the queue URLs) from `dev bootstrap`.
+            let bus = gs_aws_bus::AwsBus::from_env(&sdk, &gs_tools::bus::routes())
+                .map(|b| Arc::new(b) as Arc<dyn gs_domain::EventBus>);
+            (store.clone(), store, bus)
         }
     })
+}
+
+/// The durable outbox bus in the data directory's store, routed to the
+/// product's consumers.
+fn local_bus(store: &EmbeddedStore) -> Arc<dyn gs_domain::EventBus> {
+    Arc::new(gs_embedded_store::EmbeddedBus::new(
+        store.clone(),
+        gs_tools::bus::routes(),
+        gs_embedded_store::DEFAULT_MAX_RECEIVES,
+    ))
 }
 
 /// `broker connect` / `broker disconnect`: the user's Alpaca key pair,
@@ -555,7 +591,7 @@ async fn open_stores(kind: StoreKind, data_dir: &Path) -> Result<StorePair> {
 async fn broker(command: BrokerCommand) -> Result<()> {
     use gs_tools::portfolio::live;
     let (BrokerCommand::Connect(args) | BrokerCommand::Disconnect(args)) = &command;
-    let (_, records) = open_stores(args.store, &args.data.data_dir)
+    let (_, records, _) = open_stores(args.store, &args.data.data_dir)
         .await
         .context("stop the running server first (it holds the data directory)")?;
     if let BrokerCommand::Disconnect(_) = command {
@@ -695,6 +731,7 @@ async fn import_options(args: ImportOptionsArgs) -> Result<()> {
         bars: store.clone(),
         records: store,
         cipher: None,
+        bus: None,
     };
     let out = gs_tools::options::import_options(&stores, None, text, args.kind.as_deref())
         .await
@@ -741,6 +778,7 @@ async fn import_portfolio(args: ImportPortfolioArgs) -> Result<()> {
         bars: store.clone(),
         records: store,
         cipher: None,
+        bus: None,
     };
     let (_, summary) = gs_tools::portfolio::import_history(&stores, &args.user, &name, &key, text)
         .await
@@ -822,6 +860,9 @@ async fn import(args: ImportArgs) -> Result<()> {
         file: file_name(&args.file),
     };
     let report = store.put_bars(&key, &parsed.bars, &source).await?;
+    // Into the outbox: the server's consumers see it when it next runs.
+    let event = gs_tools::import::bars_updated(&key, &parsed.bars, report, "goldensignals/import");
+    local_bus(&store).publish(&[event]).await?;
     println!(
         "Imported {} bars of {} {} from {} ({} new, {} updated).",
         parsed.bars.len(),
@@ -911,6 +952,7 @@ async fn import_items(
         bars: store.clone(),
         records: store,
         cipher: None,
+        bus: None,
     };
     let result = match kind {
         ItemKind::News => {

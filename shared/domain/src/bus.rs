@@ -117,6 +117,11 @@ pub struct Event {
     /// What it is about: a symbol, an alert id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The user (a token's `sub`) whose event this is, for events about a
+    /// user's own things (alerts, watchlist scans); `None` for market-wide
+    /// ones (bars). A CloudEvents extension attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default)]
     pub data: serde_json::Value,
 }
@@ -156,8 +161,15 @@ impl Event {
             kind,
             time,
             subject,
+            owner: None,
             data,
         }
+    }
+
+    /// The same event, owned by the user `subject`.
+    pub fn owned_by(mut self, subject: &str) -> Self {
+        self.owner = Some(subject.to_string());
+        self
     }
 
     /// The envelope as bytes, refused (`Invalid`, `TooLarge`) where any

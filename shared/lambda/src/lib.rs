@@ -48,6 +48,9 @@ pub async fn tool_function(
             bars,
             records: store,
             cipher: config::field_cipher(settings, sdk)?,
+            // Publishing only (EVENT_BUS_NAME); consumers are their own functions.
+            bus: gs_aws_bus::AwsBus::from_env(sdk, &gs_tools::bus::routes())
+                .map(|b| Arc::new(b) as Arc<dyn gs_domain::EventBus>),
         },
         Arc::new(ComputePool::per_core()),
     )

@@ -40,6 +40,7 @@ fn stores_of<S: BarStore + RecordStore + 'static>(s: Arc<S>) -> Stores {
         bars: s.clone(),
         records: s,
         cipher: None,
+        bus: None,
     }
 }
 

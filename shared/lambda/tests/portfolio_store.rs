@@ -429,6 +429,7 @@ where
         bars: embedded.clone(),
         records: embedded as Arc<dyn RecordStore>,
         cipher: None,
+        bus: None,
     })
     .await;
     let sdk = gs_aws_emulator::sdk_config();
@@ -441,6 +442,7 @@ where
         bars: dynamo.clone(),
         records: dynamo,
         cipher: None,
+        bus: None,
     })
     .await;
 }

@@ -129,6 +129,7 @@ async fn a_year_of_daily_bars_and_a_day_of_minute_bars_are_a_few_reads() {
             bars: store.clone(),
             records: store,
             cipher: None,
+            bus: None,
         },
         Arc::new(ComputePool::new(1)),
     );

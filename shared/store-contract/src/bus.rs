@@ -95,7 +95,7 @@ pub async fn events_reach_only_the_consumers_routed_to_their_type<B: EventBus>(b
 }
 
 pub async fn the_envelope_round_trips_exactly<B: EventBus>(bus: B) {
-    let sent = event("round-trip-1", EventType::BarsUpdated);
+    let sent = event("round-trip-1", EventType::BarsUpdated).owned_by("alice@example.com");
     bus.publish(std::slice::from_ref(&sent)).await.unwrap();
     let got = drain(&bus, RULES, 1, LONG, Duration::from_secs(5)).await;
     let first = got.first().expect("the event arrives");

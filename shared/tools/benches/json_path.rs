@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
         bars: store.clone(),
         records: store,
         cipher: None,
+        bus: None,
     };
     let pool = Arc::new(ComputePool::per_core());
     let permissions: Permissions = [Scope::parse("*").unwrap()].into_iter().collect();

@@ -74,6 +74,7 @@ async fn setup(dir: &std::path::Path) -> Stores {
         bars: store.clone(),
         records: store,
         cipher: None,
+        bus: None,
     };
     let mut ledger = Ledger::with_cash(Decimal::from(10_000_000));
     for s in symbols() {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use gs_auth::{Permissions, Policy};
 use gs_crypto::FieldCipher;
-use gs_domain::{BarStore, RecordStore};
+use gs_domain::{BarStore, EventBus, RecordStore};
 use tokio::sync::Semaphore;
 
 use crate::error::ToolError;
@@ -19,6 +19,9 @@ pub struct Stores {
     pub records: Arc<dyn RecordStore>,
     /// Field encryption (audit parameters), where a key is configured.
     pub cipher: Option<Arc<dyn FieldCipher>>,
+    /// The data bus tools publish on (`bus::publish`); `None` where nothing
+    /// consumes events.
+    pub bus: Option<Arc<dyn EventBus>>,
 }
 
 /// Receives `(done, total)` as a long tool run advances. Called from the

@@ -1505,6 +1505,7 @@ mod tests {
                 bars: store.clone(),
                 records: store,
                 cipher: None,
+                bus: None,
             },
             deadline: Instant::now() + Duration::from_secs(30),
             pool: Arc::new(ComputePool::new(2)),

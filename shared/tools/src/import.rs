@@ -50,6 +50,8 @@ pub struct ImportBarsOutput {
     pub skipped: Vec<String>,
     /// Number of rows left out under skip_bad.
     pub skipped_count: usize,
+    /// The id of the bars.updated event that tells alert rules and other consumers about these bars (absent when none could be published; the bars are stored either way and the next import's event covers them).
+    pub event_id: Option<String>,
 }
 
 pub async fn import_bars(
@@ -100,6 +102,14 @@ pub async fn import_bars(
     }
     let key = SeriesKey::new(symbol, timeframe);
     let report = ctx.bars().put_bars(&key, &parsed.bars, &source).await?;
+    let event = bars_updated(&key, &parsed.bars, report, "goldensignals/import");
+    let event_id = match crate::bus::publish(&ctx.stores, std::slice::from_ref(&event)).await {
+        Ok(()) => ctx.stores.bus.as_ref().map(|_| event.id.clone()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the bars were stored but their bars.updated event was not published");
+            None
+        }
+    };
     let skipped: Vec<String> = parsed
         .skipped
         .iter()
@@ -130,9 +140,39 @@ pub async fn import_bars(
             dialect: parsed.dialect.to_string(),
             skipped,
             skipped_count: parsed.skipped.len(),
+            event_id,
         },
         summary,
     ))
+}
+
+/// The `bars.updated` event of a put: the series, the first and last bar
+/// time written, how many bars, and what the put did.
+pub fn bars_updated(
+    key: &SeriesKey,
+    bars: &[gs_domain::Bar],
+    report: gs_domain::PutReport,
+    source: &str,
+) -> gs_domain::Event {
+    let time = |b: Option<&gs_domain::Bar>| {
+        b.map(|b| b.time().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    gs_domain::Event::new(
+        crate::bus::new_event_id(),
+        source,
+        gs_domain::EventType::BarsUpdated,
+        chrono::Utc::now(),
+        Some(key.symbol.to_string()),
+        serde_json::json!({
+            "symbol": key.symbol.as_str(),
+            "timeframe": key.timeframe.to_string(),
+            "first": time(bars.first()),
+            "last": time(bars.last()),
+            "bars": bars.len(),
+            "inserted": report.inserted,
+            "updated": report.updated,
+        }),
+    )
 }
 
 /// `import_bars` of the `database` server.

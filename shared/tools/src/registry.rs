@@ -279,7 +279,7 @@ pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         use crate::{
-            candlesticks, chart_patterns, database, import, market_data, monitoring, options,
+            bus, candlesticks, chart_patterns, database, import, market_data, monitoring, options,
             portfolio, sentiment, signals, technical,
         };
         vec![
@@ -328,6 +328,7 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<portfolio::GetRiskMetrics>(),
             ToolSpec::of::<portfolio::GetPerformance>(),
             ToolSpec::of::<portfolio::RebalancePreview>(),
+            ToolSpec::of::<bus::log::GetEvents>(),
         ]
     })
 }

@@ -24,6 +24,7 @@ fn context(pool: &Arc<ComputePool>, store: &Arc<EmbeddedStore>, timeout: Duratio
             bars: store.clone(),
             records: store.clone(),
             cipher: None,
+            bus: None,
         },
         deadline: Instant::now() + timeout,
         pool: pool.clone(),

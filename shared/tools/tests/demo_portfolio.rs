@@ -42,6 +42,7 @@ async fn the_dev_user_gets_one_synthetic_demo_portfolio() {
         bars: store.clone(),
         records: store.clone() as Arc<dyn RecordStore>,
         cipher: None,
+        bus: None,
     };
     // Without demo closes there is nothing to build it on.
     assert_eq!(

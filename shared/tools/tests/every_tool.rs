@@ -72,6 +72,7 @@ async fn seeded_store(dir: &Path) -> Arc<EmbeddedStore> {
         bars: store.clone(),
         records: store.clone(),
         cipher: None,
+        bus: None,
     };
     gs_tools::options::seed_demo_options(&stores, DEMO_SEED)
         .await
@@ -99,6 +100,7 @@ impl Harness {
                 bars: store.clone(),
                 records: store,
                 cipher: None,
+                bus: None,
             },
             Arc::new(ComputePool::new(2)),
         ));

@@ -266,6 +266,7 @@ async fn fixture(live: Option<LiveTrading>) -> Fixture {
             bars: store.clone(),
             records: store,
             cipher: Some(cipher),
+            bus: None,
         },
         live: live.map(Arc::new),
     }

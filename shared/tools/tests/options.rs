@@ -25,6 +25,7 @@ impl Fixture {
             bars: self.store.clone(),
             records: self.store.clone(),
             cipher: None,
+            bus: None,
         }
     }
 

@@ -21,6 +21,7 @@ impl Fixture {
             bars: self.store.clone(),
             records: self.store.clone(),
             cipher: None,
+            bus: None,
         }
     }
 

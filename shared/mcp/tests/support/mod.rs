@@ -71,6 +71,7 @@ pub async fn gateway(
             bars: store.clone(),
             records: records.clone(),
             cipher: None,
+            bus: None,
         },
         Arc::new(ComputePool::per_core()),
     )
