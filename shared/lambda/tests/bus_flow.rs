@@ -108,7 +108,12 @@ impl Consumer for Counting {
         self.name
     }
 
-    async fn handle(&self, _: &Stores, event: &Event, attempt: Attempt) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _: &Stores,
+        event: &Event,
+        attempt: Attempt,
+    ) -> Result<(), HandlerError> {
         if event.id != self.watch {
             return Ok(());
         }

@@ -282,5 +282,9 @@ pub async fn run_consumers(
 
 /// The product's consumers, in route order.
 pub fn consumers() -> Vec<Arc<dyn Consumer>> {
-    vec![Arc::new(log::EventLog)]
+    vec![
+        Arc::new(log::EventLog),
+        Arc::new(crate::alerts::Evaluator),
+        Arc::new(crate::alerts::Notifier),
+    ]
 }

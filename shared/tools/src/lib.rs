@@ -23,6 +23,7 @@
     )
 )]
 
+pub mod alerts;
 pub mod bus;
 pub mod candlesticks;
 pub mod chart_patterns;

@@ -279,8 +279,8 @@ pub fn registry() -> &'static [ToolSpec] {
     static REGISTRY: OnceLock<Vec<ToolSpec>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         use crate::{
-            bus, candlesticks, chart_patterns, database, import, market_data, monitoring, options,
-            portfolio, sentiment, signals, technical,
+            alerts, bus, candlesticks, chart_patterns, database, import, market_data, monitoring,
+            options, portfolio, sentiment, signals, technical,
         };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
@@ -328,6 +328,14 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<portfolio::GetRiskMetrics>(),
             ToolSpec::of::<portfolio::GetPerformance>(),
             ToolSpec::of::<portfolio::RebalancePreview>(),
+            ToolSpec::of::<alerts::CreateAlertRule>(),
+            ToolSpec::of::<alerts::ListAlertRules>(),
+            ToolSpec::of::<alerts::UpdateAlertRule>(),
+            ToolSpec::of::<alerts::DeleteAlertRule>(),
+            ToolSpec::of::<alerts::PauseAlertRule>(),
+            ToolSpec::of::<alerts::ResumeAlertRule>(),
+            ToolSpec::of::<alerts::GetAlertHistory>(),
+            ToolSpec::of::<alerts::AcknowledgeAlert>(),
             ToolSpec::of::<bus::log::GetEvents>(),
         ]
     })

@@ -1,0 +1,1641 @@
+//! The `alerts` server: rules on a symbol's bars or on the scans' signals,
+//! evaluated by the `alerts` bus consumer on `bars.updated` and `signal.*`
+//! events, delivered by the `notifier` consumer (an in-app inbox, and
+//! webhooks signed as Standard Webhooks), with the history, acknowledgement
+//! and the recent-event log (`get_events`, in `bus::log`).
+//!
+//! Records (owner: the user unless marked):
+//! - `alert-rules/{rule id}`: the rule, its state and how far it has read
+//!   its series (`seen_until`: it never evaluates a bar at or before it).
+//!   The id is derived from the owner and the idempotency key.
+//! - `alert-rules-by-symbol/{SYMBOL}#{subject}#{rule id}` (system): the
+//!   index the evaluator reads on a symbol's events; written and deleted in
+//!   the same transaction as the rule.
+//! - `alert-secrets/{rule id}`: the webhook secret, sealed by the field
+//!   cipher (context `alert-secrets/{subject}/{rule id}`, field
+//!   `webhook_secret`).
+//! - `alerts/{bar time ms, 13 digits}-{rule id}[-{event}]`: a firing, put
+//!   `IfAbsent`, so a rule fires at most once per bar however often the
+//!   event comes; its deliveries, attempts and acknowledgement.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use gs_crypto::FieldContext;
+use gs_domain::bus::{Event, EventType};
+use gs_domain::{
+    BarColumns, BarQuery, ListQuery, Order, Owner, RecordKey, RecordScope, SeriesKey, StoreError,
+    Symbol, Timeframe, TxOp, WriteCondition,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::bus::{self, Attempt, Consumer, HandlerError};
+use crate::context::{Stores, ToolContext};
+use crate::error::ToolError;
+use crate::registry::{Annotations, Tool};
+
+pub mod condition;
+pub mod webhook;
+
+pub use condition::{Comparison, Condition, Direction};
+
+pub const SERVER: &str = "alerts";
+const RULES: &str = "alert-rules";
+const BY_SYMBOL: &str = "alert-rules-by-symbol";
+const SECRETS: &str = "alert-secrets";
+const ALERTS: &str = "alerts";
+const MAX_CHANNELS: usize = 5;
+const MAX_NAME_CHARS: usize = 100;
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 200;
+/// Most new bars one evaluation looks at (the newest ones): a long import
+/// does not fire on its history.
+pub const MAX_NEW_BARS: usize = 50;
+/// Bars an evaluation reads at most (the condition's lookback plus new bars).
+const MAX_READ_BARS: usize = 1_000;
+
+// ------------------------------------------------------------------ records
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// Fire the first time, then the rule is done.
+    Once,
+    /// Fire at most once per bar (the default).
+    OncePerBar,
+    /// Fire on every event that meets the condition, even on the same bar.
+    EveryTime,
+}
+
+/// Where a firing goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Channel {
+    /// The in-app inbox (get_alert_history); always on.
+    Inbox,
+    /// An HTTPS POST signed as Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers) with the rule's secret, retried with backoff.
+    Webhook {
+        /// https URL of the receiver.
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredRule {
+    id: String,
+    name: String,
+    symbol: String,
+    timeframe: String,
+    condition: Condition,
+    frequency: Frequency,
+    cooldown_secs: u64,
+    expires_at: Option<DateTime<Utc>>,
+    channels: Vec<Channel>,
+    paused: bool,
+    /// A `once` rule that has fired.
+    done: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Bars at or before this time have been evaluated (or predate the rule).
+    seen_until: Option<DateTime<Utc>>,
+    last_fired_at: Option<DateTime<Utc>>,
+    fired: u64,
+    /// Digest of the create call's arguments, to tell a repeat from a clash.
+    fingerprint: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Retries are used up; the event is in the notifier's dead-letter queue.
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryView {
+    /// inbox or webhook.
+    pub channel: String,
+    /// The webhook's URL (absent for the inbox).
+    pub url: Option<String>,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// What the last failed attempt got.
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Triggered,
+    Acknowledged,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredAlert {
+    id: String,
+    rule_id: String,
+    rule_name: String,
+    symbol: String,
+    timeframe: String,
+    /// The bar (or signal) the rule fired on.
+    bar_time: DateTime<Utc>,
+    fired_at: DateTime<Utc>,
+    message: String,
+    values: BTreeMap<String, f64>,
+    state: AlertState,
+    acknowledged_at: Option<DateTime<Utc>>,
+    deliveries: Vec<DeliveryView>,
+    /// The event that made it fire.
+    cause: String,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ToolError> {
+    serde_json::to_vec(value)
+        .map_err(|e| ToolError::Internal(format!("cannot encode a record: {e}")))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("an alerts record: {e}")))
+}
+
+fn rule_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, RULES, id)
+}
+
+fn index_key(symbol: &str, subject: &str, id: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(
+        Owner::system(),
+        BY_SYMBOL,
+        &format!("{symbol}#{subject}#{id}"),
+    )
+}
+
+fn secret_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, SECRETS, id)
+}
+
+fn secret_context(subject: &str, id: &str) -> FieldContext {
+    FieldContext::new(
+        "records",
+        &format!("{SECRETS}/{subject}/{id}"),
+        "webhook_secret",
+    )
+}
+
+fn alert_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, ALERTS, id)
+}
+
+async fn load_rule(
+    stores: &Stores,
+    subject: &str,
+    id: &str,
+) -> Result<Option<(StoredRule, u64)>, StoreError> {
+    match stores.records.get(&rule_key(subject, id)?).await? {
+        Some(r) => Ok(Some((decode(&r.value)?, r.version))),
+        None => Ok(None),
+    }
+}
+
+async fn rule_or_not_found(ctx: &ToolContext, id: &str) -> Result<(StoredRule, u64), ToolError> {
+    load_rule(&ctx.stores, &ctx.subject, id)
+        .await?
+        .ok_or_else(|| {
+            ToolError::NotFound(format!(
+                "no alert rule {id:?} of yours; list_alert_rules shows your rules"
+            ))
+        })
+}
+
+/// The newest stored bar time of a series (`None`: no bars yet).
+async fn newest_bar(
+    stores: &Stores,
+    symbol: &str,
+    timeframe: &str,
+) -> Result<Option<DateTime<Utc>>, ToolError> {
+    let key = SeriesKey::new(Symbol::parse(symbol)?, Timeframe::parse(timeframe)?);
+    let page = stores
+        .bars
+        .get_bars(
+            &key,
+            &BarQuery {
+                limit: Some(1),
+                order: Order::Descending,
+                ..BarQuery::default()
+            },
+        )
+        .await?;
+    Ok(page.bars.last().map(gs_domain::Bar::time))
+}
+
+// ------------------------------------------------------------------ views
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleView {
+    pub rule_id: String,
+    pub name: String,
+    pub symbol: String,
+    pub timeframe: String,
+    pub condition: Condition,
+    /// The condition in words.
+    pub watches: String,
+    pub frequency: Frequency,
+    pub cooldown_minutes: u64,
+    pub expires_at: Option<String>,
+    pub channels: Vec<Channel>,
+    /// active, paused, expired or done (a once rule that fired).
+    pub state: String,
+    pub created_at: String,
+    /// Bars up to this time have been evaluated.
+    pub seen_until: Option<String>,
+    pub last_fired_at: Option<String>,
+    pub times_fired: u64,
+}
+
+fn state_of(rule: &StoredRule, now: DateTime<Utc>) -> &'static str {
+    if rule.done {
+        "done"
+    } else if rule.expires_at.is_some_and(|e| e <= now) {
+        "expired"
+    } else if rule.paused {
+        "paused"
+    } else {
+        "active"
+    }
+}
+
+fn view(rule: &StoredRule) -> RuleView {
+    RuleView {
+        rule_id: rule.id.clone(),
+        name: rule.name.clone(),
+        symbol: rule.symbol.clone(),
+        timeframe: rule.timeframe.clone(),
+        condition: rule.condition.clone(),
+        watches: rule.condition.describe(),
+        frequency: rule.frequency,
+        cooldown_minutes: rule.cooldown_secs / 60,
+        expires_at: rule.expires_at.map(rfc3339),
+        channels: rule.channels.clone(),
+        state: state_of(rule, Utc::now()).to_string(),
+        created_at: rfc3339(rule.created_at),
+        seen_until: rule.seen_until.map(rfc3339),
+        last_fired_at: rule.last_fired_at.map(rfc3339),
+        times_fired: rule.fired,
+    }
+}
+
+// ------------------------------------------------------------------ create
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAlertRuleArgs {
+    /// A name for the rule (1-100 characters).
+    pub name: String,
+    /// The symbol watched, e.g. AAPL.
+    pub symbol: String,
+    /// Bar width the rule evaluates: 1m, 5m, 15m, 30m, 1h, 4h, 1d or 1w (default 1d).
+    pub timeframe: Option<String>,
+    /// What fires the rule.
+    pub condition: Condition,
+    /// once, once_per_bar (default) or every_time.
+    pub frequency: Option<Frequency>,
+    /// Minutes after a firing during which the rule stays quiet (default 0).
+    #[serde(default)]
+    pub cooldown_minutes: u64,
+    /// When the rule stops (RFC 3339); default never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Where firings go (at most 5); the inbox always gets them. A webhook's signing secret is returned once, in this call's result.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// Any string unique to this rule (1-200 characters): repeating the call with the same key returns the same rule instead of a second one.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreateAlertRuleOutput {
+    pub rule: RuleView,
+    /// False when the idempotency key had already made this rule.
+    pub created: bool,
+    /// The webhook signing secret (whsec_...): verify each delivery's webhook-signature with it (any Standard Webhooks library). Absent without a webhook channel.
+    pub webhook_secret: Option<String>,
+}
+
+fn check_common(name: &str, channels: &[Channel], cooldown_minutes: u64) -> Result<(), ToolError> {
+    let chars = name.trim().chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(ToolError::invalid(format!(
+            "name must be 1-{MAX_NAME_CHARS} characters"
+        )));
+    }
+    if channels.len() > MAX_CHANNELS {
+        return Err(ToolError::invalid(format!(
+            "at most {MAX_CHANNELS} channels per rule"
+        )));
+    }
+    let webhooks = channels
+        .iter()
+        .filter(|c| matches!(c, Channel::Webhook { .. }))
+        .count();
+    if webhooks > 1 {
+        return Err(ToolError::invalid("at most one webhook per rule"));
+    }
+    for c in channels {
+        if let Channel::Webhook { url } = c {
+            webhook::check_url(url)?;
+        }
+    }
+    if cooldown_minutes > 366 * 24 * 60 {
+        return Err(ToolError::invalid("cooldown_minutes may be at most a year"));
+    }
+    Ok(())
+}
+
+/// The inbox first, then the others once each.
+fn normalise_channels(channels: Vec<Channel>) -> Vec<Channel> {
+    let mut out = vec![Channel::Inbox];
+    for c in channels {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+async fn seal_secret(ctx: &ToolContext, id: &str, secret: &str) -> Result<Vec<u8>, ToolError> {
+    let cipher = ctx.stores.cipher.as_ref().ok_or_else(|| {
+        ToolError::invalid(
+            "webhooks need field encryption for their secrets, which this server has not configured; use the inbox channel",
+        )
+    })?;
+    let sealed = cipher
+        .encrypt(&secret_context(&ctx.subject, id), secret.as_bytes())
+        .await
+        .map_err(|e| ToolError::Internal(format!("cannot seal the webhook secret: {e}")))?;
+    Ok(sealed)
+}
+
+async fn open_secret(
+    stores: &Stores,
+    subject: &str,
+    id: &str,
+) -> Result<Option<Zeroizing<String>>, HandlerError> {
+    let Some(record) = stores.records.get(&secret_key(subject, id)?).await? else {
+        return Ok(None);
+    };
+    let cipher = stores
+        .cipher
+        .as_ref()
+        .ok_or_else(|| HandlerError::Retry("no field cipher to open the webhook secret".into()))?;
+    let plain = cipher
+        .decrypt(&secret_context(subject, id), &record.value)
+        .await
+        .map_err(|e| HandlerError::Retry(format!("cannot open the webhook secret: {e}")))?;
+    let text = String::from_utf8(plain.to_vec())
+        .map_err(|_| HandlerError::Poison("a webhook secret is not text".into()))?;
+    Ok(Some(Zeroizing::new(text)))
+}
+
+pub async fn create_alert_rule(
+    ctx: &ToolContext,
+    args: CreateAlertRuleArgs,
+) -> Result<(CreateAlertRuleOutput, String), ToolError> {
+    let symbol = Symbol::parse(&args.symbol)?;
+    let timeframe = Timeframe::parse(args.timeframe.as_deref().unwrap_or("1d"))?;
+    let key_len = args.idempotency_key.chars().count();
+    if key_len == 0 || key_len > 200 {
+        return Err(ToolError::invalid(
+            "idempotency_key must be 1-200 characters",
+        ));
+    }
+    args.condition.check()?;
+    check_common(&args.name, &args.channels, args.cooldown_minutes)?;
+    let channels = normalise_channels(args.channels);
+    let frequency = args.frequency.unwrap_or(Frequency::OncePerBar);
+    let fingerprint = crate::digest::sha256_hex(
+        &encode(&(
+            &args.name,
+            symbol.as_str(),
+            timeframe.to_string(),
+            &args.condition,
+            frequency,
+            args.cooldown_minutes,
+            args.expires_at,
+            &channels,
+        ))?,
+        16,
+    );
+    let id = format!(
+        "ar_{}",
+        crate::digest::sha256_hex(
+            format!("{}\n{}", ctx.subject, args.idempotency_key).as_bytes(),
+            12
+        )
+    );
+    // A repeat returns what the first call made.
+    if let Some((existing, _)) = load_rule(&ctx.stores, &ctx.subject, &id).await? {
+        if existing.fingerprint != fingerprint {
+            return Err(ToolError::Conflict(format!(
+                "idempotency_key {:?} already made rule {id} with other settings; use another key for another rule, or update_alert_rule to change it",
+                args.idempotency_key
+            )));
+        }
+        let secret = match open_secret(&ctx.stores, &ctx.subject, &id).await {
+            Ok(s) => s.map(|s| s.to_string()),
+            Err(e) => return Err(ToolError::Internal(e.to_string())),
+        };
+        let summary = format!(
+            "Alert rule {id} ({}) already existed; nothing changed.",
+            existing.name
+        );
+        return Ok((
+            CreateAlertRuleOutput {
+                rule: view(&existing),
+                created: false,
+                webhook_secret: secret,
+            },
+            summary,
+        ));
+    }
+    let now = Utc::now();
+    let seen_until = newest_bar(&ctx.stores, symbol.as_str(), timeframe.as_str()).await?;
+    let rule = StoredRule {
+        id: id.clone(),
+        name: args.name.trim().to_string(),
+        symbol: symbol.to_string(),
+        timeframe: timeframe.to_string(),
+        condition: args.condition,
+        frequency,
+        cooldown_secs: args.cooldown_minutes.saturating_mul(60),
+        expires_at: args.expires_at,
+        channels,
+        paused: false,
+        done: false,
+        created_at: now,
+        updated_at: now,
+        seen_until,
+        last_fired_at: None,
+        fired: 0,
+        fingerprint,
+    };
+    let mut ops = vec![
+        TxOp::Put {
+            key: rule_key(&ctx.subject, &id)?,
+            value: encode(&rule)?,
+            condition: WriteCondition::IfAbsent,
+            expires_at: None,
+        },
+        TxOp::Put {
+            key: index_key(&rule.symbol, &ctx.subject, &id)?,
+            value: Vec::new(),
+            condition: WriteCondition::Always,
+            expires_at: None,
+        },
+    ];
+    let mut secret = None;
+    if rule
+        .channels
+        .iter()
+        .any(|c| matches!(c, Channel::Webhook { .. }))
+    {
+        let fresh = webhook::new_secret()?;
+        ops.push(TxOp::Put {
+            key: secret_key(&ctx.subject, &id)?,
+            value: seal_secret(ctx, &id, &fresh).await?,
+            condition: WriteCondition::Always,
+            expires_at: None,
+        });
+        secret = Some(fresh.to_string());
+    }
+    match ctx.stores.records.transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.is_conflict() => {
+            return Err(ToolError::Conflict(format!(
+                "another call with idempotency_key {:?} created the rule at the same time; repeat this call to get it",
+                args.idempotency_key
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let summary = format!(
+        "Created alert rule {id} \"{}\" on {} {}: fires when {} ({:?}); delivers to {}.",
+        rule.name,
+        rule.symbol,
+        rule.timeframe,
+        rule.condition.describe(),
+        rule.frequency,
+        rule.channels
+            .iter()
+            .map(|c| match c {
+                Channel::Inbox => "the inbox".to_string(),
+                Channel::Webhook { url } => format!("webhook {url}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok((
+        CreateAlertRuleOutput {
+            rule: view(&rule),
+            created: true,
+            webhook_secret: secret,
+        },
+        summary,
+    ))
+}
+
+// ------------------------------------------------------------------ list
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListAlertRulesArgs {
+    /// Only rules on this symbol.
+    pub symbol: Option<String>,
+    /// Rules per page (default 50, at most 200).
+    pub limit: Option<usize>,
+    /// next_cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListAlertRulesOutput {
+    pub rules: Vec<RuleView>,
+    pub next_cursor: Option<String>,
+}
+
+pub async fn list_alert_rules(
+    ctx: &ToolContext,
+    args: ListAlertRulesArgs,
+) -> Result<(ListAlertRulesOutput, String), ToolError> {
+    let symbol = args.symbol.as_deref().map(Symbol::parse).transpose()?;
+    let limit = args.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let scope = RecordScope::new(Owner::user(&ctx.subject)?, RULES)?;
+    let mut query = ListQuery {
+        id_prefix: String::new(),
+        order: Order::Ascending,
+        limit: Some(limit),
+        cursor: args.cursor,
+    };
+    let mut rules = Vec::new();
+    let next_cursor = loop {
+        let page = ctx
+            .stores
+            .records
+            .list(&scope, &query)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(m) => ToolError::invalid(m),
+                other => other.into(),
+            })?;
+        for r in page.records {
+            let rule: StoredRule = decode(&r.value)?;
+            if symbol.as_ref().is_none_or(|s| s.as_str() == rule.symbol) {
+                rules.push(view(&rule));
+            }
+        }
+        match page.next_cursor {
+            Some(next) if rules.len() < limit => query.cursor = Some(next),
+            other => break other,
+        }
+    };
+    let active = rules.iter().filter(|r| r.state == "active").count();
+    let summary = format!(
+        "{} alert rules ({active} active){}.",
+        rules.len(),
+        if next_cursor.is_some() {
+            "; more on the next page"
+        } else {
+            ""
+        }
+    );
+    Ok((ListAlertRulesOutput { rules, next_cursor }, summary))
+}
+
+// ------------------------------------------------------------------ update, pause, resume, delete
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAlertRuleArgs {
+    /// The rule to change.
+    pub rule_id: String,
+    /// A new name.
+    pub name: Option<String>,
+    /// A new condition (the symbol and timeframe stay: delete and create for another series).
+    pub condition: Option<Condition>,
+    /// once, once_per_bar or every_time.
+    pub frequency: Option<Frequency>,
+    /// New cooldown in minutes.
+    pub cooldown_minutes: Option<u64>,
+    /// New expiry (RFC 3339).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Remove the expiry.
+    #[serde(default)]
+    pub clear_expiry: bool,
+    /// New channels (replaces the list; the inbox stays). Changing the webhook URL keeps its secret; adding a first webhook returns a new secret.
+    pub channels: Option<Vec<Channel>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleOutput {
+    pub rule: RuleView,
+    /// A new webhook signing secret, when this call added the rule's first webhook.
+    pub webhook_secret: Option<String>,
+}
+
+async fn save_rule(
+    ctx: &ToolContext,
+    rule: &StoredRule,
+    version: u64,
+    mut extra: Vec<TxOp>,
+) -> Result<(), ToolError> {
+    extra.insert(
+        0,
+        TxOp::Put {
+            key: rule_key(&ctx.subject, &rule.id)?,
+            value: encode(rule)?,
+            condition: WriteCondition::IfVersion(version),
+            expires_at: None,
+        },
+    );
+    ctx.stores.records.transact(extra).await.map_err(|e| {
+        if e.is_conflict() {
+            ToolError::Conflict(format!(
+                "rule {} changed while this call ran (it was evaluated or updated); repeat the call",
+                rule.id
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn update_alert_rule(
+    ctx: &ToolContext,
+    args: UpdateAlertRuleArgs,
+) -> Result<(RuleOutput, String), ToolError> {
+    let (mut rule, version) = rule_or_not_found(ctx, &args.rule_id).await?;
+    if let Some(name) = args.name {
+        rule.name = name.trim().to_string();
+    }
+    if let Some(condition) = args.condition {
+        condition.check()?;
+        rule.condition = condition;
+    }
+    if let Some(f) = args.frequency {
+        rule.frequency = f;
+    }
+    if let Some(c) = args.cooldown_minutes {
+        rule.cooldown_secs = c.saturating_mul(60);
+    }
+    if args.clear_expiry {
+        rule.expires_at = None;
+    } else if let Some(e) = args.expires_at {
+        rule.expires_at = Some(e);
+    }
+    let had_webhook = rule
+        .channels
+        .iter()
+        .any(|c| matches!(c, Channel::Webhook { .. }));
+    if let Some(channels) = args.channels {
+        check_common(&rule.name, &channels, rule.cooldown_secs / 60)?;
+        rule.channels = normalise_channels(channels);
+    }
+    check_common(&rule.name, &[], rule.cooldown_secs / 60)?;
+    let has_webhook = rule
+        .channels
+        .iter()
+        .any(|c| matches!(c, Channel::Webhook { .. }));
+    let mut extra = Vec::new();
+    let mut secret = None;
+    if has_webhook && !had_webhook {
+        let fresh = webhook::new_secret()?;
+        extra.push(TxOp::Put {
+            key: secret_key(&ctx.subject, &rule.id)?,
+            value: seal_secret(ctx, &rule.id, &fresh).await?,
+            condition: WriteCondition::Always,
+            expires_at: None,
+        });
+        secret = Some(fresh.to_string());
+    } else if had_webhook && !has_webhook {
+        extra.push(TxOp::Delete {
+            key: secret_key(&ctx.subject, &rule.id)?,
+            condition: WriteCondition::Always,
+        });
+    }
+    rule.updated_at = Utc::now();
+    save_rule(ctx, &rule, version, extra).await?;
+    let summary = format!(
+        "Updated alert rule {} ({}): {}.",
+        rule.id,
+        rule.name,
+        rule.condition.describe()
+    );
+    Ok((
+        RuleOutput {
+            rule: view(&rule),
+            webhook_secret: secret,
+        },
+        summary,
+    ))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleIdArgs {
+    /// The rule, as create_alert_rule or list_alert_rules gave it.
+    pub rule_id: String,
+}
+
+async fn set_paused(
+    ctx: &ToolContext,
+    id: &str,
+    paused: bool,
+) -> Result<(RuleOutput, String), ToolError> {
+    let (mut rule, version) = rule_or_not_found(ctx, id).await?;
+    if rule.paused != paused {
+        rule.paused = paused;
+        if !paused {
+            // Bars that came while it was paused are not evaluated.
+            rule.seen_until = newest_bar(&ctx.stores, &rule.symbol, &rule.timeframe)
+                .await?
+                .max(rule.seen_until);
+        }
+        rule.updated_at = Utc::now();
+        save_rule(ctx, &rule, version, Vec::new()).await?;
+    }
+    let summary = if paused {
+        format!(
+            "Alert rule {} ({}) is paused; resume_alert_rule turns it back on.",
+            rule.id, rule.name
+        )
+    } else {
+        format!(
+            "Alert rule {} ({}) is {}; it evaluates bars after {}.",
+            rule.id,
+            rule.name,
+            state_of(&rule, Utc::now()),
+            rule.seen_until.map_or_else(|| "now".to_string(), rfc3339)
+        )
+    };
+    Ok((
+        RuleOutput {
+            rule: view(&rule),
+            webhook_secret: None,
+        },
+        summary,
+    ))
+}
+
+pub async fn pause_alert_rule(
+    ctx: &ToolContext,
+    args: RuleIdArgs,
+) -> Result<(RuleOutput, String), ToolError> {
+    set_paused(ctx, &args.rule_id, true).await
+}
+
+pub async fn resume_alert_rule(
+    ctx: &ToolContext,
+    args: RuleIdArgs,
+) -> Result<(RuleOutput, String), ToolError> {
+    set_paused(ctx, &args.rule_id, false).await
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeleteAlertRuleOutput {
+    pub rule_id: String,
+    /// False when there was no such rule (already deleted).
+    pub deleted: bool,
+}
+
+pub async fn delete_alert_rule(
+    ctx: &ToolContext,
+    args: RuleIdArgs,
+) -> Result<(DeleteAlertRuleOutput, String), ToolError> {
+    let Some((rule, version)) = load_rule(&ctx.stores, &ctx.subject, &args.rule_id).await? else {
+        return Ok((
+            DeleteAlertRuleOutput {
+                rule_id: args.rule_id.clone(),
+                deleted: false,
+            },
+            format!(
+                "There is no alert rule {} of yours (already deleted?).",
+                args.rule_id
+            ),
+        ));
+    };
+    ctx.stores
+        .records
+        .transact(vec![
+            TxOp::Delete {
+                key: rule_key(&ctx.subject, &rule.id)?,
+                condition: WriteCondition::IfVersion(version),
+            },
+            TxOp::Delete {
+                key: index_key(&rule.symbol, &ctx.subject, &rule.id)?,
+                condition: WriteCondition::Always,
+            },
+            TxOp::Delete {
+                key: secret_key(&ctx.subject, &rule.id)?,
+                condition: WriteCondition::Always,
+            },
+        ])
+        .await
+        .map_err(|e| {
+            if e.is_conflict() {
+                ToolError::Conflict(format!(
+                    "rule {} changed while it was being deleted; repeat the call",
+                    rule.id
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok((
+        DeleteAlertRuleOutput {
+            rule_id: rule.id.clone(),
+            deleted: true,
+        },
+        format!(
+            "Deleted alert rule {} ({}); its past alerts stay in the history.",
+            rule.id, rule.name
+        ),
+    ))
+}
+
+// ------------------------------------------------------------------ history, acknowledge
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetAlertHistoryArgs {
+    /// Only alerts of this rule.
+    pub rule_id: Option<String>,
+    /// Only alerts in this state: triggered or acknowledged.
+    pub state: Option<AlertState>,
+    /// Alerts per page, newest bar first (default 50, at most 200).
+    pub limit: Option<usize>,
+    /// next_cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AlertView {
+    pub alert_id: String,
+    pub rule_id: String,
+    pub rule_name: String,
+    pub symbol: String,
+    pub timeframe: String,
+    /// The bar (or signal) the rule fired on.
+    pub bar_time: String,
+    pub fired_at: String,
+    pub message: String,
+    pub values: BTreeMap<String, f64>,
+    pub state: AlertState,
+    pub acknowledged_at: Option<String>,
+    /// One per channel, with attempts and the last error.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GetAlertHistoryOutput {
+    pub alerts: Vec<AlertView>,
+    pub next_cursor: Option<String>,
+}
+
+fn alert_view(a: StoredAlert) -> AlertView {
+    AlertView {
+        alert_id: a.id,
+        rule_id: a.rule_id,
+        rule_name: a.rule_name,
+        symbol: a.symbol,
+        timeframe: a.timeframe,
+        bar_time: rfc3339(a.bar_time),
+        fired_at: rfc3339(a.fired_at),
+        message: a.message,
+        values: a.values,
+        state: a.state,
+        acknowledged_at: a.acknowledged_at.map(rfc3339),
+        deliveries: a.deliveries,
+    }
+}
+
+pub async fn get_alert_history(
+    ctx: &ToolContext,
+    args: GetAlertHistoryArgs,
+) -> Result<(GetAlertHistoryOutput, String), ToolError> {
+    let limit = args.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let scope = RecordScope::new(Owner::user(&ctx.subject)?, ALERTS)?;
+    let mut query = ListQuery {
+        id_prefix: String::new(),
+        order: Order::Descending,
+        limit: Some(limit),
+        cursor: args.cursor,
+    };
+    let mut alerts = Vec::new();
+    let next_cursor = loop {
+        let page = ctx
+            .stores
+            .records
+            .list(&scope, &query)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(m) => ToolError::invalid(m),
+                other => other.into(),
+            })?;
+        for r in page.records {
+            let a: StoredAlert = decode(&r.value)?;
+            if args.rule_id.as_ref().is_some_and(|id| *id != a.rule_id)
+                || args.state.is_some_and(|s| s != a.state)
+            {
+                continue;
+            }
+            alerts.push(alert_view(a));
+        }
+        match page.next_cursor {
+            Some(next) if alerts.len() < limit => query.cursor = Some(next),
+            other => break other,
+        }
+    };
+    let open = alerts
+        .iter()
+        .filter(|a| a.state == AlertState::Triggered)
+        .count();
+    let failed = alerts
+        .iter()
+        .filter(|a| {
+            a.deliveries
+                .iter()
+                .any(|d| d.status == DeliveryStatus::Failed)
+        })
+        .count();
+    let summary = match alerts.first() {
+        Some(newest) => format!(
+            "{} alerts ({open} unacknowledged{}); newest: {} {} at {}: {}.",
+            alerts.len(),
+            if failed > 0 {
+                format!(", {failed} with a failed delivery")
+            } else {
+                String::new()
+            },
+            newest.rule_name,
+            newest.symbol,
+            newest.bar_time,
+            newest.message
+        ),
+        None => "No alerts.".to_string(),
+    };
+    Ok((
+        GetAlertHistoryOutput {
+            alerts,
+            next_cursor,
+        },
+        summary,
+    ))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeAlertArgs {
+    /// The alert, as get_alert_history gave it.
+    pub alert_id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AcknowledgeAlertOutput {
+    pub alert: AlertView,
+    /// False when it had been acknowledged before.
+    pub changed: bool,
+}
+
+pub async fn acknowledge_alert(
+    ctx: &ToolContext,
+    args: AcknowledgeAlertArgs,
+) -> Result<(AcknowledgeAlertOutput, String), ToolError> {
+    let key = alert_key(&ctx.subject, &args.alert_id)?;
+    let record = ctx.stores.records.get(&key).await?.ok_or_else(|| {
+        ToolError::NotFound(format!(
+            "no alert {:?} of yours; get_alert_history lists them",
+            args.alert_id
+        ))
+    })?;
+    let mut alert: StoredAlert = decode(&record.value)?;
+    let changed = alert.state != AlertState::Acknowledged;
+    if changed {
+        alert.state = AlertState::Acknowledged;
+        alert.acknowledged_at = Some(Utc::now());
+        ctx.stores
+            .records
+            .put(&key, &encode(&alert)?, WriteCondition::IfVersion(record.version), None)
+            .await
+            .map_err(|e| {
+                if e.is_conflict() {
+                    ToolError::Conflict("the alert changed (a delivery finished) while this call ran; repeat the call".into())
+                } else {
+                    e.into()
+                }
+            })?;
+    }
+    let summary = format!(
+        "Alert {} ({} {}) is acknowledged{}.",
+        alert.id,
+        alert.rule_name,
+        alert.symbol,
+        if changed { "" } else { " (it already was)" }
+    );
+    Ok((
+        AcknowledgeAlertOutput {
+            alert: alert_view(alert),
+            changed,
+        },
+        summary,
+    ))
+}
+
+// ------------------------------------------------------------------ evaluation (the `alerts` consumer)
+
+/// The `alerts` consumer: evaluates the rules on an event's symbol.
+#[derive(Debug)]
+pub struct Evaluator;
+
+/// A rule found through the symbol index.
+struct Indexed {
+    subject: String,
+    rule_id: String,
+}
+
+async fn rules_on(stores: &Stores, symbol: &str) -> Result<Vec<Indexed>, StoreError> {
+    let scope = RecordScope::new(Owner::system(), BY_SYMBOL)?;
+    let prefix = format!("{symbol}#");
+    let mut query = ListQuery {
+        id_prefix: prefix.clone(),
+        order: Order::Ascending,
+        limit: None,
+        cursor: None,
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = stores.records.list(&scope, &query).await?;
+        for r in page.records {
+            let rest = r.id.strip_prefix(prefix.as_str()).unwrap_or_default();
+            if let Some((subject, rule_id)) = rest.rsplit_once('#') {
+                out.push(Indexed {
+                    subject: subject.to_string(),
+                    rule_id: rule_id.to_string(),
+                });
+            }
+        }
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// One firing decided by an evaluation.
+struct Firing {
+    bar_time: DateTime<Utc>,
+    hit: condition::Hit,
+}
+
+fn alert_id(rule: &StoredRule, bar_time: DateTime<Utc>, event: &Event) -> String {
+    let base = format!("{:013}-{}", bar_time.timestamp_millis().max(0), rule.id);
+    match rule.frequency {
+        Frequency::EveryTime => format!(
+            "{base}-{}",
+            crate::digest::sha256_hex(event.id.as_bytes(), 6)
+        ),
+        _ => base,
+    }
+}
+
+/// The bar firings of `rule` on the bars after `seen_until` (at most
+/// [`MAX_NEW_BARS`] of the newest), and the newest bar time read.
+async fn bar_firings(
+    stores: &Stores,
+    rule: &StoredRule,
+) -> Result<(Vec<Firing>, Option<DateTime<Utc>>), HandlerError> {
+    let key = SeriesKey::new(
+        Symbol::parse(&rule.symbol).map_err(|e| HandlerError::Poison(e.to_string()))?,
+        Timeframe::parse(&rule.timeframe).map_err(|e| HandlerError::Poison(e.to_string()))?,
+    );
+    let want = rule
+        .condition
+        .lookback()
+        .saturating_add(MAX_NEW_BARS)
+        .saturating_add(1)
+        .min(MAX_READ_BARS);
+    let bars = gs_domain::read_bars(
+        stores.bars.as_ref(),
+        &key,
+        &BarQuery {
+            limit: Some(want),
+            order: Order::Descending,
+            ..BarQuery::default()
+        },
+    )
+    .await?;
+    let newest = bars.last().map(gs_domain::Bar::time);
+    let columns = BarColumns::from_bars(&bars);
+    let times = columns.time();
+    let first_new = times
+        .iter()
+        .position(|t| rule.seen_until.is_none_or(|s| *t > s))
+        .unwrap_or(times.len());
+    let first_new = first_new.max(times.len().saturating_sub(MAX_NEW_BARS));
+    let condition = rule.condition.clone();
+    let owned_times = times.to_vec();
+    // Pure computation; small (at most ~1,000 bars).
+    let mut firings = Vec::new();
+    for at in first_new..owned_times.len() {
+        if let Some(hit) = condition::evaluate(&condition, &columns, at)
+            .map_err(|e| HandlerError::Poison(e.to_string()))?
+            && let Some(bar_time) = owned_times.get(at).copied()
+        {
+            firings.push(Firing { bar_time, hit });
+        }
+    }
+    Ok((firings, newest))
+}
+
+impl Evaluator {
+    async fn evaluate_rule(
+        &self,
+        stores: &Stores,
+        indexed: &Indexed,
+        event: &Event,
+    ) -> Result<(), HandlerError> {
+        let Some((mut rule, version)) =
+            load_rule(stores, &indexed.subject, &indexed.rule_id).await?
+        else {
+            return Ok(()); // deleted since
+        };
+        let now = Utc::now();
+        if state_of(&rule, now) != "active" {
+            return Ok(());
+        }
+        let (firings, newest) = match event.kind {
+            EventType::BarsUpdated if rule.condition.on_bars() => {
+                let timeframe = event
+                    .data
+                    .get("timeframe")
+                    .and_then(serde_json::Value::as_str);
+                if timeframe.is_some_and(|t| t != rule.timeframe) {
+                    return Ok(());
+                }
+                bar_firings(stores, &rule).await?
+            }
+            EventType::SignalChanged | EventType::SignalGenerated if !rule.condition.on_bars() => {
+                let changed = event.kind == EventType::SignalChanged;
+                let bar_time = event
+                    .data
+                    .get("bar_time")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map_or(event.time, |t| t.with_timezone(&Utc));
+                if rule.seen_until.is_some_and(|s| bar_time <= s)
+                    && rule.frequency != Frequency::EveryTime
+                {
+                    return Ok(());
+                }
+                let firings = condition::evaluate_signal(&rule.condition, changed, &event.data)
+                    .map(|hit| vec![Firing { bar_time, hit }])
+                    .unwrap_or_default();
+                (firings, Some(bar_time))
+            }
+            _ => return Ok(()),
+        };
+        let mut fired = Vec::new();
+        for firing in firings {
+            if rule.done {
+                break;
+            }
+            let quiet = rule.last_fired_at.is_some_and(|last| {
+                let cooldown = chrono::Duration::seconds(
+                    i64::try_from(rule.cooldown_secs).unwrap_or(i64::MAX),
+                );
+                last.checked_add_signed(cooldown)
+                    .is_some_and(|until| now < until)
+            });
+            if quiet {
+                continue;
+            }
+            let alert = StoredAlert {
+                id: alert_id(&rule, firing.bar_time, event),
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                symbol: rule.symbol.clone(),
+                timeframe: rule.timeframe.clone(),
+                bar_time: firing.bar_time,
+                fired_at: now,
+                message: firing.hit.message,
+                values: firing.hit.values,
+                state: AlertState::Triggered,
+                acknowledged_at: None,
+                deliveries: rule
+                    .channels
+                    .iter()
+                    .map(|c| DeliveryView {
+                        channel: match c {
+                            Channel::Inbox => "inbox".into(),
+                            Channel::Webhook { .. } => "webhook".into(),
+                        },
+                        url: match c {
+                            Channel::Inbox => None,
+                            Channel::Webhook { url } => Some(url.clone()),
+                        },
+                        status: if matches!(c, Channel::Inbox) {
+                            DeliveryStatus::Delivered
+                        } else {
+                            DeliveryStatus::Pending
+                        },
+                        attempts: 0,
+                        last_error: None,
+                        delivered_at: matches!(c, Channel::Inbox).then(|| rfc3339(now)),
+                    })
+                    .collect(),
+                cause: event.id.clone(),
+            };
+            let key = alert_key(&indexed.subject, &alert.id)?;
+            let value =
+                serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+            match stores
+                .records
+                .put(&key, &value, WriteCondition::IfAbsent, None)
+                .await
+            {
+                // Already fired on this bar (a repeat of the event): publish
+                // again below, the notifier dedupes.
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            rule.last_fired_at = Some(now);
+            rule.fired = rule.fired.saturating_add(1);
+            if rule.frequency == Frequency::Once {
+                rule.done = true;
+            }
+            fired.push(alert);
+        }
+        rule.seen_until = newest.max(rule.seen_until);
+        let value = serde_json::to_vec(&rule).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        match stores
+            .records
+            .put(
+                &rule_key(&indexed.subject, &rule.id)?,
+                &value,
+                WriteCondition::IfVersion(version),
+                None,
+            )
+            .await
+        {
+            Ok(_) => {}
+            // The user changed the rule meanwhile: evaluate again on the
+            // redelivery (the firings above are kept by their ids).
+            Err(e) if e.is_conflict() => {
+                return Err(HandlerError::Retry(format!(
+                    "rule {} changed during its evaluation",
+                    rule.id
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let events: Vec<Event> = fired
+            .iter()
+            .map(|a| {
+                Event::new(
+                    format!(
+                        "triggered-{}",
+                        crate::digest::sha256_hex(
+                            format!("{}\n{}", indexed.subject, a.id).as_bytes(),
+                            16
+                        )
+                    ),
+                    "goldensignals/alerts",
+                    EventType::AlertTriggered,
+                    now,
+                    Some(a.symbol.clone()),
+                    serde_json::json!({
+                        "alert_id": a.id,
+                        "rule_id": a.rule_id,
+                        "rule_name": a.rule_name,
+                        "symbol": a.symbol,
+                        "bar_time": rfc3339(a.bar_time),
+                        "message": a.message,
+                    }),
+                )
+                .owned_by(&indexed.subject)
+            })
+            .collect();
+        for chunk in events.chunks(gs_domain::bus::MAX_PUBLISH_BATCH) {
+            bus::publish(stores, chunk).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Consumer for Evaluator {
+    fn name(&self) -> &'static str {
+        bus::ALERTS
+    }
+
+    async fn handle(&self, stores: &Stores, event: &Event, _: Attempt) -> Result<(), HandlerError> {
+        let Some(symbol) = event
+            .data
+            .get("symbol")
+            .and_then(serde_json::Value::as_str)
+            .or(event.subject.as_deref())
+        else {
+            return Ok(());
+        };
+        let Ok(symbol) = Symbol::parse(symbol) else {
+            return Err(HandlerError::Poison(format!(
+                "event {} names no valid symbol",
+                event.id
+            )));
+        };
+        let mut first_error = None;
+        for indexed in rules_on(stores, symbol.as_str()).await? {
+            // One rule's failure does not hold back the others; the event is
+            // redelivered and the rules that fired are idempotent.
+            if let Err(e) = self.evaluate_rule(stores, &indexed, event).await {
+                tracing::warn!(rule = %indexed.rule_id, error = %e, "alert rule evaluation failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+// ------------------------------------------------------------------ delivery (the `notifier` consumer)
+
+/// The `notifier` consumer: delivers a triggered alert to its webhook.
+#[derive(Debug)]
+pub struct Notifier;
+
+#[async_trait]
+impl Consumer for Notifier {
+    fn name(&self) -> &'static str {
+        bus::NOTIFIER
+    }
+
+    async fn handle(
+        &self,
+        stores: &Stores,
+        event: &Event,
+        attempt: Attempt,
+    ) -> Result<(), HandlerError> {
+        let (Some(subject), Some(alert_id)) = (
+            event.owner.as_deref(),
+            event
+                .data
+                .get("alert_id")
+                .and_then(serde_json::Value::as_str),
+        ) else {
+            return Err(HandlerError::Poison(format!(
+                "event {} names no owner or alert",
+                event.id
+            )));
+        };
+        let key = alert_key(subject, alert_id)?;
+        let Some(record) = stores.records.get(&key).await? else {
+            return Err(HandlerError::Poison(format!(
+                "alert {alert_id} does not exist"
+            )));
+        };
+        let mut alert: StoredAlert = decode(&record.value)?;
+        let pending: Vec<usize> = alert
+            .deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.status == DeliveryStatus::Pending && d.url.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let secret = open_secret(stores, subject, &alert.rule_id).await?;
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "type": "alert.triggered",
+            "timestamp": rfc3339(alert.fired_at),
+            "data": alert_view(alert.clone()),
+        }))
+        .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        let mut failed = None;
+        let mut finished = Vec::new();
+        for i in pending {
+            let Some(d) = alert.deliveries.get_mut(i) else {
+                continue;
+            };
+            let url = d.url.clone().unwrap_or_default();
+            d.attempts = d.attempts.saturating_add(1);
+            let outcome = match &secret {
+                Some(secret) => {
+                    webhook::send(&url, secret, &format!("msg_{}", alert.id), &payload).await
+                }
+                None => webhook::Sent::Failed {
+                    reason: "the rule's webhook secret is gone (the rule was deleted or changed)"
+                        .into(),
+                },
+            };
+            match outcome {
+                webhook::Sent::Delivered { .. } => {
+                    d.status = DeliveryStatus::Delivered;
+                    d.delivered_at = Some(rfc3339(Utc::now()));
+                    d.last_error = None;
+                    finished.push(("delivered", url));
+                }
+                webhook::Sent::Failed { reason } => {
+                    d.last_error = Some(reason.clone());
+                    if attempt.is_last() {
+                        d.status = DeliveryStatus::Failed;
+                        d.last_error = Some(format!(
+                            "{reason}; gave up after {} attempts, the event is in the notifier's dead-letter queue",
+                            d.attempts
+                        ));
+                        finished.push(("failed", url));
+                    }
+                    failed.get_or_insert(reason);
+                }
+            }
+        }
+        let value = serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        match stores
+            .records
+            .put(
+                &key,
+                &value,
+                WriteCondition::IfVersion(record.version),
+                None,
+            )
+            .await
+        {
+            Ok(_) => {}
+            // Acknowledged meanwhile: the next delivery of the event reads it again.
+            Err(e) if e.is_conflict() => {
+                return Err(HandlerError::Retry(
+                    "the alert changed during its delivery".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let now = Utc::now();
+        let events: Vec<Event> = finished
+            .into_iter()
+            .map(|(status, url)| {
+                Event::new(
+                    format!(
+                        "delivered-{}",
+                        crate::digest::sha256_hex(format!("{subject}\n{}\n{url}\n{status}", alert.id).as_bytes(), 16)
+                    ),
+                    "goldensignals/notifier",
+                    EventType::AlertDelivered,
+                    now,
+                    Some(alert.symbol.clone()),
+                    serde_json::json!({"alert_id": alert.id, "channel": "webhook", "url": url, "status": status}),
+                )
+                .owned_by(subject)
+            })
+            .collect();
+        bus::publish(stores, &events).await?;
+        match failed {
+            Some(reason) => Err(HandlerError::Retry(reason)),
+            None => Ok(()),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the tools
+
+const WRITE: Annotations = Annotations {
+    read_only: false,
+    destructive: false,
+    idempotent: true,
+    open_world: false,
+};
+
+macro_rules! tool {
+    ($ty:ident, $name:literal, $title:literal, $annotations:expr, $args:ty, $out:ty, $body:ident, $description:literal) => {
+        #[doc = concat!("`", $name, "` of the `alerts` server.")]
+        #[derive(Debug)]
+        pub struct $ty;
+
+        impl Tool for $ty {
+            const NAME: &'static str = $name;
+            const SERVER: &'static str = SERVER;
+            const TITLE: &'static str = $title;
+            const DESCRIPTION: &'static str = $description;
+            const ANNOTATIONS: Annotations = $annotations;
+            type Args = $args;
+            type Output = $out;
+
+            async fn call(
+                ctx: ToolContext,
+                args: Self::Args,
+            ) -> Result<(Self::Output, String), ToolError> {
+                $body(&ctx, args).await
+            }
+        }
+    };
+}
+
+tool!(
+    CreateAlertRule,
+    "create_alert_rule",
+    "Create an alert rule",
+    WRITE,
+    CreateAlertRuleArgs,
+    CreateAlertRuleOutput,
+    create_alert_rule,
+    "Creates an alert rule of yours on one symbol and timeframe: the close crossing a price, a % move over N bars, any TA-Lib indicator output against a value or another output (e.g. rsi below 30, macd crosses_above macdsignal), a candlestick pattern on the newest bar, or a scheduled scan's signal changing or reaching a confidence. It is evaluated whenever new bars (or scan signals) for the symbol arrive, only on bars after its creation, and fires at most once per bar (frequency once, once_per_bar or every_time; cooldown; expiry). Firings go to your inbox (get_alert_history) and optionally to a webhook signed as Standard Webhooks; the webhook's secret is returned once here. Safe to retry: the same idempotency_key returns the same rule."
+);
+
+tool!(
+    ListAlertRules,
+    "list_alert_rules",
+    "List your alert rules",
+    Annotations::READ_ONLY,
+    ListAlertRulesArgs,
+    ListAlertRulesOutput,
+    list_alert_rules,
+    "Lists your alert rules with their condition in words, state (active, paused, expired, done), how far they have evaluated and how often they fired; filter by symbol; paged."
+);
+
+tool!(
+    UpdateAlertRule,
+    "update_alert_rule",
+    "Change an alert rule",
+    WRITE,
+    UpdateAlertRuleArgs,
+    RuleOutput,
+    update_alert_rule,
+    "Changes the name, condition, frequency, cooldown, expiry or channels of one of your alert rules (not its symbol or timeframe: delete it and create another). Bars it has already evaluated are not evaluated again."
+);
+
+tool!(
+    DeleteAlertRule,
+    "delete_alert_rule",
+    "Delete an alert rule",
+    Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: false,
+    },
+    RuleIdArgs,
+    DeleteAlertRuleOutput,
+    delete_alert_rule,
+    "Deletes one of your alert rules and its webhook secret for good; its past alerts stay in get_alert_history. Deleting a rule that is gone already reports deleted false."
+);
+
+tool!(
+    PauseAlertRule,
+    "pause_alert_rule",
+    "Pause an alert rule",
+    WRITE,
+    RuleIdArgs,
+    RuleOutput,
+    pause_alert_rule,
+    "Pauses one of your alert rules: it is not evaluated until resume_alert_rule. Pausing a paused rule changes nothing."
+);
+
+tool!(
+    ResumeAlertRule,
+    "resume_alert_rule",
+    "Resume an alert rule",
+    WRITE,
+    RuleIdArgs,
+    RuleOutput,
+    resume_alert_rule,
+    "Resumes a paused alert rule of yours. Bars that arrived while it was paused are not evaluated: it fires on bars from now on."
+);
+
+tool!(
+    GetAlertHistory,
+    "get_alert_history",
+    "Your alerts and their deliveries",
+    Annotations::READ_ONLY,
+    GetAlertHistoryArgs,
+    GetAlertHistoryOutput,
+    get_alert_history,
+    "Your inbox: the alerts your rules fired, newest bar first, with the message and values that made each fire, its state (triggered or acknowledged) and each delivery's status, attempts and last error (a webhook that kept failing shows failed: its event went to the dead-letter queue). Filter by rule or state; paged."
+);
+
+tool!(
+    AcknowledgeAlert,
+    "acknowledge_alert",
+    "Acknowledge an alert",
+    WRITE,
+    AcknowledgeAlertArgs,
+    AcknowledgeAlertOutput,
+    acknowledge_alert,
+    "Marks one of your alerts acknowledged (it stays in the history). Acknowledging it again changes nothing."
+);
