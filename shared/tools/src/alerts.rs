@@ -468,7 +468,13 @@ pub async fn create_alert_rule(
         ));
     }
     let now = Utc::now();
-    let seen_until = newest_bar(&ctx.stores, symbol.as_str(), timeframe.as_str()).await?;
+    // Bar rules start after the newest stored bar; signal rules watch
+    // signals from now on (a scan's signal is for a bar already stored).
+    let seen_until = if args.condition.on_bars() {
+        newest_bar(&ctx.stores, symbol.as_str(), timeframe.as_str()).await?
+    } else {
+        None
+    };
     let rule = StoredRule {
         id: id.clone(),
         name: args.name.trim().to_string(),
@@ -763,7 +769,7 @@ async fn set_paused(
     let (mut rule, version) = rule_or_not_found(ctx, id).await?;
     if rule.paused != paused {
         rule.paused = paused;
-        if !paused {
+        if !paused && rule.condition.on_bars() {
             // Bars that came while it was paused are not evaluated.
             rule.seen_until = newest_bar(&ctx.stores, &rule.symbol, &rule.timeframe)
                 .await?
@@ -1194,7 +1200,16 @@ impl Evaluator {
                 bar_firings(stores, &rule).await?
             }
             EventType::SignalChanged | EventType::SignalGenerated if !rule.condition.on_bars() => {
+                // Only the rule owner's own scans.
+                if event.owner.as_deref() != Some(indexed.subject.as_str()) {
+                    return Ok(());
+                }
                 let changed = event.kind == EventType::SignalChanged;
+                // Changes are watched on signal.changed, confidences on
+                // signal.generated; the other type says nothing to the rule.
+                if changed != matches!(rule.condition, Condition::SignalChange { .. }) {
+                    return Ok(());
+                }
                 let bar_time = event
                     .data
                     .get("bar_time")

@@ -46,6 +46,7 @@ pub mod sentiment;
 pub mod signals;
 pub mod technical;
 mod time_input;
+pub mod watchlists;
 
 pub use context::{ComputePool, ProgressSink, Stores, ToolContext};
 pub use error::{ErrorKind, ToolError};

@@ -280,7 +280,7 @@ pub fn registry() -> &'static [ToolSpec] {
     REGISTRY.get_or_init(|| {
         use crate::{
             alerts, bus, candlesticks, chart_patterns, database, import, market_data, monitoring,
-            options, portfolio, sentiment, signals, technical,
+            options, portfolio, sentiment, signals, technical, watchlists,
         };
         vec![
             ToolSpec::of::<market_data::ListSymbols>(),
@@ -292,6 +292,12 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<signals::AnalyzeTimeframes>(),
             ToolSpec::of::<signals::GenerateSignals>(),
             ToolSpec::of::<signals::BacktestSignals>(),
+            ToolSpec::of::<watchlists::CreateWatchlist>(),
+            ToolSpec::of::<watchlists::ListWatchlists>(),
+            ToolSpec::of::<watchlists::UpdateWatchlist>(),
+            ToolSpec::of::<watchlists::DeleteWatchlist>(),
+            ToolSpec::of::<watchlists::RunScan>(),
+            ToolSpec::of::<watchlists::GetSignalHistory>(),
             ToolSpec::of::<import::ImportBars>(),
             ToolSpec::of::<sentiment::ImportNews>(),
             ToolSpec::of::<sentiment::ImportPosts>(),
