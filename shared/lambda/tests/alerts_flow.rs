@@ -483,6 +483,248 @@ async fn scenario(stores: Stores) {
     assert_eq!(history(&stores, "alice").await.len(), 2);
 }
 
+async fn import_symbol(stores: &Stores, symbol: &str, rows: &[(&str, f64)]) {
+    call(
+        stores,
+        "alice",
+        "import_bars",
+        json!({"symbol": symbol, "timeframe": "1d", "csv": csv(rows)}),
+    )
+    .await;
+}
+
+fn bodies(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| serde_json::from_str(body).unwrap())
+        .collect()
+}
+
+async fn esc_history(stores: &Stores, rule_id: &str) -> Vec<Value> {
+    call(
+        stores,
+        "alice",
+        "get_alert_history",
+        json!({"rule_id": rule_id}),
+    )
+    .await["alerts"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Escalation on schedule until acknowledged, silences, grouping.
+async fn escalation_scenario(stores: Stores) {
+    let (receiver, url) = start_receiver().await;
+    let quiet: Vec<(String, f64)> = (1..=20)
+        .map(|d| (format!("2026-05-{d:02}"), 100.0))
+        .collect();
+    let quiet: Vec<(&str, f64)> = quiet.iter().map(|(d, c)| (d.as_str(), *c)).collect();
+    for symbol in ["ESC", "MSFT", "NVDA", "AMZN"] {
+        import_symbol(&stores, symbol, &quiet).await;
+    }
+    drain(&stores).await;
+    let created = call(&stores, "alice", "create_alert_rule", json!({
+        "name": "ESC under 95", "symbol": "ESC",
+        "condition": {"kind": "price_crosses_below", "value": 95.0},
+        "channels": [{"kind": "webhook", "url": url}],
+        "escalation": {"steps": [{"after_minutes": 1, "channels": [{"kind": "webhook", "url": url}]},
+                                 {"after_minutes": 2, "channels": [{"kind": "inbox"}]}], "repeat": 1},
+        "idempotency_key": "esc",
+    })).await;
+    let secret = created["webhook_secret"].as_str().unwrap().to_string();
+    let rule_id = created["rule"]["rule_id"].as_str().unwrap().to_string();
+    import_symbol(&stores, "ESC", &[("2026-05-21", 90.0)]).await;
+    settle(&stores, "the firing", || async {
+        bodies(&receiver).len() == 1
+    })
+    .await;
+    let fired_at: chrono::DateTime<chrono::Utc> =
+        esc_history(&stores, &rule_id).await[0]["fired_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    let at =
+        |minutes: i64| fired_at + chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1);
+    assert_eq!(
+        gs_tools::alerts::escalate_due(&stores, fired_at)
+            .await
+            .unwrap(),
+        0,
+        "not due yet"
+    );
+    // Step 1 (webhook) after a minute, step 2 (inbox) two minutes later,
+    // then the same again once (repeat 1), then nothing.
+    let mut taken = Vec::new();
+    for minutes in [1, 3, 4, 6, 30] {
+        taken.push(
+            gs_tools::alerts::escalate_due(&stores, at(minutes))
+                .await
+                .unwrap(),
+        );
+        drain(&stores).await;
+    }
+    assert_eq!(taken, [1, 1, 1, 1, 0]);
+    let h = esc_history(&stores, &rule_id).await;
+    let steps: Vec<&str> = h[0]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["step"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "step 1 of 2, round 1 of 2",
+            "step 2 of 2, round 1 of 2",
+            "step 1 of 2, round 2 of 2",
+            "step 2 of 2, round 2 of 2"
+        ]
+    );
+    let sent = bodies(&receiver);
+    let kinds: Vec<&str> = sent.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["alert.triggered", "alert.escalated", "alert.escalated"],
+        "webhook steps only"
+    );
+    verify_with_standardwebhooks(&secret, &receiver.deliveries.lock().unwrap());
+    let ids: std::collections::BTreeSet<String> = receiver
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(hs, _)| {
+            hs.iter()
+                .find(|(k, _)| k == "webhook-id")
+                .unwrap()
+                .1
+                .clone()
+        })
+        .collect();
+    assert_eq!(ids.len(), 3, "each notification its own webhook-id");
+
+    // Acknowledged before its first step: no escalation.
+    import_symbol(
+        &stores,
+        "ESC",
+        &[("2026-05-22", 100.0), ("2026-05-23", 90.0)],
+    )
+    .await;
+    settle(&stores, "the second firing", || async {
+        esc_history(&stores, &rule_id).await.len() == 2
+    })
+    .await;
+    drain(&stores).await;
+    let second = esc_history(&stores, &rule_id).await[0].clone();
+    call(
+        &stores,
+        "alice",
+        "acknowledge_alert",
+        json!({"alert_id": second["alert_id"]}),
+    )
+    .await;
+    let fired: chrono::DateTime<chrono::Utc> =
+        second["fired_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        gs_tools::alerts::escalate_due(&stores, fired + chrono::Duration::minutes(10))
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A silence on the symbol: recorded, not sent, not escalated.
+    let silence = call(
+        &stores,
+        "alice",
+        "create_silence",
+        json!({"symbol": "ESC", "duration_minutes": 60, "idempotency_key": "maint"}),
+    )
+    .await;
+    assert_eq!(silence["created"], json!(true));
+    let before = bodies(&receiver).len();
+    import_symbol(
+        &stores,
+        "ESC",
+        &[("2026-05-24", 100.0), ("2026-05-25", 90.0)],
+    )
+    .await;
+    settle(&stores, "the silenced firing", || async {
+        esc_history(&stores, &rule_id).await.len() == 3
+    })
+    .await;
+    drain(&stores).await;
+    let third = esc_history(&stores, &rule_id).await[0].clone();
+    assert_eq!(third["deliveries"][1]["status"], json!("silenced"));
+    assert_eq!(bodies(&receiver).len(), before);
+    let fired: chrono::DateTime<chrono::Utc> = third["fired_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        gs_tools::alerts::escalate_due(&stores, fired + chrono::Duration::minutes(10))
+            .await
+            .unwrap(),
+        0
+    );
+    let listed = call(&stores, "alice", "list_silences", json!({})).await;
+    assert_eq!(listed["silences"].as_array().unwrap().len(), 1);
+    call(
+        &stores,
+        "alice",
+        "delete_silence",
+        json!({"silence_id": silence["silence"]["silence_id"]}),
+    )
+    .await;
+
+    // Grouping: three symbols crossing at once are one notification.
+    let (group_receiver, group_url) = start_receiver().await;
+    for symbol in ["MSFT", "NVDA", "AMZN"] {
+        call(
+            &stores,
+            "alice",
+            "create_alert_rule",
+            json!({
+                "name": format!("{symbol} over 105"), "symbol": symbol,
+                "condition": {"kind": "price_crosses_above", "value": 105.0},
+                "channels": [{"kind": "webhook", "url": group_url}],
+                "group_seconds": 3, "idempotency_key": format!("grp-{symbol}"),
+            }),
+        )
+        .await;
+    }
+    for symbol in ["MSFT", "NVDA", "AMZN"] {
+        import_symbol(&stores, symbol, &[("2026-05-21", 110.0)]).await;
+    }
+    let all_delivered = || async {
+        let h = call(&stores, "alice", "get_alert_history", json!({"limit": 200})).await;
+        let grouped: Vec<&Value> = h["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["rule_name"].as_str().unwrap().ends_with("over 105"))
+            .collect();
+        grouped.len() == 3
+            && grouped
+                .iter()
+                .all(|a| a["deliveries"][1]["status"] == json!("delivered"))
+    };
+    settle(&stores, "the grouped delivery", all_delivered).await;
+    drain(&stores).await;
+    let sent = bodies(&group_receiver);
+    assert_eq!(sent.len(), 1, "one notification for the burst: {sent:?}");
+    assert_eq!(sent[0]["data"]["count"], json!(3));
+    let mut symbols: Vec<&str> = sent[0]["data"]["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["symbol"].as_str().unwrap())
+        .collect();
+    symbols.sort_unstable();
+    assert_eq!(symbols, ["AMZN", "MSFT", "NVDA"]);
+}
+
 fn cipher(dir: &std::path::Path) -> Arc<dyn gs_crypto::FieldCipher> {
     Arc::new(gs_crypto::Envelope::new(
         gs_crypto::LocalKeys::open_or_create(dir).unwrap(),
@@ -500,13 +742,14 @@ async fn alerts_end_to_end_on_both_engines() {
         MAX_RECEIVES,
     ));
     let embedded = Arc::new(embedded);
-    scenario(Stores {
+    let stores = Stores {
         bars: embedded.clone(),
         records: embedded as Arc<dyn RecordStore>,
         cipher: Some(cipher(dir.path())),
         bus: Some(local_bus as Arc<dyn EventBus>),
-    })
-    .await;
+    };
+    scenario(stores.clone()).await;
+    escalation_scenario(stores).await;
 
     let sdk = gs_aws_emulator::sdk_config();
     let name = gs_aws_emulator::unique_name("alerts");
@@ -519,11 +762,12 @@ async fn alerts_end_to_end_on_both_engines() {
         .unwrap();
     let aws_bus = Arc::new(gs_aws_bus::AwsBus::new(&sdk, &name, queues, MAX_RECEIVES));
     let keys = tempfile::tempdir().unwrap();
-    scenario(Stores {
+    let stores = Stores {
         bars: dynamo.clone(),
         records: dynamo,
         cipher: Some(cipher(keys.path())),
         bus: Some(aws_bus as Arc<dyn EventBus>),
-    })
-    .await;
+    };
+    scenario(stores.clone()).await;
+    escalation_scenario(stores).await;
 }

@@ -83,6 +83,68 @@ pub enum Channel {
     },
 }
 
+/// One step of an escalation policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationStep {
+    /// Minutes after the firing (first step) or after the previous step, 1-1440.
+    pub after_minutes: u64,
+    /// Where this step notifies (webhooks are signed with the rule's secret).
+    pub channels: Vec<Channel>,
+}
+
+/// What happens while a firing stays unacknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    /// The steps in order (1-5).
+    pub steps: Vec<EscalationStep>,
+    /// How many more times to go through the steps after the last one (0-3, default 0).
+    #[serde(default)]
+    pub repeat: u32,
+}
+
+impl Escalation {
+    fn check(&self) -> Result<(), ToolError> {
+        if self.steps.is_empty() || self.steps.len() > 5 {
+            return Err(ToolError::invalid("an escalation has 1-5 steps"));
+        }
+        if self.repeat > 3 {
+            return Err(ToolError::invalid("an escalation repeats at most 3 times"));
+        }
+        for step in &self.steps {
+            if !(1..=1440).contains(&step.after_minutes) {
+                return Err(ToolError::invalid("after_minutes is 1-1440"));
+            }
+            if step.channels.is_empty() || step.channels.len() > MAX_CHANNELS {
+                return Err(ToolError::invalid(format!(
+                    "an escalation step names 1-{MAX_CHANNELS} channels"
+                )));
+            }
+            for c in &step.channels {
+                if let Channel::Webhook { url } = c {
+                    webhook::check_url(url)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The step after `(round, step)`, with its delay.
+    fn next(&self, round: u32, step: usize) -> Option<(u32, usize, u64)> {
+        if let Some(s) = self.steps.get(step.saturating_add(1)) {
+            return Some((round, step.saturating_add(1), s.after_minutes));
+        }
+        if round < self.repeat {
+            return self
+                .steps
+                .first()
+                .map(|s| (round.saturating_add(1), 0, s.after_minutes));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredRule {
     id: String,
@@ -105,6 +167,26 @@ struct StoredRule {
     fired: u64,
     /// Digest of the create call's arguments, to tell a repeat from a clash.
     fingerprint: String,
+    #[serde(default)]
+    escalation: Option<Escalation>,
+    /// Seconds a webhook notification waits so firings of the rule's owner
+    /// to the same URL go out as one.
+    #[serde(default)]
+    group_seconds: u64,
+}
+
+impl StoredRule {
+    fn webhooks(&self) -> bool {
+        let steps = self
+            .escalation
+            .iter()
+            .flat_map(|e| e.steps.iter())
+            .flat_map(|s| s.channels.iter());
+        self.channels
+            .iter()
+            .chain(steps)
+            .any(|c| matches!(c, Channel::Webhook { .. }))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -112,6 +194,8 @@ struct StoredRule {
 pub enum DeliveryStatus {
     Pending,
     Delivered,
+    /// A silence matched when it fired: nothing was sent.
+    Silenced,
     /// Retries are used up; the event is in the notifier's dead-letter queue.
     Failed,
 }
@@ -128,6 +212,15 @@ pub struct DeliveryView {
     /// What the last failed attempt got.
     pub last_error: Option<String>,
     pub delivered_at: Option<String>,
+    /// alert.triggered, or alert.escalated for an escalation step's notification.
+    #[serde(default)]
+    pub kind: String,
+    /// The webhook-id header of this notification (the same across its retries).
+    #[serde(default)]
+    pub message_id: String,
+    /// Which escalation step sent it (e.g. "step 2 of 2, round 1").
+    #[serde(default)]
+    pub step: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -154,6 +247,12 @@ struct StoredAlert {
     deliveries: Vec<DeliveryView>,
     /// The event that made it fire.
     cause: String,
+    /// Escalation steps taken.
+    #[serde(default)]
+    escalations: u32,
+    /// The silence that muted it.
+    #[serde(default)]
+    silenced_by: Option<String>,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -261,6 +360,10 @@ pub struct RuleView {
     pub seen_until: Option<String>,
     pub last_fired_at: Option<String>,
     pub times_fired: u64,
+    /// Steps taken while a firing stays unacknowledged.
+    pub escalation: Option<Escalation>,
+    /// Seconds webhook notifications wait to go out grouped.
+    pub group_seconds: u64,
 }
 
 fn state_of(rule: &StoredRule, now: DateTime<Utc>) -> &'static str {
@@ -292,6 +395,8 @@ fn view(rule: &StoredRule) -> RuleView {
         seen_until: rule.seen_until.map(rfc3339),
         last_fired_at: rule.last_fired_at.map(rfc3339),
         times_fired: rule.fired,
+        escalation: rule.escalation.clone(),
+        group_seconds: rule.group_seconds,
     }
 }
 
@@ -318,6 +423,11 @@ pub struct CreateAlertRuleArgs {
     /// Where firings go (at most 5); the inbox always gets them. A webhook's signing secret is returned once, in this call's result.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// Escalation while a firing stays unacknowledged: steps with a delay and channels, repeated repeat more times; acknowledge_alert stops it.
+    pub escalation: Option<Escalation>,
+    /// Seconds (0-300, default 0) a webhook notification waits so that your firings to the same URL in that window go out as one notification (a burst over many symbols).
+    #[serde(default)]
+    pub group_seconds: u64,
     /// Any string unique to this rule (1-200 characters): repeating the call with the same key returns the same rule instead of a second one.
     pub idempotency_key: String,
 }
@@ -420,6 +530,12 @@ pub async fn create_alert_rule(
     }
     args.condition.check()?;
     check_common(&args.name, &args.channels, args.cooldown_minutes)?;
+    if let Some(e) = &args.escalation {
+        e.check()?;
+    }
+    if args.group_seconds > 300 {
+        return Err(ToolError::invalid("group_seconds is 0-300"));
+    }
     let channels = normalise_channels(args.channels);
     let frequency = args.frequency.unwrap_or(Frequency::OncePerBar);
     let fingerprint = crate::digest::sha256_hex(
@@ -432,6 +548,7 @@ pub async fn create_alert_rule(
             args.cooldown_minutes,
             args.expires_at,
             &channels,
+            (&args.escalation, args.group_seconds),
         ))?,
         16,
     );
@@ -493,6 +610,8 @@ pub async fn create_alert_rule(
         last_fired_at: None,
         fired: 0,
         fingerprint,
+        escalation: args.escalation,
+        group_seconds: args.group_seconds,
     };
     let mut ops = vec![
         TxOp::Put {
@@ -509,11 +628,7 @@ pub async fn create_alert_rule(
         },
     ];
     let mut secret = None;
-    if rule
-        .channels
-        .iter()
-        .any(|c| matches!(c, Channel::Webhook { .. }))
-    {
+    if rule.webhooks() {
         let fresh = webhook::new_secret()?;
         ops.push(TxOp::Put {
             key: secret_key(&ctx.subject, &id)?,
@@ -648,6 +763,13 @@ pub struct UpdateAlertRuleArgs {
     pub clear_expiry: bool,
     /// New channels (replaces the list; the inbox stays). Changing the webhook URL keeps its secret; adding a first webhook returns a new secret.
     pub channels: Option<Vec<Channel>>,
+    /// A new escalation policy.
+    pub escalation: Option<Escalation>,
+    /// Remove the escalation policy.
+    #[serde(default)]
+    pub clear_escalation: bool,
+    /// New grouping window in seconds (0-300).
+    pub group_seconds: Option<u64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -707,19 +829,25 @@ pub async fn update_alert_rule(
     } else if let Some(e) = args.expires_at {
         rule.expires_at = Some(e);
     }
-    let had_webhook = rule
-        .channels
-        .iter()
-        .any(|c| matches!(c, Channel::Webhook { .. }));
+    let had_webhook = rule.webhooks();
     if let Some(channels) = args.channels {
         check_common(&rule.name, &channels, rule.cooldown_secs / 60)?;
         rule.channels = normalise_channels(channels);
     }
     check_common(&rule.name, &[], rule.cooldown_secs / 60)?;
-    let has_webhook = rule
-        .channels
-        .iter()
-        .any(|c| matches!(c, Channel::Webhook { .. }));
+    if args.clear_escalation {
+        rule.escalation = None;
+    } else if let Some(e) = args.escalation {
+        e.check()?;
+        rule.escalation = Some(e);
+    }
+    if let Some(g) = args.group_seconds {
+        if g > 300 {
+            return Err(ToolError::invalid("group_seconds is 0-300"));
+        }
+        rule.group_seconds = g;
+    }
+    let has_webhook = rule.webhooks();
     let mut extra = Vec::new();
     let mut secret = None;
     if has_webhook && !had_webhook {
@@ -1065,6 +1193,436 @@ pub async fn acknowledge_alert(
     ))
 }
 
+// ------------------------------------------------------------------ silences
+
+const SILENCES: &str = "alert-silences";
+const ESCALATIONS: &str = "alert-escalations";
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Silence {
+    pub silence_id: String,
+    /// Only firings on this symbol (absent: any symbol).
+    pub symbol: Option<String>,
+    /// Only firings of this rule (absent: any rule).
+    pub rule_id: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
+fn silence_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, SILENCES, id)
+}
+
+async fn silences_of(stores: &Stores, subject: &str) -> Result<Vec<Silence>, StoreError> {
+    let scope = RecordScope::new(Owner::user(subject)?, SILENCES)?;
+    let page = stores
+        .records
+        .list(
+            &scope,
+            &ListQuery {
+                limit: Some(MAX_LIMIT),
+                ..ListQuery::default()
+            },
+        )
+        .await?;
+    page.records.iter().map(|r| decode(&r.value)).collect()
+}
+
+/// The first silence that mutes a firing of `rule` at `now`.
+fn silenced_by(silences: &[Silence], rule: &StoredRule, now: DateTime<Utc>) -> Option<String> {
+    silences
+        .iter()
+        .find(|s| {
+            s.starts_at <= now
+                && now < s.ends_at
+                && s.symbol.as_ref().is_none_or(|x| *x == rule.symbol)
+                && s.rule_id.as_ref().is_none_or(|x| *x == rule.id)
+        })
+        .map(|s| s.silence_id.clone())
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSilenceArgs {
+    /// Mute only firings on this symbol (give symbol, rule_id or both).
+    pub symbol: Option<String>,
+    /// Mute only firings of this rule.
+    pub rule_id: Option<String>,
+    /// When the silence starts (RFC 3339; default now).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// How long it lasts, in minutes (1 to 43200, i.e. 30 days).
+    pub duration_minutes: u64,
+    /// Why (shown in list_silences).
+    pub comment: Option<String>,
+    /// Any string unique to this silence: the same key again returns the same silence.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SilenceOutput {
+    pub silence: Silence,
+    pub created: bool,
+}
+
+pub async fn create_silence(
+    ctx: &ToolContext,
+    args: CreateSilenceArgs,
+) -> Result<(SilenceOutput, String), ToolError> {
+    if args.symbol.is_none() && args.rule_id.is_none() {
+        return Err(ToolError::invalid(
+            "a silence needs a symbol, a rule_id or both (pause_alert_rule stops one rule)",
+        ));
+    }
+    if !(1..=43_200).contains(&args.duration_minutes) {
+        return Err(ToolError::invalid("duration_minutes is 1-43200 (30 days)"));
+    }
+    let key_len = args.idempotency_key.chars().count();
+    if key_len == 0 || key_len > 200 {
+        return Err(ToolError::invalid(
+            "idempotency_key must be 1-200 characters",
+        ));
+    }
+    let symbol = args
+        .symbol
+        .as_deref()
+        .map(Symbol::parse)
+        .transpose()?
+        .map(|s| s.to_string());
+    let starts_at = args.starts_at.unwrap_or_else(Utc::now);
+    let ends_at = starts_at
+        .checked_add_signed(chrono::Duration::minutes(
+            i64::try_from(args.duration_minutes).unwrap_or(1),
+        ))
+        .ok_or_else(|| ToolError::invalid("the silence ends too far in the future"))?;
+    let id = format!(
+        "si_{}",
+        crate::digest::sha256_hex(
+            format!("{}\n{}", ctx.subject, args.idempotency_key).as_bytes(),
+            12
+        )
+    );
+    let silence = Silence {
+        silence_id: id.clone(),
+        symbol,
+        rule_id: args.rule_id,
+        starts_at,
+        ends_at,
+        comment: args.comment.map(|c| c.chars().take(200).collect()),
+    };
+    let key = silence_key(&ctx.subject, &id)?;
+    let created = match ctx
+        .stores
+        .records
+        .put(&key, &encode(&silence)?, WriteCondition::IfAbsent, None)
+        .await
+    {
+        Ok(_) => true,
+        Err(StoreError::Conflict(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    let silence = if created {
+        silence
+    } else {
+        match ctx.stores.records.get(&key).await? {
+            Some(r) => decode(&r.value)?,
+            None => silence,
+        }
+    };
+    let summary = format!(
+        "Silence {} mutes firings{}{} from {} to {} (they are still recorded in get_alert_history, without notifications or escalation).",
+        silence.silence_id,
+        silence
+            .symbol
+            .as_deref()
+            .map(|s| format!(" on {s}"))
+            .unwrap_or_default(),
+        silence
+            .rule_id
+            .as_deref()
+            .map(|r| format!(" of rule {r}"))
+            .unwrap_or_default(),
+        rfc3339(silence.starts_at),
+        rfc3339(silence.ends_at)
+    );
+    Ok((SilenceOutput { silence, created }, summary))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListSilencesArgs {
+    /// Include silences that have ended (default false).
+    #[serde(default)]
+    pub include_ended: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListSilencesOutput {
+    pub silences: Vec<Silence>,
+}
+
+pub async fn list_silences(
+    ctx: &ToolContext,
+    args: ListSilencesArgs,
+) -> Result<(ListSilencesOutput, String), ToolError> {
+    let now = Utc::now();
+    let mut silences = silences_of(&ctx.stores, &ctx.subject).await?;
+    if !args.include_ended {
+        silences.retain(|s| s.ends_at > now);
+    }
+    let active = silences
+        .iter()
+        .filter(|s| s.starts_at <= now && now < s.ends_at)
+        .count();
+    let summary = format!("{} silences ({active} in force now).", silences.len());
+    Ok((ListSilencesOutput { silences }, summary))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteSilenceArgs {
+    /// The silence, as create_silence or list_silences gave it.
+    pub silence_id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeleteSilenceOutput {
+    pub silence_id: String,
+    pub deleted: bool,
+}
+
+pub async fn delete_silence(
+    ctx: &ToolContext,
+    args: DeleteSilenceArgs,
+) -> Result<(DeleteSilenceOutput, String), ToolError> {
+    let deleted = ctx
+        .stores
+        .records
+        .delete(
+            &silence_key(&ctx.subject, &args.silence_id)?,
+            WriteCondition::Always,
+        )
+        .await?;
+    let summary = if deleted {
+        format!("Deleted silence {}; firings notify again.", args.silence_id)
+    } else {
+        format!("There is no silence {} of yours.", args.silence_id)
+    };
+    Ok((
+        DeleteSilenceOutput {
+            silence_id: args.silence_id,
+            deleted,
+        },
+        summary,
+    ))
+}
+
+// ------------------------------------------------------------------ escalation
+
+/// The deliveries of one notification: the inbox at once, webhooks pending
+/// (or silenced).
+fn deliveries_for(
+    channels: &[Channel],
+    kind: &str,
+    message_id: &str,
+    step: Option<String>,
+    now: DateTime<Utc>,
+    silenced: bool,
+) -> Vec<DeliveryView> {
+    channels
+        .iter()
+        .map(|c| {
+            let (channel, url, status) = match c {
+                Channel::Inbox => ("inbox", None, DeliveryStatus::Delivered),
+                Channel::Webhook { url } => (
+                    "webhook",
+                    Some(url.clone()),
+                    if silenced {
+                        DeliveryStatus::Silenced
+                    } else {
+                        DeliveryStatus::Pending
+                    },
+                ),
+            };
+            DeliveryView {
+                channel: channel.into(),
+                url,
+                status,
+                attempts: 0,
+                last_error: None,
+                delivered_at: (status == DeliveryStatus::Delivered).then(|| rfc3339(now)),
+                kind: kind.into(),
+                message_id: message_id.into(),
+                step: step.clone(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EscalationPosition {
+    round: u32,
+    step: usize,
+}
+
+/// Indexes step `step` of round `round` of an alert, due `after_minutes`
+/// after `from`. The id is fixed by the alert and position, so a repeat
+/// writes the same entry.
+async fn schedule_escalation(
+    stores: &Stores,
+    subject: &str,
+    alert_id: &str,
+    from: DateTime<Utc>,
+    round: u32,
+    step: usize,
+    after_minutes: u64,
+) -> Result<(), StoreError> {
+    let due = from
+        .checked_add_signed(chrono::Duration::minutes(
+            i64::try_from(after_minutes).unwrap_or(0),
+        ))
+        .unwrap_or(from);
+    let key = RecordKey::new(
+        Owner::system(),
+        ESCALATIONS,
+        &format!("{:013}#{subject}#{alert_id}", due.timestamp_millis().max(0)),
+    )?;
+    let value = serde_json::to_vec(&EscalationPosition { round, step })
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    stores
+        .records
+        .put(&key, &value, WriteCondition::Always, None)
+        .await
+        .map(|_| ())
+}
+
+/// Takes every escalation step due at `now` (at most 100 a call): for an
+/// alert still unacknowledged, its step's notifications are added to the
+/// alert and `alert.escalated` is published for the notifier; the next step
+/// is indexed. Each entry is claimed (deleted `IfVersion`) first, so two
+/// schedulers never take one step twice. Returns the steps taken.
+pub async fn escalate_due(stores: &Stores, now: DateTime<Utc>) -> Result<usize, ToolError> {
+    let scope = RecordScope::new(Owner::system(), ESCALATIONS)?;
+    let page = stores
+        .records
+        .list(
+            &scope,
+            &ListQuery {
+                limit: Some(100),
+                ..ListQuery::default()
+            },
+        )
+        .await?;
+    let mut taken = 0usize;
+    for record in page.records {
+        let mut parts = record.id.splitn(3, '#');
+        let (Some(due), Some(subject), Some(alert_id)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if due
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .is_none_or(|d| d > now)
+        {
+            break;
+        }
+        match stores
+            .records
+            .delete(
+                &scope.key(&record.id)?,
+                WriteCondition::IfVersion(record.version),
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let position: EscalationPosition = decode(&record.value)?;
+        let key = alert_key(subject, alert_id)?;
+        let Some(current) = stores.records.get(&key).await? else {
+            continue;
+        };
+        let mut alert: StoredAlert = decode(&current.value)?;
+        if alert.state == AlertState::Acknowledged {
+            continue;
+        }
+        let Some((rule, _)) = load_rule(stores, subject, &alert.rule_id).await? else {
+            continue;
+        };
+        let Some(policy) = rule.escalation.clone() else {
+            continue;
+        };
+        let Some(step) = policy.steps.get(position.step) else {
+            continue;
+        };
+        let label = format!(
+            "step {} of {}, round {} of {}",
+            position.step.saturating_add(1),
+            policy.steps.len(),
+            position.round.saturating_add(1),
+            policy.repeat.saturating_add(1)
+        );
+        let message_id = format!("msg_{}_r{}s{}", alert.id, position.round, position.step);
+        if alert.deliveries.iter().all(|d| d.message_id != message_id) {
+            alert.deliveries.extend(deliveries_for(
+                &step.channels,
+                "alert.escalated",
+                &message_id,
+                Some(label.clone()),
+                now,
+                false,
+            ));
+            alert.escalations = alert.escalations.saturating_add(1);
+            stores
+                .records
+                .put(
+                    &key,
+                    &encode(&alert)?,
+                    WriteCondition::IfVersion(current.version),
+                    None,
+                )
+                .await
+                .map_err(|e| {
+                    if e.is_conflict() {
+                        ToolError::Conflict(format!(
+                            "alert {alert_id} changed during its escalation"
+                        ))
+                    } else {
+                        e.into()
+                    }
+                })?;
+        }
+        if let Some((round, next, after)) = policy.next(position.round, position.step) {
+            schedule_escalation(stores, subject, &alert.id, now, round, next, after).await?;
+        }
+        let event = Event::new(
+            format!(
+                "escalated-{}",
+                crate::digest::sha256_hex(format!("{subject}\n{message_id}").as_bytes(), 16)
+            ),
+            "goldensignals/alerts",
+            EventType::AlertEscalated,
+            now,
+            Some(alert.symbol.clone()),
+            serde_json::json!({
+                "alert_id": alert.id,
+                "rule_id": alert.rule_id,
+                "rule_name": alert.rule_name,
+                "symbol": alert.symbol,
+                "step": label,
+                "message": alert.message,
+            }),
+        )
+        .owned_by(subject);
+        bus::publish(stores, &[event]).await?;
+        taken = taken.saturating_add(1);
+    }
+    Ok(taken)
+}
+
 // ------------------------------------------------------------------ evaluation (the `alerts` consumer)
 
 /// The `alerts` consumer: evaluates the rules on an event's symbol.
@@ -1228,6 +1786,11 @@ impl Evaluator {
             }
             _ => return Ok(()),
         };
+        let silences = if firings.is_empty() {
+            Vec::new()
+        } else {
+            silences_of(stores, &indexed.subject).await?
+        };
         let mut fired = Vec::new();
         for firing in firings {
             if rule.done {
@@ -1255,42 +1818,52 @@ impl Evaluator {
                 values: firing.hit.values,
                 state: AlertState::Triggered,
                 acknowledged_at: None,
-                deliveries: rule
-                    .channels
-                    .iter()
-                    .map(|c| DeliveryView {
-                        channel: match c {
-                            Channel::Inbox => "inbox".into(),
-                            Channel::Webhook { .. } => "webhook".into(),
-                        },
-                        url: match c {
-                            Channel::Inbox => None,
-                            Channel::Webhook { url } => Some(url.clone()),
-                        },
-                        status: if matches!(c, Channel::Inbox) {
-                            DeliveryStatus::Delivered
-                        } else {
-                            DeliveryStatus::Pending
-                        },
-                        attempts: 0,
-                        last_error: None,
-                        delivered_at: matches!(c, Channel::Inbox).then(|| rfc3339(now)),
-                    })
-                    .collect(),
+                deliveries: Vec::new(),
                 cause: event.id.clone(),
+                escalations: 0,
+                silenced_by: None,
             };
+            let mut alert = alert;
+            alert.silenced_by = silenced_by(&silences, &rule, now);
+            alert.deliveries = deliveries_for(
+                &rule.channels,
+                "alert.triggered",
+                &format!("msg_{}", alert.id),
+                None,
+                now,
+                alert.silenced_by.is_some(),
+            );
             let key = alert_key(&indexed.subject, &alert.id)?;
             let value =
                 serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
-            match stores
+            let fired_at = match stores
                 .records
                 .put(&key, &value, WriteCondition::IfAbsent, None)
                 .await
             {
-                // Already fired on this bar (a repeat of the event): publish
-                // again below, the notifier dedupes.
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Ok(_) => alert.fired_at,
+                // Already fired on this bar (a repeat of the event): its
+                // escalation is keyed from the stored firing, and it is
+                // published again below (the notifier dedupes).
+                Err(StoreError::Conflict(_)) => match stores.records.get(&key).await? {
+                    Some(r) => decode::<StoredAlert>(&r.value)?.fired_at,
+                    None => alert.fired_at,
+                },
                 Err(e) => return Err(e.into()),
+            };
+            if let (Some(policy), None) = (&rule.escalation, &alert.silenced_by)
+                && let Some(first) = policy.steps.first()
+            {
+                schedule_escalation(
+                    stores,
+                    &indexed.subject,
+                    &alert.id,
+                    fired_at,
+                    0,
+                    0,
+                    first.after_minutes,
+                )
+                .await?;
             }
             rule.last_fired_at = Some(now);
             rule.fired = rule.fired.saturating_add(1);
@@ -1392,9 +1965,261 @@ impl Consumer for Evaluator {
 
 // ------------------------------------------------------------------ delivery (the `notifier` consumer)
 
-/// The `notifier` consumer: delivers a triggered alert to its webhook.
+/// The `notifier` consumer: sends an alert's pending webhook notifications
+/// (its firing, or an escalation step), each signed with the rule's secret
+/// under its own `webhook-id`, retried by the bus until its last attempt
+/// marks it failed (the event then goes to the dead-letter queue).
 #[derive(Debug)]
 pub struct Notifier;
+
+/// The newest alerts a grouped notification looks through for partners.
+const GROUP_LOOKBACK: usize = 200;
+
+/// Another alert of the owner with a first, still pending notification to
+/// the same URL, fired within `group` seconds of `alert`.
+struct Partner {
+    key: RecordKey,
+    version: u64,
+    alert: StoredAlert,
+    index: usize,
+}
+
+async fn partners(
+    stores: &Stores,
+    subject: &str,
+    alert: &StoredAlert,
+    url: &str,
+    group: u64,
+) -> Result<Vec<Partner>, StoreError> {
+    let scope = RecordScope::new(Owner::user(subject)?, ALERTS)?;
+    let page = stores
+        .records
+        .list(
+            &scope,
+            &ListQuery {
+                order: Order::Descending,
+                limit: Some(GROUP_LOOKBACK),
+                ..ListQuery::default()
+            },
+        )
+        .await?;
+    let window = chrono::Duration::seconds(i64::try_from(group).unwrap_or(0));
+    let mut out = Vec::new();
+    for r in page.records {
+        if r.id == alert.id {
+            continue;
+        }
+        let other: StoredAlert = decode(&r.value)?;
+        if other.fired_at.signed_duration_since(alert.fired_at).abs() > window {
+            continue;
+        }
+        let index = other.deliveries.iter().position(|d| {
+            d.status == DeliveryStatus::Pending
+                && d.kind == "alert.triggered"
+                && d.attempts == 0
+                && d.url.as_deref() == Some(url)
+        });
+        if let Some(index) = index {
+            out.push(Partner {
+                key: scope.key(&r.id)?,
+                version: r.version,
+                alert: other,
+                index,
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Notifier {
+    async fn deliver(
+        &self,
+        stores: &Stores,
+        subject: &str,
+        alert_id: &str,
+        attempt: Attempt,
+    ) -> Result<(), HandlerError> {
+        let key = alert_key(subject, alert_id)?;
+        let Some(record) = stores.records.get(&key).await? else {
+            return Err(HandlerError::Poison(format!(
+                "alert {alert_id} does not exist"
+            )));
+        };
+        let mut alert: StoredAlert = decode(&record.value)?;
+        let pending: Vec<usize> = alert
+            .deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.status == DeliveryStatus::Pending && d.url.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let group = load_rule(stores, subject, &alert.rule_id)
+            .await?
+            .map_or(0, |(r, _)| r.group_seconds);
+        if group > 0 {
+            let until = alert
+                .fired_at
+                .checked_add_signed(chrono::Duration::seconds(i64::try_from(group).unwrap_or(0)))
+                .unwrap_or(now);
+            if now < until {
+                let wait = until
+                    .signed_duration_since(now)
+                    .to_std()
+                    .unwrap_or_default();
+                return Err(HandlerError::Later(
+                    wait,
+                    "the rule's grouping window".into(),
+                ));
+            }
+        }
+        let secret = open_secret(stores, subject, &alert.rule_id).await?;
+        let mut failed = None;
+        let mut finished = Vec::new();
+        let mut grouped = Vec::new();
+        for i in pending {
+            let Some(d) = alert.deliveries.get(i).cloned() else {
+                continue;
+            };
+            let url = d.url.clone().unwrap_or_default();
+            let together = if group > 0 && d.kind == "alert.triggered" {
+                partners(stores, subject, &alert, &url, group).await?
+            } else {
+                Vec::new()
+            };
+            let (message_id, body) = if together.is_empty() {
+                (
+                    d.message_id.clone(),
+                    serde_json::json!({
+                        "type": d.kind,
+                        "timestamp": rfc3339(now),
+                        "data": alert_view(alert.clone()),
+                    }),
+                )
+            } else {
+                let mut ids: Vec<&str> = together.iter().map(|p| p.alert.id.as_str()).collect();
+                ids.push(alert.id.as_str());
+                ids.sort_unstable();
+                let mut views = vec![alert_view(alert.clone())];
+                views.extend(together.iter().map(|p| alert_view(p.alert.clone())));
+                (
+                    format!(
+                        "msg_grp_{}",
+                        crate::digest::sha256_hex(ids.join("\n").as_bytes(), 12)
+                    ),
+                    serde_json::json!({
+                        "type": "alert.triggered",
+                        "timestamp": rfc3339(now),
+                        "data": {"grouped": true, "count": views.len(), "alerts": views},
+                    }),
+                )
+            };
+            let payload =
+                serde_json::to_vec(&body).map_err(|e| HandlerError::Poison(e.to_string()))?;
+            let outcome = match &secret {
+                Some(secret) => webhook::send(&url, secret, &message_id, &payload).await,
+                None => webhook::Sent::Failed {
+                    reason: "the rule's webhook secret is gone (the rule was deleted or changed)"
+                        .into(),
+                },
+            };
+            let Some(d) = alert.deliveries.get_mut(i) else {
+                continue;
+            };
+            d.attempts = d.attempts.saturating_add(1);
+            d.message_id.clone_from(&message_id);
+            match outcome {
+                webhook::Sent::Delivered { .. } => {
+                    d.status = DeliveryStatus::Delivered;
+                    d.delivered_at = Some(rfc3339(Utc::now()));
+                    d.last_error = None;
+                    finished.push(("delivered", url.clone(), d.kind.clone()));
+                    grouped.extend(together.into_iter().map(|p| (p, message_id.clone())));
+                }
+                webhook::Sent::Failed { reason } => {
+                    d.last_error = Some(reason.clone());
+                    if attempt.is_last() {
+                        d.status = DeliveryStatus::Failed;
+                        d.last_error = Some(format!(
+                            "{reason}; gave up after {} attempts, the event is in the notifier's dead-letter queue",
+                            d.attempts
+                        ));
+                        finished.push(("failed", url.clone(), d.kind.clone()));
+                    }
+                    failed.get_or_insert(reason);
+                }
+            }
+        }
+        let value = serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        match stores
+            .records
+            .put(
+                &key,
+                &value,
+                WriteCondition::IfVersion(record.version),
+                None,
+            )
+            .await
+        {
+            Ok(_) => {}
+            // Acknowledged or escalated meanwhile: the next delivery of the
+            // event reads it again.
+            Err(e) if e.is_conflict() => {
+                return Err(HandlerError::Retry(
+                    "the alert changed during its delivery".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // The partners' notifications went out in the grouped one.
+        for (mut p, message_id) in grouped {
+            if let Some(d) = p.alert.deliveries.get_mut(p.index) {
+                d.status = DeliveryStatus::Delivered;
+                d.attempts = d.attempts.saturating_add(1);
+                d.delivered_at = Some(rfc3339(Utc::now()));
+                d.message_id = message_id;
+            }
+            let value =
+                serde_json::to_vec(&p.alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+            match stores
+                .records
+                .put(&p.key, &value, WriteCondition::IfVersion(p.version), None)
+                .await
+            {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let events: Vec<Event> = finished
+            .into_iter()
+            .map(|(status, url, kind)| {
+                Event::new(
+                    format!(
+                        "delivered-{}",
+                        crate::digest::sha256_hex(
+                            format!("{subject}\n{}\n{url}\n{kind}\n{status}", alert.id).as_bytes(),
+                            16
+                        )
+                    ),
+                    "goldensignals/notifier",
+                    EventType::AlertDelivered,
+                    now,
+                    Some(alert.symbol.clone()),
+                    serde_json::json!({"alert_id": alert.id, "channel": "webhook", "url": url, "notification": kind, "status": status}),
+                )
+                .owned_by(subject)
+            })
+            .collect();
+        bus::publish(stores, &events).await?;
+        match failed {
+            Some(reason) => Err(HandlerError::Retry(reason)),
+            None => Ok(()),
+        }
+    }
+}
 
 #[async_trait]
 impl Consumer for Notifier {
@@ -1420,111 +2245,7 @@ impl Consumer for Notifier {
                 event.id
             )));
         };
-        let key = alert_key(subject, alert_id)?;
-        let Some(record) = stores.records.get(&key).await? else {
-            return Err(HandlerError::Poison(format!(
-                "alert {alert_id} does not exist"
-            )));
-        };
-        let mut alert: StoredAlert = decode(&record.value)?;
-        let pending: Vec<usize> = alert
-            .deliveries
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.status == DeliveryStatus::Pending && d.url.is_some())
-            .map(|(i, _)| i)
-            .collect();
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let secret = open_secret(stores, subject, &alert.rule_id).await?;
-        let payload = serde_json::to_vec(&serde_json::json!({
-            "type": "alert.triggered",
-            "timestamp": rfc3339(alert.fired_at),
-            "data": alert_view(alert.clone()),
-        }))
-        .map_err(|e| HandlerError::Poison(e.to_string()))?;
-        let mut failed = None;
-        let mut finished = Vec::new();
-        for i in pending {
-            let Some(d) = alert.deliveries.get_mut(i) else {
-                continue;
-            };
-            let url = d.url.clone().unwrap_or_default();
-            d.attempts = d.attempts.saturating_add(1);
-            let outcome = match &secret {
-                Some(secret) => {
-                    webhook::send(&url, secret, &format!("msg_{}", alert.id), &payload).await
-                }
-                None => webhook::Sent::Failed {
-                    reason: "the rule's webhook secret is gone (the rule was deleted or changed)"
-                        .into(),
-                },
-            };
-            match outcome {
-                webhook::Sent::Delivered { .. } => {
-                    d.status = DeliveryStatus::Delivered;
-                    d.delivered_at = Some(rfc3339(Utc::now()));
-                    d.last_error = None;
-                    finished.push(("delivered", url));
-                }
-                webhook::Sent::Failed { reason } => {
-                    d.last_error = Some(reason.clone());
-                    if attempt.is_last() {
-                        d.status = DeliveryStatus::Failed;
-                        d.last_error = Some(format!(
-                            "{reason}; gave up after {} attempts, the event is in the notifier's dead-letter queue",
-                            d.attempts
-                        ));
-                        finished.push(("failed", url));
-                    }
-                    failed.get_or_insert(reason);
-                }
-            }
-        }
-        let value = serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
-        match stores
-            .records
-            .put(
-                &key,
-                &value,
-                WriteCondition::IfVersion(record.version),
-                None,
-            )
-            .await
-        {
-            Ok(_) => {}
-            // Acknowledged meanwhile: the next delivery of the event reads it again.
-            Err(e) if e.is_conflict() => {
-                return Err(HandlerError::Retry(
-                    "the alert changed during its delivery".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let now = Utc::now();
-        let events: Vec<Event> = finished
-            .into_iter()
-            .map(|(status, url)| {
-                Event::new(
-                    format!(
-                        "delivered-{}",
-                        crate::digest::sha256_hex(format!("{subject}\n{}\n{url}\n{status}", alert.id).as_bytes(), 16)
-                    ),
-                    "goldensignals/notifier",
-                    EventType::AlertDelivered,
-                    now,
-                    Some(alert.symbol.clone()),
-                    serde_json::json!({"alert_id": alert.id, "channel": "webhook", "url": url, "status": status}),
-                )
-                .owned_by(subject)
-            })
-            .collect();
-        bus::publish(stores, &events).await?;
-        match failed {
-            Some(reason) => Err(HandlerError::Retry(reason)),
-            None => Ok(()),
-        }
+        self.deliver(stores, subject, alert_id, attempt).await
     }
 }
 
@@ -1653,4 +2374,42 @@ tool!(
     AcknowledgeAlertOutput,
     acknowledge_alert,
     "Marks one of your alerts acknowledged (it stays in the history). Acknowledging it again changes nothing."
+);
+
+tool!(
+    CreateSilence,
+    "create_silence",
+    "Silence alerts for a while",
+    WRITE,
+    CreateSilenceArgs,
+    SilenceOutput,
+    create_silence,
+    "Mutes your alert notifications for a time window: firings on a symbol, of one rule, or both, are still recorded in get_alert_history (deliveries marked silenced) but send no webhook and do not escalate. Safe to retry with the same idempotency_key."
+);
+
+tool!(
+    ListSilences,
+    "list_silences",
+    "List your silences",
+    Annotations::READ_ONLY,
+    ListSilencesArgs,
+    ListSilencesOutput,
+    list_silences,
+    "Lists your silences (what they match and their window); ended ones only with include_ended."
+);
+
+tool!(
+    DeleteSilence,
+    "delete_silence",
+    "End a silence",
+    Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: false,
+    },
+    DeleteSilenceArgs,
+    DeleteSilenceOutput,
+    delete_silence,
+    "Deletes one of your silences, so matching firings notify again."
 );

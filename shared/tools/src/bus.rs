@@ -84,6 +84,8 @@ pub enum HandlerError {
     Retry(String),
     /// Can never pass (a malformed event): dead-letter at once.
     Poison(String),
+    /// Not yet: handle it again after this wait (a grouping window).
+    Later(Duration, String),
 }
 
 impl std::fmt::Display for HandlerError {
@@ -91,6 +93,7 @@ impl std::fmt::Display for HandlerError {
         match self {
             Self::Retry(m) => write!(f, "will retry: {m}"),
             Self::Poison(m) => write!(f, "cannot be handled: {m}"),
+            Self::Later(d, m) => write!(f, "later ({} ms): {m}", d.as_millis()),
         }
     }
 }
@@ -238,6 +241,10 @@ pub async fn poll_once(
                 tracing::warn!(consumer = consumer.name(), event = %delivery.event.id, attempt = delivery.receive_count, %why, "event handling failed; will retry");
                 let delay = backoff(settings.retry_base, delivery.receive_count);
                 bus.retry(consumer.name(), &delivery.receipt, delay).await?;
+            }
+            Outcome::Failed(HandlerError::Later(wait, why)) => {
+                tracing::debug!(consumer = consumer.name(), event = %delivery.event.id, %why, "event handling deferred");
+                bus.retry(consumer.name(), &delivery.receipt, wait).await?;
             }
             Outcome::Failed(HandlerError::Poison(why)) => {
                 tracing::warn!(consumer = consumer.name(), event = %delivery.event.id, %why, "event cannot be handled; it goes to the dead-letter queue");

@@ -42,6 +42,7 @@ pub mod options;
 mod paging;
 pub mod portfolio;
 mod registry;
+pub mod scheduler;
 pub mod sentiment;
 pub mod signals;
 pub mod technical;

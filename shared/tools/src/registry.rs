@@ -342,6 +342,9 @@ pub fn registry() -> &'static [ToolSpec] {
             ToolSpec::of::<alerts::ResumeAlertRule>(),
             ToolSpec::of::<alerts::GetAlertHistory>(),
             ToolSpec::of::<alerts::AcknowledgeAlert>(),
+            ToolSpec::of::<alerts::CreateSilence>(),
+            ToolSpec::of::<alerts::ListSilences>(),
+            ToolSpec::of::<alerts::DeleteSilence>(),
             ToolSpec::of::<bus::log::GetEvents>(),
         ]
     })
