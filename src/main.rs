@@ -62,6 +62,8 @@ enum Command {
     ImportOptions(ImportOptionsArgs),
     /// Import an account's history (deposits, withdrawals, buys, sells; CSV) as a new portfolio (all-or-nothing).
     ImportPortfolio(ImportPortfolioArgs),
+    /// Run one signal scan of a watchlist now (stored results and signal events, as a scheduled scan).
+    Scan(ScanArgs),
     /// Development helpers: an emulated AWS (bootstrap), the events/ files.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -246,6 +248,21 @@ struct ImportOptionsArgs {
 }
 
 #[derive(Args)]
+struct ScanArgs {
+    /// The watchlist's name (create_watchlist).
+    #[arg(long)]
+    watchlist: String,
+    /// The user (token subject) the watchlist belongs to (with --token: that token's subject).
+    #[arg(long, default_value = DEV_SUBJECT)]
+    user: String,
+    #[command(flatten)]
+    data: DataDir,
+    /// Bearer token for a running server that does not trust the local dev issuer (needs technical-analysis:run_scan).
+    #[arg(long, env = "GOLDENSIGNALS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Args)]
 struct ImportPortfolioArgs {
     /// The portfolio's name (default: the file's name).
     #[arg(long)]
@@ -338,6 +355,7 @@ fn main() -> Result<()> {
         )),
         Command::ImportOptions(args) => runtime.block_on(import_options(args)),
         Command::ImportPortfolio(args) => runtime.block_on(import_portfolio(args)),
+        Command::Scan(args) => runtime.block_on(scan(args)),
         Command::Dev(command) => runtime.block_on(dev::run(command)),
         Command::Broker(command) => runtime.block_on(broker(command)),
     }
@@ -520,6 +538,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
         ))),
         _ => None,
     };
+    // Scheduled scans and escalations: a tick every 15 s (on AWS, an
+    // EventBridge schedule invokes the scheduler function each minute).
+    let scheduler = tokio::spawn(gs_tools::scheduler::run(
+        consumer_stores.clone(),
+        std::time::Duration::from_secs(15),
+        stop_consumers.subscribe(),
+    ));
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     let served = axum::serve(
         listener,
@@ -534,6 +559,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(consumers) = consumers {
         let _ = consumers.await;
     }
+    let _ = scheduler.await;
     served.context("server failed")?;
     Ok(())
 }
@@ -783,6 +809,47 @@ async fn import_portfolio(args: ImportPortfolioArgs) -> Result<()> {
     let (_, summary) = gs_tools::portfolio::import_history(&stores, &args.user, &name, &key, text)
         .await
         .map_err(|e| anyhow::anyhow!("{} was not imported: {e}", path.display()))?;
+    println!("{summary} (user {})", args.user);
+    Ok(())
+}
+
+/// `scan`: in the local store, or through the running server's `run_scan`
+/// when it holds the store.
+async fn scan(args: ScanArgs) -> Result<()> {
+    let store = match import_target(&args.data)? {
+        ImportTarget::Store(store) => store,
+        ImportTarget::Server { url, host } => {
+            let (summary, _) = call_running_server_as(
+                &url,
+                host.as_deref(),
+                args.token.as_deref(),
+                &args.data,
+                &args.user,
+                "run_scan",
+                serde_json::json!({"name": args.watchlist}),
+            )
+            .await
+            .with_context(|| format!("watchlist {} was not scanned", args.watchlist))?;
+            println!("{summary} (through the running server at {url})");
+            return Ok(());
+        }
+    };
+    let stores = Stores {
+        bars: store.clone(),
+        records: store.clone(),
+        cipher: None,
+        // Into the outbox: the server's consumers see the signals when it runs.
+        bus: Some(local_bus(&store)),
+    };
+    let ctx = gs_tools::portfolio::local_context(&stores, &args.user, "cli-scan");
+    let (_, summary) = gs_tools::watchlists::run_scan(
+        &ctx,
+        gs_tools::watchlists::WatchlistNameArgs {
+            name: args.watchlist.clone(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("watchlist {} was not scanned: {e}", args.watchlist))?;
     println!("{summary} (user {})", args.user);
     Ok(())
 }

@@ -388,15 +388,45 @@ pub fn discover_mode() -> ClientLifecycleMode {
 /// it (made on first use, idempotently, when the caller may).
 pub const SAMPLE_PORTFOLIO: &str = "$PORTFOLIO";
 pub const SAMPLE_ORDER: &str = "$ORDER";
+/// The caller's sample alert rule and silence (made on first use).
+pub const SAMPLE_RULE: &str = "$RULE";
+pub const SAMPLE_SILENCE: &str = "$SILENCE";
 
 async fn resolve_samples<S: Service<RoleClient>>(
     client: &RunningService<RoleClient, S>,
     args: Value,
 ) -> Value {
     let mut text = args.to_string();
+    for (placeholder, tool, make, field) in [
+        (
+            SAMPLE_RULE,
+            "create_alert_rule",
+            serde_json::json!({"name": "sample", "symbol": "AAPL",
+                "condition": {"kind": "price_crosses_above", "value": 1000}, "idempotency_key": "sample-rule"}),
+            "/rule/rule_id",
+        ),
+        (
+            SAMPLE_SILENCE,
+            "create_silence",
+            serde_json::json!({"symbol": "AAPL", "duration_minutes": 60, "idempotency_key": "sample-silence"}),
+            "/silence/silence_id",
+        ),
+    ] {
+        let quoted = json_text(placeholder);
+        if text.contains(&quoted) {
+            let made = call_raw(client, tool, make).await;
+            // Without the scope the placeholder stays: the call is refused first.
+            if let Some(id) = made["structuredContent"]
+                .pointer(field)
+                .and_then(Value::as_str)
+            {
+                text = text.replace(&quoted, &json_text(id));
+            }
+        }
+    }
     let (p, o) = (json_text(SAMPLE_PORTFOLIO), json_text(SAMPLE_ORDER));
     if !text.contains(&p) && !text.contains(&o) {
-        return args;
+        return serde_json::from_str(&text).unwrap();
     }
     let created = call_raw(
         client,

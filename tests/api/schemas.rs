@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{SAMPLE_ORDER, SAMPLE_PORTFOLIO, call, expect_ok, spawn_app};
+use crate::helpers::{
+    SAMPLE_ORDER, SAMPLE_PORTFOLIO, SAMPLE_RULE, SAMPLE_SILENCE, call, expect_ok, spawn_app,
+};
 
 /// 2024-01-02T00:00:00Z; inline bars are one day apart from here.
 const FIRST_DAY: i64 = 1_704_153_600;
@@ -223,6 +225,73 @@ pub fn sample_arguments(tool: &str) -> Vec<Value> {
         ],
         "rebalance_preview" => vec![
             json!({"portfolio_id": SAMPLE_PORTFOLIO, "targets": {"AAPL": 0.3, "MSFT": "0.2", "SPY": 0.4}}),
+        ],
+        // Watchlists: made, listed, changed, scanned, read, deleted (the
+        // second delete finds nothing and says so).
+        "create_watchlist" => vec![
+            json!({"name": "sample", "symbols": ["AAPL", "MSFT"]}),
+            json!({"name": "sample-scheduled", "symbols": ["AAPL", "NVDA", "BTC-USD"], "timeframe": "1d",
+                   "agents": ["rsi", "macd"], "use_consensus": true, "schedule": "cron(0 21 ? * MON-FRI *)"}),
+        ],
+        "list_watchlists" => vec![json!({}), json!({"limit": 1})],
+        "update_watchlist" => vec![
+            json!({"name": "sample", "add_symbols": ["NVDA"]}),
+            json!({"name": "sample", "schedule": "rate(1 day)", "remove_symbols": ["MSFT"]}),
+        ],
+        "run_scan" => vec![json!({"name": "sample"}), json!({"name": "sample"})],
+        "get_signal_history" => vec![
+            json!({"watchlist": "sample"}),
+            json!({"watchlist": "sample", "symbol": "AAPL", "limit": 5}),
+        ],
+        "delete_watchlist" => vec![
+            json!({"name": "sample-scheduled"}),
+            json!({"name": "sample-scheduled"}),
+        ],
+        // Alerts: the sample rule ($RULE) is made on first use.
+        "create_alert_rule" => vec![
+            json!({"name": "sample", "symbol": "AAPL", "condition": {"kind": "price_crosses_above", "value": 1000},
+                   "idempotency_key": "sample-rule"}),
+            json!({"name": "rsi oversold", "symbol": "MSFT", "timeframe": "1d",
+                   "condition": {"kind": "indicator", "indicator": "rsi", "params": {"timeperiod": 14}, "op": "crosses_below", "value": 30},
+                   "frequency": "once", "cooldown_minutes": 60, "expires_at": "2030-01-01T00:00:00Z",
+                   "channels": [{"kind": "webhook", "url": "https://hooks.example.com/goldensignals"}],
+                   "escalation": {"steps": [{"after_minutes": 15, "channels": [{"kind": "inbox"}]}], "repeat": 1},
+                   "group_seconds": 10, "idempotency_key": "sample-rsi"}),
+        ],
+        "list_alert_rules" => vec![json!({}), json!({"symbol": "AAPL", "limit": 5})],
+        "update_alert_rule" => vec![
+            json!({"rule_id": SAMPLE_RULE, "cooldown_minutes": 5}),
+            json!({"rule_id": SAMPLE_RULE, "condition": {"kind": "percent_move", "percent": 5, "bars": 3, "direction": "either"},
+                   "clear_expiry": true}),
+        ],
+        "pause_alert_rule" => vec![
+            json!({"rule_id": SAMPLE_RULE}),
+            json!({"rule_id": SAMPLE_RULE}),
+        ],
+        "resume_alert_rule" => vec![
+            json!({"rule_id": SAMPLE_RULE}),
+            json!({"rule_id": SAMPLE_RULE}),
+        ],
+        "get_alert_history" => vec![json!({}), json!({"state": "triggered", "limit": 5})],
+        "acknowledge_alert" => vec![json!({"rule_id": SAMPLE_RULE}), json!({"all": true})],
+        // A rule of its own, so the sample rule stays for the other tools.
+        "delete_alert_rule" => vec![
+            json!({"rule_id": "ar_000000000000000000000000"}),
+            json!({"rule_id": "ar_000000000000000000000000"}),
+        ],
+        "create_silence" => vec![
+            json!({"symbol": "AAPL", "duration_minutes": 60, "idempotency_key": "sample-silence"}),
+            json!({"rule_id": SAMPLE_RULE, "starts_at": "2030-01-01T00:00:00Z", "duration_minutes": 30,
+                   "comment": "maintenance", "idempotency_key": "sample-silence-2"}),
+        ],
+        "list_silences" => vec![json!({}), json!({"include_ended": true})],
+        "delete_silence" => vec![
+            json!({"silence_id": SAMPLE_SILENCE}),
+            json!({"silence_id": SAMPLE_SILENCE}),
+        ],
+        "get_events" => vec![
+            json!({}),
+            json!({"type": "bars.updated", "limit": 5, "include_market": true}),
         ],
         other => panic!(
             "no sample arguments for tool {other}; add them to tests/api/schemas.rs::sample_arguments"

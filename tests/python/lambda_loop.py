@@ -37,6 +37,11 @@ EXPECTED_TOOLS = {
     "create_portfolio", "list_portfolios", "get_portfolio", "place_order", "cancel_order",
     "get_orders", "get_fills", "check_trade_risk", "get_risk_metrics", "get_performance",
     "rebalance_preview",
+    "create_watchlist", "list_watchlists", "update_watchlist", "delete_watchlist",
+    "run_scan", "get_signal_history",
+    "create_alert_rule", "list_alert_rules", "update_alert_rule", "delete_alert_rule",
+    "pause_alert_rule", "resume_alert_rule", "get_alert_history", "acknowledge_alert",
+    "create_silence", "list_silences", "delete_silence", "get_events",
 }
 
 

@@ -349,6 +349,27 @@ TOOL_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
     "get_risk_metrics": [{"portfolio_id": "$PORTFOLIO"}],
     "get_performance": [{"portfolio_id": "$PORTFOLIO"}],
     "rebalance_preview": [{"portfolio_id": "$PORTFOLIO", "targets": {"AAPL": 0.5}}],
+    # Watchlists in list order: made, listed, changed, scanned, read, deleted.
+    "create_watchlist": [{"name": "sdk", "symbols": ["AAPL", "MSFT"], "schedule": "rate(1 day)"}],
+    "list_watchlists": [{}],
+    "update_watchlist": [{"name": "sdk", "add_symbols": ["NVDA"]}],
+    "run_scan": [{"name": "sdk"}],
+    "get_signal_history": [{"watchlist": "sdk"}, {"watchlist": "sdk", "symbol": "AAPL"}],
+    "delete_watchlist": [{"name": "sdk"}],
+    # "$RULE" is the rule create_alert_rule makes, "$SILENCE" the silence.
+    "create_alert_rule": [{"name": "sdk", "symbol": "AAPL", "condition": {"kind": "price_crosses_above", "value": 1000},
+                           "idempotency_key": "sdk-rule"}],
+    "list_alert_rules": [{}],
+    "update_alert_rule": [{"rule_id": "$RULE", "cooldown_minutes": 5}],
+    "pause_alert_rule": [{"rule_id": "$RULE"}],
+    "resume_alert_rule": [{"rule_id": "$RULE"}],
+    "get_alert_history": [{}],
+    "acknowledge_alert": [{"rule_id": "$RULE"}],
+    "delete_alert_rule": [{"rule_id": "$RULE"}],
+    "create_silence": [{"symbol": "AAPL", "duration_minutes": 30, "idempotency_key": "sdk-silence"}],
+    "list_silences": [{}],
+    "delete_silence": [{"silence_id": "$SILENCE"}],
+    "get_events": [{"limit": 5}],
 }
 
 
@@ -366,6 +387,10 @@ async def check_every_tool(env: Env, mode: str) -> str:
                 data = result.structured_content or {}
                 if name == "create_portfolio":
                     samples["$PORTFOLIO"] = data.get("portfolio_id", "")
+                if name == "create_alert_rule":
+                    samples["$RULE"] = data.get("rule", {}).get("rule_id", "")
+                if name == "create_silence":
+                    samples["$SILENCE"] = data.get("silence", {}).get("silence_id", "")
                 if name == "place_order" and data.get("order"):
                     samples.setdefault("$ORDER", data["order"]["order_id"])
                 where = f"{name}({', '.join(sorted(args))})"

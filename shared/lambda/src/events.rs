@@ -53,6 +53,19 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
         "backtest_signals",
         r#"{"symbol":"AAPL","lookback":400,"n_splits":3}"#,
     ),
+    // The watchlist events: made, listed, changed, scanned, read, deleted.
+    (
+        "create_watchlist",
+        r#"{"name":"events","symbols":["AAPL","MSFT"],"schedule":"rate(1 day)"}"#,
+    ),
+    ("list_watchlists", r#"{}"#),
+    (
+        "update_watchlist",
+        r#"{"name":"events","add_symbols":["NVDA"]}"#,
+    ),
+    ("run_scan", r#"{"name":"events"}"#),
+    ("get_signal_history", r#"{"watchlist":"events"}"#),
+    ("delete_watchlist", r#"{"name":"events"}"#),
     (
         "import_bars",
         r#"{"symbol":"EVIMPORT","timeframe":"1d","file_name":"event.csv","csv":"Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,11,10,10.8,120\n"}"#,
@@ -149,6 +162,29 @@ pub const SAMPLE_CALLS: &[(&str, &str)] = &[
         "rebalance_preview",
         r#"{"portfolio_id":"$PORTFOLIO","targets":{"AAPL":0.4,"MSFT":0.3}}"#,
     ),
+    // The alerts events use the rule the create_alert_rule event makes
+    // ($RULE) and the silence of create_silence ($SILENCE).
+    (
+        "create_alert_rule",
+        r#"{"name":"AAPL over 250","symbol":"AAPL","condition":{"kind":"price_crosses_above","value":250},"idempotency_key":"event-rule"}"#,
+    ),
+    ("list_alert_rules", r#"{}"#),
+    (
+        "update_alert_rule",
+        r#"{"rule_id":"$RULE","cooldown_minutes":60}"#,
+    ),
+    ("pause_alert_rule", r#"{"rule_id":"$RULE"}"#),
+    ("resume_alert_rule", r#"{"rule_id":"$RULE"}"#),
+    ("get_alert_history", r#"{"limit":10}"#),
+    ("acknowledge_alert", r#"{"rule_id":"$RULE"}"#),
+    ("delete_alert_rule", r#"{"rule_id":"$RULE"}"#),
+    (
+        "create_silence",
+        r#"{"symbol":"AAPL","duration_minutes":60,"idempotency_key":"event-silence"}"#,
+    ),
+    ("list_silences", r#"{}"#),
+    ("delete_silence", r#"{"silence_id":"$SILENCE"}"#),
+    ("get_events", r#"{"limit":5}"#),
 ];
 
 /// The subject of every event's caller.
@@ -160,7 +196,15 @@ fn sample_arguments(args: &str) -> Value {
     let order = gs_tools::portfolio::store::order_id(&portfolio, "event-order");
     let text = args
         .replace("$PORTFOLIO", &portfolio)
-        .replace("$ORDER", &order);
+        .replace("$ORDER", &order)
+        .replace(
+            "$RULE",
+            &gs_tools::alerts::rule_id(EVENT_SUBJECT, "event-rule"),
+        )
+        .replace(
+            "$SILENCE",
+            &gs_tools::alerts::silence_id(EVENT_SUBJECT, "event-silence"),
+        );
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
@@ -405,6 +449,98 @@ pub fn generate(scratch: &std::path::Path) -> Result<EventSet, AuthError> {
             "detail": {},
         }),
     ));
+    for (consumer, events) in consumer_samples() {
+        files.push((
+            format!("consumer/{consumer}.json"),
+            sqs_batch(consumer, &events),
+        ));
+    }
     let jwks = serde_json::to_value(issuer.jwks()).unwrap_or(Value::Null);
     Ok(EventSet { files, jwks })
+}
+
+/// Bus events as EventBridge delivers them to SQS, per consumer: what each
+/// consumer's `consumer/{name}.json` batch carries. The notifier's names an
+/// alert that does not exist, so its answer lists that record as failed.
+fn consumer_samples() -> Vec<(&'static str, Vec<gs_domain::Event>)> {
+    use gs_domain::{Event, EventType};
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default()
+    };
+    let bars = Event::new(
+        "evt-bars-aapl-1d",
+        "goldensignals/import",
+        EventType::BarsUpdated,
+        at("2026-12-01T21:05:00Z"),
+        Some("AAPL".into()),
+        json!({"symbol": "AAPL", "timeframe": "1d", "first": "2026-12-01T00:00:00Z",
+               "last": "2026-12-01T00:00:00Z", "bars": 1, "inserted": 1, "updated": 0}),
+    );
+    let changed = Event::new(
+        "evt-signal-changed-aapl",
+        "goldensignals/scan",
+        EventType::SignalChanged,
+        at("2026-12-01T21:10:00Z"),
+        Some("AAPL".into()),
+        json!({"symbol": "AAPL", "timeframe": "1d", "watchlist": "core", "run_id": "1764623400000-ab12",
+               "action": "buy", "previous_action": "hold", "confidence": 0.62,
+               "bar_time": "2026-12-01T00:00:00Z", "synthetic": true}),
+    )
+    .owned_by(EVENT_SUBJECT);
+    let triggered = Event::new(
+        "evt-alert-triggered-missing",
+        "goldensignals/alerts",
+        EventType::AlertTriggered,
+        at("2026-12-01T21:06:00Z"),
+        Some("AAPL".into()),
+        json!({"alert_id": "1764547200000-ar_000000000000000000000000", "rule_id": "ar_000000000000000000000000",
+               "rule_name": "AAPL breaks 250", "symbol": "AAPL", "bar_time": "2026-12-01T00:00:00Z",
+               "message": "close 251.2 crossed above 250 (previous close 248.9)"}),
+    )
+    .owned_by(EVENT_SUBJECT);
+    vec![
+        ("event-log", vec![bars.clone(), triggered.clone()]),
+        ("alerts", vec![bars, changed]),
+        ("notifier", vec![triggered]),
+    ]
+}
+
+/// An SQS event source batch of `events`, each wrapped as EventBridge's
+/// rule target sends it.
+pub fn sqs_batch(consumer: &str, events: &[gs_domain::Event]) -> Value {
+    let records: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(n, e)| {
+            let body = json!({
+                "version": "0",
+                "id": format!("eb-{}", e.id),
+                "detail-type": e.kind.as_str(),
+                "source": gs_aws_bus::EVENT_SOURCE,
+                "account": "123456789012",
+                "time": e.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "region": "us-east-1",
+                "resources": [],
+                "detail": e,
+            });
+            json!({
+                "messageId": format!("{consumer}-message-{n}"),
+                "receiptHandle": format!("AQEB{consumer}{n}"),
+                "body": body.to_string(),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1764623100000",
+                    "SenderId": "AIDAEVENTBRIDGE",
+                    "ApproximateFirstReceiveTimestamp": "1764623100100"
+                },
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:goldensignals-dev-{consumer}"),
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({"Records": records})
 }

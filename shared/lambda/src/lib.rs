@@ -10,6 +10,7 @@
 //! sets it in the cloud, `cargo lambda watch --env-file` locally.
 
 mod config;
+mod consumer;
 pub mod events;
 mod gateway;
 mod invoker;
@@ -17,6 +18,9 @@ pub mod signed;
 mod tool_function;
 
 pub use config::{ConfigError, Settings, function_names, mac_key, store, verifier_config};
+pub use consumer::{
+    ConsumerFunction, Role, SchedulerFunction, consumer_function, role, scheduler_function,
+};
 pub use gateway::{gateway_app, gateway_app_with};
 pub use invoker::{FunctionNames, LambdaInvoker};
 pub use tool_function::{CallRefused, ToolFunction};

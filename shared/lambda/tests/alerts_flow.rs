@@ -397,7 +397,15 @@ async fn scenario(stores: Stores) {
         json!({"alert_id": alert_id}),
     )
     .await;
-    assert_eq!(acked["alert"]["state"], json!("acknowledged"));
+    assert_eq!(acked["acknowledged"][0]["state"], json!("acknowledged"));
+    let again = call(
+        &stores,
+        "alice",
+        "acknowledge_alert",
+        json!({"alert_id": alert_id}),
+    )
+    .await;
+    assert_eq!(again["already_acknowledged"], json!(1));
     let open = call(
         &stores,
         "alice",

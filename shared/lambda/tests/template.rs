@@ -84,3 +84,74 @@ fn live_trading_is_off_unless_deployed_on_and_only_for_orders() {
         2
     );
 }
+
+/// The data bus of the template is the one `gs_tools::bus::routes()`
+/// describes: per consumer a rule matching exactly its event types, a queue
+/// with a dead-letter queue after 5 receives, an alarm on the DLQ, and a
+/// consumer function fed by the queue with partial-batch responses; and the
+/// scheduler runs each minute.
+#[test]
+fn the_bus_has_a_rule_queue_dlq_alarm_and_consumer_per_route() {
+    let text = template();
+    // A resource's lines: from `  Name:` to the next line indented by
+    // exactly two spaces.
+    let section = |name: &str| -> String {
+        let mut lines = text.lines().skip_while(|l| *l != format!("  {name}:"));
+        let head = lines.next().unwrap_or_else(|| panic!("no resource {name}"));
+        let body: Vec<&str> = lines
+            .take_while(|l| l.is_empty() || l.starts_with("   "))
+            .collect();
+        format!("{head}\n{}", body.join("\n"))
+    };
+    for route in gs_tools::bus::routes() {
+        let prefix = camel(&route.consumer.replace('-', "_"));
+        let rule = section(&format!("{prefix}Rule"));
+        let listed: Vec<&str> = rule
+            .split("detail-type:")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map_while(|l| l.trim().strip_prefix("- "))
+            .collect();
+        let wanted: Vec<&str> = route.types.iter().map(|t| t.as_str()).collect();
+        assert_eq!(listed, wanted, "{}: the rule's event types", route.consumer);
+        assert!(
+            rule.contains(gs_aws_bus::EVENT_SOURCE),
+            "{}: source",
+            route.consumer
+        );
+        let queue = section(&format!("{prefix}Queue"));
+        assert!(
+            queue.contains(&format!(
+                "deadLetterTargetArn: !GetAtt {prefix}DeadLetterQueue.Arn"
+            )) && queue.contains("maxReceiveCount: 5"),
+            "{}: redrive to the DLQ after 5 receives:\n{queue}",
+            route.consumer
+        );
+        let alarm = section(&format!("{prefix}DeadLetterAlarm"));
+        assert!(
+            alarm.contains(&format!("!GetAtt {prefix}DeadLetterQueue.QueueName")),
+            "{alarm}"
+        );
+        let function = section(&format!("{prefix}ConsumerFunction"));
+        for needle in [
+            "GS_ROLE: consumer".to_string(),
+            format!("GS_CONSUMER: {}", route.consumer),
+            format!("!GetAtt {prefix}Queue.Arn"),
+            "ReportBatchItemFailures".to_string(),
+            "BUS_MAX_RECEIVES: \"5\"".to_string(),
+        ] {
+            assert!(
+                function.contains(&needle),
+                "{}: {needle}\n{function}",
+                route.consumer
+            );
+        }
+    }
+    let scheduler = section("SchedulerFunction");
+    assert!(
+        scheduler.contains("GS_ROLE: scheduler") && scheduler.contains("rate(1 minute)"),
+        "{scheduler}"
+    );
+}

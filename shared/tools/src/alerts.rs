@@ -268,6 +268,22 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("an alerts record: {e}")))
 }
 
+/// The id of the rule `subject` creates with `idempotency_key`.
+pub fn rule_id(subject: &str, idempotency_key: &str) -> String {
+    format!(
+        "ar_{}",
+        crate::digest::sha256_hex(format!("{subject}\n{idempotency_key}").as_bytes(), 12)
+    )
+}
+
+/// The id of the silence `subject` creates with `idempotency_key`.
+pub fn silence_id(subject: &str, idempotency_key: &str) -> String {
+    format!(
+        "si_{}",
+        crate::digest::sha256_hex(format!("{subject}\n{idempotency_key}").as_bytes(), 12)
+    )
+}
+
 fn rule_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
     RecordKey::new(Owner::user(subject)?, RULES, id)
 }
@@ -552,13 +568,7 @@ pub async fn create_alert_rule(
         ))?,
         16,
     );
-    let id = format!(
-        "ar_{}",
-        crate::digest::sha256_hex(
-            format!("{}\n{}", ctx.subject, args.idempotency_key).as_bytes(),
-            12
-        )
-    );
+    let id = rule_id(&ctx.subject, &args.idempotency_key);
     // A repeat returns what the first call made.
     if let Some((existing, _)) = load_rule(&ctx.stores, &ctx.subject, &id).await? {
         if existing.fingerprint != fingerprint {
@@ -1138,56 +1148,120 @@ pub async fn get_alert_history(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeAlertArgs {
-    /// The alert, as get_alert_history gave it.
-    pub alert_id: String,
+    /// One alert, as get_alert_history gave it (give exactly one of alert_id, rule_id and all).
+    pub alert_id: Option<String>,
+    /// Every unacknowledged alert of this rule.
+    pub rule_id: Option<String>,
+    /// Every unacknowledged alert of yours (the newest 200 at most per call).
+    #[serde(default)]
+    pub all: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AcknowledgeAlertOutput {
-    pub alert: AlertView,
-    /// False when it had been acknowledged before.
-    pub changed: bool,
+    /// The alerts this call acknowledged.
+    pub acknowledged: Vec<AlertView>,
+    /// How many of the selected alerts were acknowledged already.
+    pub already_acknowledged: usize,
+}
+
+/// Acknowledges one stored alert; false when it already was.
+async fn acknowledge_one(
+    ctx: &ToolContext,
+    key: &RecordKey,
+    version: u64,
+    mut alert: StoredAlert,
+) -> Result<Option<StoredAlert>, ToolError> {
+    if alert.state == AlertState::Acknowledged {
+        return Ok(None);
+    }
+    alert.state = AlertState::Acknowledged;
+    alert.acknowledged_at = Some(Utc::now());
+    ctx.stores
+        .records
+        .put(key, &encode(&alert)?, WriteCondition::IfVersion(version), None)
+        .await
+        .map_err(|e| {
+            if e.is_conflict() {
+                ToolError::Conflict(
+                    "an alert changed (a delivery or escalation finished) while this call ran; repeat the call".into(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(Some(alert))
 }
 
 pub async fn acknowledge_alert(
     ctx: &ToolContext,
     args: AcknowledgeAlertArgs,
 ) -> Result<(AcknowledgeAlertOutput, String), ToolError> {
-    let key = alert_key(&ctx.subject, &args.alert_id)?;
-    let record = ctx.stores.records.get(&key).await?.ok_or_else(|| {
-        ToolError::NotFound(format!(
-            "no alert {:?} of yours; get_alert_history lists them",
-            args.alert_id
-        ))
-    })?;
-    let mut alert: StoredAlert = decode(&record.value)?;
-    let changed = alert.state != AlertState::Acknowledged;
-    if changed {
-        alert.state = AlertState::Acknowledged;
-        alert.acknowledged_at = Some(Utc::now());
-        ctx.stores
-            .records
-            .put(&key, &encode(&alert)?, WriteCondition::IfVersion(record.version), None)
-            .await
-            .map_err(|e| {
-                if e.is_conflict() {
-                    ToolError::Conflict("the alert changed (a delivery finished) while this call ran; repeat the call".into())
-                } else {
-                    e.into()
-                }
-            })?;
+    let selectors = usize::from(args.alert_id.is_some())
+        .saturating_add(usize::from(args.rule_id.is_some()))
+        .saturating_add(usize::from(args.all));
+    if selectors != 1 {
+        return Err(ToolError::invalid(
+            "give exactly one of alert_id (one alert), rule_id (its rule's open alerts) and all: true",
+        ));
     }
-    let summary = format!(
-        "Alert {} ({} {}) is acknowledged{}.",
-        alert.id,
-        alert.rule_name,
-        alert.symbol,
-        if changed { "" } else { " (it already was)" }
-    );
+    let mut acknowledged = Vec::new();
+    let mut already = 0usize;
+    if let Some(id) = &args.alert_id {
+        let key = alert_key(&ctx.subject, id)?;
+        let record = ctx.stores.records.get(&key).await?.ok_or_else(|| {
+            ToolError::NotFound(format!(
+                "no alert {id:?} of yours; get_alert_history lists them"
+            ))
+        })?;
+        match acknowledge_one(ctx, &key, record.version, decode(&record.value)?).await? {
+            Some(a) => acknowledged.push(alert_view(a)),
+            None => already = 1,
+        }
+    } else {
+        let scope = RecordScope::new(Owner::user(&ctx.subject)?, ALERTS)?;
+        let page = ctx
+            .stores
+            .records
+            .list(
+                &scope,
+                &ListQuery {
+                    order: Order::Descending,
+                    limit: Some(MAX_LIMIT),
+                    ..ListQuery::default()
+                },
+            )
+            .await?;
+        for r in page.records {
+            let alert: StoredAlert = decode(&r.value)?;
+            if args.rule_id.as_ref().is_some_and(|id| *id != alert.rule_id) {
+                continue;
+            }
+            match acknowledge_one(ctx, &scope.key(&r.id)?, r.version, alert).await? {
+                Some(a) => acknowledged.push(alert_view(a)),
+                None => already = already.saturating_add(1),
+            }
+        }
+    }
+    let summary = match (acknowledged.as_slice(), &args.alert_id) {
+        ([one], Some(_)) => format!(
+            "Alert {} ({} {}) is acknowledged; its escalation stops.",
+            one.alert_id, one.rule_name, one.symbol
+        ),
+        ([], Some(id)) => format!("Alert {id} was acknowledged already."),
+        (list, _) => format!(
+            "Acknowledged {} alerts{} ({already} were already); their escalations stop.",
+            list.len(),
+            args.rule_id
+                .as_deref()
+                .map(|r| format!(" of rule {r}"))
+                .unwrap_or_default()
+        ),
+    };
     Ok((
         AcknowledgeAlertOutput {
-            alert: alert_view(alert),
-            changed,
+            acknowledged,
+            already_acknowledged: already,
         },
         summary,
     ))
@@ -1295,13 +1369,7 @@ pub async fn create_silence(
             i64::try_from(args.duration_minutes).unwrap_or(1),
         ))
         .ok_or_else(|| ToolError::invalid("the silence ends too far in the future"))?;
-    let id = format!(
-        "si_{}",
-        crate::digest::sha256_hex(
-            format!("{}\n{}", ctx.subject, args.idempotency_key).as_bytes(),
-            12
-        )
-    );
+    let id = silence_id(&ctx.subject, &args.idempotency_key);
     let silence = Silence {
         silence_id: id.clone(),
         symbol,
@@ -2373,7 +2441,7 @@ tool!(
     AcknowledgeAlertArgs,
     AcknowledgeAlertOutput,
     acknowledge_alert,
-    "Marks one of your alerts acknowledged (it stays in the history). Acknowledging it again changes nothing."
+    "Acknowledges your alerts: one (alert_id), every open one of a rule (rule_id) or all of them (all: true). They stay in the history; their escalation stops. Acknowledging again changes nothing."
 );
 
 tool!(
