@@ -174,6 +174,17 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
             );
         }
     }
+    // The data bus: EventBridge, and a queue and DLQ per consumer.
+    let queues =
+        gs_aws_bus::provision(&sdk, &args.table, &args.table, &gs_tools::bus::routes(), 5).await?;
+    let mut bus_env = format!("EVENT_BUS_NAME={}\nBUS_MAX_RECEIVES=5\n", args.table);
+    for (consumer, urls) in &queues {
+        let suffix = consumer.to_ascii_uppercase().replace('-', "_");
+        bus_env.push_str(&format!(
+            "BUS_QUEUE_URL_{suffix}={}\nBUS_DLQ_URL_{suffix}={}\n",
+            urls.queue, urls.dlq
+        ));
+    }
     let region = sdk
         .region()
         .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
@@ -183,15 +194,17 @@ async fn bootstrap(args: BootstrapArgs) -> Result<()> {
          KMS_KEY_ID={field_key}\nCONTEXT_MAC_KEY_ID={mac_key}\n",
         args.table
     );
+    let env = env + &bus_env;
     if let Some(dir) = args.env_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&args.env_file, &env)
         .with_context(|| format!("cannot write {}", args.env_file.display()))?;
     println!(
-        "Table {}, field key {field_key}, context MAC key {mac_key} on {endpoint}.\n\
+        "Table {}, field key {field_key}, context MAC key {mac_key}, event bus and {} consumer queues on {endpoint}.\n\
          Their names are in {} (for `serve --store dynamodb` and `cargo lambda watch --env-file`).",
         args.table,
+        queues.len(),
         args.env_file.display()
     );
     Ok(())

@@ -468,6 +468,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         gs_crypto::CachePolicy::default(),
     ));
     let policy = Arc::new(policy);
+    // Webhook receivers on this machine are fine for a local server.
+    gs_tools::alerts::webhook::allow_loopback(true);
     let consumer_stores = Stores {
         bars,
         records: records.clone(),
@@ -528,14 +530,25 @@ async fn serve(args: ServeArgs) -> Result<()> {
     // The bus consumers run in-process on the local outbox (on AWS, SQS
     // feeds their Lambdas).
     let (stop_consumers, stopped) = tokio::sync::watch::channel(false);
+    // On DynamoDB the SQS queues `dev bootstrap` made are polled here, when
+    // every consumer has one (else their Lambdas consume them).
+    let polls_sqs = gs_tools::bus::routes().iter().all(|r| {
+        std::env::var(format!(
+            "BUS_QUEUE_URL_{}",
+            r.consumer.to_ascii_uppercase().replace('-', "_")
+        ))
+        .is_ok_and(|u| !u.is_empty())
+    });
     let consumers = match (&bus, args.store) {
-        (Some(bus), StoreKind::Embedded) => Some(tokio::spawn(gs_tools::bus::run_consumers(
-            bus.clone(),
-            consumer_stores.clone(),
-            gs_tools::bus::consumers(),
-            gs_tools::bus::PollSettings::default(),
-            stopped,
-        ))),
+        (Some(bus), kind) if kind == StoreKind::Embedded || polls_sqs => {
+            Some(tokio::spawn(gs_tools::bus::run_consumers(
+                bus.clone(),
+                consumer_stores.clone(),
+                gs_tools::bus::consumers(),
+                gs_tools::bus::PollSettings::default(),
+                stopped,
+            )))
+        }
         _ => None,
     };
     // Scheduled scans and escalations: a tick every 15 s (on AWS, an
@@ -719,6 +732,17 @@ async fn seed_demo_items(stores: &Stores) -> Result<()> {
             positions = report.positions,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "seeded the synthetic demo portfolio"
+        );
+    }
+    if let Some(report) = gs_tools::alerts::demo::seed_demo_alerts_if_missing(stores, DEV_SUBJECT)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot seed the demo alerts: {e}"))?
+    {
+        tracing::info!(
+            user = DEV_SUBJECT,
+            watchlist = report.watchlist,
+            rules = report.rules,
+            "seeded the demo watchlist and alert rules"
         );
     }
     Ok(())

@@ -274,7 +274,11 @@ impl EventBus for AwsBus {
                 .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1);
-            let event = decode_sqs_body(message.body().unwrap_or_default())?;
+            // A body that is not an event stays hidden and is redriven to
+            // the DLQ after its receives; the rest of the batch goes on.
+            let Ok(event) = decode_sqs_body(message.body().unwrap_or_default()) else {
+                continue;
+            };
             deliveries.push(Delivery {
                 event,
                 receipt,
@@ -364,7 +368,7 @@ where
         })
 }
 
-/// Creates `bus_name` and, for each route, the queues `{prefix}-{consumer}`
+/// Creates (or keeps) `bus_name` and, for each route, the queues `{prefix}-{consumer}`
 /// and `{prefix}-{consumer}-dlq` (redrive after `max_receives`), the rule
 /// `{prefix}-{consumer}` on the bus with [`event_pattern`] and the queue as
 /// its target. Returns the queue URLs for [`AwsBus::new`]. For emulators and
@@ -378,12 +382,15 @@ pub async fn provision(
 ) -> Result<BTreeMap<String, QueueUrls>, StoreError> {
     let events = aws_sdk_eventbridge::Client::new(config);
     let sqs = aws_sdk_sqs::Client::new(config);
-    events
-        .create_event_bus()
-        .name(bus_name)
-        .send()
-        .await
-        .map_err(|e| sdk("creating the event bus", e))?;
+    // Idempotent: an existing bus, queue, rule or target is kept.
+    match events.create_event_bus().name(bus_name).send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .and_then(aws_sdk_eventbridge::error::ProvideErrorMetadata::code)
+                == Some("ResourceAlreadyExistsException") => {}
+        Err(e) => return Err(sdk("creating the event bus", e)),
+    }
     let mut queues = BTreeMap::new();
     for route in routes {
         let name = format!("{prefix}-{}", route.consumer);

@@ -274,8 +274,8 @@ pub fn check_publish(events: &[Event]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The visibility timeout an engine applies: capped at [`MAX_VISIBILITY`],
-/// in whole milliseconds.
+/// The visibility timeout an engine applies: capped at [`MAX_VISIBILITY`]
+/// (engines round it: the outbox to milliseconds, SQS up to seconds).
 pub fn capped_visibility(visibility: Duration) -> Duration {
     visibility.min(MAX_VISIBILITY)
 }

@@ -201,6 +201,21 @@ impl EventBus for EmbeddedBus {
             .blocking(move |s| {
                 let now = now_ms();
                 let until = now.saturating_add(hide);
+                // An idle poll reads only: no write transaction (an fsync)
+                // unless something is visible.
+                {
+                    let read = s.db.begin_read().map_err(engine("beginning a read"))?;
+                    let queue = read
+                        .open_table(BUS_QUEUE)
+                        .map_err(engine("opening the bus queue"))?;
+                    let c = consumer.as_str();
+                    let mut visible = queue
+                        .range((c, i64::MIN, 0u64)..=(c, now, u64::MAX))
+                        .map_err(engine("reading the bus queue"))?;
+                    if visible.next().is_none() {
+                        return Ok(Vec::new());
+                    }
+                }
                 let txn = s.db.begin_write().map_err(engine("beginning a write"))?;
                 let mut out = Vec::new();
                 {

@@ -212,6 +212,7 @@ fn sample_arguments(args: &str) -> Value {
 pub const SAMPLE_RESOURCES: &[(&str, &str)] = &[
     ("quote", "market://quotes/realtime/AAPL"),
     ("ohlcv", "market://historical/ohlcv/AAPL?timeframe=1d"),
+    ("databus", "databus://bars.updated"),
 ];
 
 /// The generated files (path under `events/`, content) and the issuer's

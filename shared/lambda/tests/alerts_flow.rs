@@ -55,9 +55,12 @@ async fn call(stores: &Stores, subject: &str, tool: &str, args: Value) -> Value 
         .unwrap_or_else(|e| panic!("{tool}: {e}"))
 }
 
+/// One received request: its headers and body.
+type Received = (Vec<(String, String)>, String);
+
 #[derive(Default)]
 struct Receiver {
-    deliveries: Mutex<Vec<(Vec<(String, String)>, String)>>,
+    deliveries: Mutex<Vec<Received>>,
     fail: std::sync::atomic::AtomicBool,
 }
 
@@ -187,7 +190,7 @@ fn python() -> PathBuf {
 }
 
 /// The reference library verifies every captured delivery.
-fn verify_with_standardwebhooks(secret: &str, deliveries: &[(Vec<(String, String)>, String)]) {
+fn verify_with_standardwebhooks(secret: &str, deliveries: &[Received]) {
     let capture = json!({
         "secret": secret,
         "deliveries": deliveries.iter().map(|(headers, body)| json!({
@@ -222,6 +225,8 @@ fn verify_with_standardwebhooks(secret: &str, deliveries: &[(Vec<(String, String
 }
 
 async fn scenario(stores: Stores) {
+    // The receivers are on 127.0.0.1, as on a developer's machine.
+    gs_tools::alerts::webhook::allow_loopback(true);
     let (receiver, url) = start_receiver().await;
     // 30 quiet days under the level.
     let key = SeriesKey::new(

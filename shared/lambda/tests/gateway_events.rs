@@ -127,7 +127,11 @@ async fn every_event_gets_the_right_answer() {
     // the tools' functions.
     let read: Vec<String> = resources.called();
     assert!(
-        read.ends_with(&["get_quote".to_string(), "get_historical_data".to_string()]),
+        read.ends_with(&[
+            "get_quote".to_string(),
+            "get_historical_data".to_string(),
+            "get_events".to_string()
+        ]),
         "{read:?}"
     );
     let called = tools.called();

@@ -1,6 +1,7 @@
-//! Resources: the quote of a symbol and its OHLCV history, served by calling
-//! `get_quote` and `get_historical_data` through the invoker as the caller,
-//! so a resource never shows what the caller's scopes do not allow.
+//! Resources: the quote of a symbol, its OHLCV history and the data bus's
+//! recent events of a type, served by calling `get_quote`,
+//! `get_historical_data` and `get_events` through the invoker as the
+//! caller, so a resource never shows what the caller's scopes do not allow.
 
 use gs_tools::{ErrorKind, ToolReply};
 use rmcp::ErrorData as McpError;
@@ -16,15 +17,37 @@ use crate::server::GoldenSignals;
 const MAX_LISTED_RESOURCES: usize = 200;
 const QUOTE_URI: &str = "market://quotes/realtime/";
 const OHLCV_URI: &str = "market://historical/ohlcv/";
+const DATABUS_URI: &str = "databus://";
+/// Events a `databus://{type}` read shows (the newest first).
+const DATABUS_EVENTS: usize = 50;
+
+/// The data bus's event types as resources (`get_events` behind them).
+fn databus_resources(who: &Principal) -> Vec<Resource> {
+    if !who.permissions.allows("alerts", "get_events") {
+        return Vec::new();
+    }
+    gs_domain::EventType::ALL
+        .iter()
+        .map(|t| {
+            Resource::new(format!("{DATABUS_URI}{t}"), format!("{t} events"))
+                .with_description(format!(
+                    "The newest {DATABUS_EVENTS} {t} events of the data bus (yours and the market's) as JSON"
+                ))
+                .with_mime_type("application/json")
+        })
+        .collect()
+}
 
 /// Quote resources of every stored symbol: needs `list_symbols` (the list)
-/// and `get_quote` (what each resource reads).
+/// and `get_quote` (what each resource reads); and the data bus's event
+/// types (needs `get_events`).
 pub(crate) async fn list(
     server: &GoldenSignals,
     who: &Principal,
 ) -> Result<ListResourcesResult, McpError> {
+    let bus = databus_resources(who);
     if !who.permissions.allows("market-data", "get_quote") {
-        return Ok(ListResourcesResult::with_all_items(vec![]));
+        return Ok(ListResourcesResult::with_all_items(bus));
     }
     let symbols = symbols(server, who, "").await?;
     let resources = symbols
@@ -35,6 +58,7 @@ pub(crate) async fn list(
                 .with_description(format!("Latest quote of {s} as JSON"))
                 .with_mime_type("application/json")
         })
+        .chain(bus)
         .collect();
     Ok(ListResourcesResult::with_all_items(resources))
 }
@@ -96,6 +120,16 @@ pub(crate) fn templates(who: &Principal) -> ListResourceTemplatesResult {
             .with_mime_type("application/json"),
         );
     }
+    if who.permissions.allows("alerts", "get_events") {
+        templates.push(
+            ResourceTemplate::new(format!("{DATABUS_URI}{{type}}"), "databus")
+                .with_title("Data bus events")
+                .with_description(
+                    "The newest events of one type (bars.updated, signal.generated, signal.changed, pattern.detected, alert.triggered, alert.delivered, alert.escalated) as JSON",
+                )
+                .with_mime_type("application/json"),
+        );
+    }
     ListResourceTemplatesResult::with_all_items(templates)
 }
 
@@ -110,10 +144,15 @@ pub(crate) async fn read(
     } else if let Some(rest) = uri.strip_prefix(OHLCV_URI) {
         let args = ohlcv_args(rest).map_err(|e| McpError::resource_not_found(e, None))?;
         ("get_historical_data", Value::Object(args))
+    } else if let Some(kind) = uri.strip_prefix(DATABUS_URI) {
+        (
+            "get_events",
+            json!({ "type": percent_decode(kind), "limit": DATABUS_EVENTS }),
+        )
     } else {
         return Err(McpError::resource_not_found(
             format!(
-                "unknown resource {uri}; use {QUOTE_URI}{{symbol}} or {OHLCV_URI}{{symbol}}?timeframe=1d"
+                "unknown resource {uri}; use {QUOTE_URI}{{symbol}}, {OHLCV_URI}{{symbol}}?timeframe=1d or {DATABUS_URI}{{type}}"
             ),
             None,
         ));

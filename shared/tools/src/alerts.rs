@@ -38,6 +38,7 @@ use crate::error::ToolError;
 use crate::registry::{Annotations, Tool};
 
 pub mod condition;
+pub mod demo;
 pub mod webhook;
 
 pub use condition::{Comparison, Condition, Direction};
@@ -56,6 +57,10 @@ const MAX_LIMIT: usize = 200;
 pub const MAX_NEW_BARS: usize = 50;
 /// Bars an evaluation reads at most (the condition's lookback plus new bars).
 const MAX_READ_BARS: usize = 1_000;
+/// Pages of 200 a filtered listing or a bulk acknowledgement reads per call.
+const MAX_SCAN_PAGES: usize = 10;
+/// Most rules a user may have.
+pub const MAX_RULES: usize = 200;
 
 // ------------------------------------------------------------------ records
 
@@ -121,6 +126,17 @@ impl Escalation {
                     "an escalation step names 1-{MAX_CHANNELS} channels"
                 )));
             }
+            if step
+                .channels
+                .iter()
+                .filter(|c| matches!(c, Channel::Webhook { .. }))
+                .count()
+                > 1
+            {
+                return Err(ToolError::invalid(
+                    "an escalation step has at most one webhook",
+                ));
+            }
             for c in &step.channels {
                 if let Channel::Webhook { url } = c {
                     webhook::check_url(url)?;
@@ -169,6 +185,10 @@ struct StoredRule {
     fingerprint: String,
     #[serde(default)]
     escalation: Option<Escalation>,
+    /// With no bars seen yet: the earliest bar time evaluated (a bar before
+    /// the rule was created or resumed is history, not news).
+    #[serde(default)]
+    not_before: Option<DateTime<Utc>>,
     /// Seconds a webhook notification waits so firings of the rule's owner
     /// to the same URL go out as one.
     #[serde(default)]
@@ -176,16 +196,22 @@ struct StoredRule {
 }
 
 impl StoredRule {
-    fn webhooks(&self) -> bool {
+    /// Every webhook URL of the rule (channels, then escalation steps), once.
+    fn webhook_urls(&self) -> Vec<String> {
         let steps = self
             .escalation
             .iter()
             .flat_map(|e| e.steps.iter())
             .flat_map(|s| s.channels.iter());
-        self.channels
-            .iter()
-            .chain(steps)
-            .any(|c| matches!(c, Channel::Webhook { .. }))
+        let mut urls: Vec<String> = Vec::new();
+        for c in self.channels.iter().chain(steps) {
+            if let Channel::Webhook { url } = c
+                && !urls.contains(url)
+            {
+                urls.push(url.clone());
+            }
+        }
+        urls
     }
 }
 
@@ -196,6 +222,8 @@ pub enum DeliveryStatus {
     Delivered,
     /// A silence matched when it fired: nothing was sent.
     Silenced,
+    /// The alert was acknowledged before this escalation notification went out.
+    Cancelled,
     /// Retries are used up; the event is in the notifier's dead-letter queue.
     Failed,
 }
@@ -221,6 +249,9 @@ pub struct DeliveryView {
     /// Which escalation step sent it (e.g. "step 2 of 2, round 1").
     #[serde(default)]
     pub step: Option<String>,
+    /// The grouped notification that carries it (its webhook-id), when grouping put it in another alert's notification.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -296,16 +327,75 @@ fn index_key(symbol: &str, subject: &str, id: &str) -> Result<RecordKey, StoreEr
     )
 }
 
-fn secret_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
-    RecordKey::new(Owner::user(subject)?, SECRETS, id)
+/// Secrets are per webhook URL of a user: every rule of theirs that posts
+/// to one URL signs with its one secret (so a grouped notification verifies
+/// with it too).
+fn url_id(url: &str) -> String {
+    crate::digest::sha256_hex(url.as_bytes(), 16)
 }
 
-fn secret_context(subject: &str, id: &str) -> FieldContext {
+fn secret_key(subject: &str, url: &str) -> Result<RecordKey, StoreError> {
+    RecordKey::new(Owner::user(subject)?, SECRETS, &url_id(url))
+}
+
+fn secret_context(subject: &str, url: &str) -> FieldContext {
     FieldContext::new(
         "records",
-        &format!("{SECRETS}/{subject}/{id}"),
+        &format!("{SECRETS}/{subject}/{}", url_id(url)),
         "webhook_secret",
     )
+}
+
+/// A webhook URL and the secret its deliveries are signed with.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct WebhookSecret {
+    pub url: String,
+    /// whsec_...: verify each delivery's webhook-signature with it (any Standard Webhooks library).
+    pub secret: String,
+}
+
+/// The secret of each URL, made (and stored sealed) where there is none.
+async fn ensure_secrets(
+    ctx: &ToolContext,
+    urls: &[String],
+) -> Result<Vec<WebhookSecret>, ToolError> {
+    let mut out = Vec::new();
+    for url in urls {
+        let key = secret_key(&ctx.subject, url)?;
+        let opened = open_secret(&ctx.stores, &ctx.subject, url)
+            .await
+            .map_err(|e| ToolError::Internal(e.to_string()))?;
+        let secret = match opened {
+            Some(s) => s,
+            None => {
+                let fresh = webhook::new_secret()?;
+                let sealed = seal_secret(ctx, url, &fresh).await?;
+                match ctx
+                    .stores
+                    .records
+                    .put(&key, &sealed, WriteCondition::IfAbsent, None)
+                    .await
+                {
+                    Ok(_) => fresh,
+                    // Made at the same time by another call: use that one.
+                    Err(StoreError::Conflict(_)) => open_secret(&ctx.stores, &ctx.subject, url)
+                        .await
+                        .map_err(|e| ToolError::Internal(e.to_string()))?
+                        .ok_or_else(|| {
+                            ToolError::Conflict(
+                                "a webhook secret changed meanwhile; repeat the call".into(),
+                            )
+                        })?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        out.push(WebhookSecret {
+            url: url.clone(),
+            secret: secret.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 fn alert_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
@@ -436,7 +526,7 @@ pub struct CreateAlertRuleArgs {
     pub cooldown_minutes: u64,
     /// When the rule stops (RFC 3339); default never.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Where firings go (at most 5); the inbox always gets them. A webhook's signing secret is returned once, in this call's result.
+    /// Where firings go (at most 5, one webhook); the inbox always gets them. The result carries the signing secret of each webhook URL (one per URL of yours, shared by your rules that post to it).
     #[serde(default)]
     pub channels: Vec<Channel>,
     /// Escalation while a firing stays unacknowledged: steps with a delay and channels, repeated repeat more times; acknowledge_alert stops it.
@@ -453,8 +543,10 @@ pub struct CreateAlertRuleOutput {
     pub rule: RuleView,
     /// False when the idempotency key had already made this rule.
     pub created: bool,
-    /// The webhook signing secret (whsec_...): verify each delivery's webhook-signature with it (any Standard Webhooks library). Absent without a webhook channel.
+    /// The signing secret (whsec_...) of the rule's first webhook: verify each delivery's webhook-signature with it (any Standard Webhooks library). Absent without a webhook. Each of your webhook URLs has one secret, shared by every rule of yours that posts to it.
     pub webhook_secret: Option<String>,
+    /// The secret of every webhook URL of the rule.
+    pub webhook_secrets: Vec<WebhookSecret>,
 }
 
 fn check_common(name: &str, channels: &[Channel], cooldown_minutes: u64) -> Result<(), ToolError> {
@@ -498,14 +590,14 @@ fn normalise_channels(channels: Vec<Channel>) -> Vec<Channel> {
     out
 }
 
-async fn seal_secret(ctx: &ToolContext, id: &str, secret: &str) -> Result<Vec<u8>, ToolError> {
+async fn seal_secret(ctx: &ToolContext, url: &str, secret: &str) -> Result<Vec<u8>, ToolError> {
     let cipher = ctx.stores.cipher.as_ref().ok_or_else(|| {
         ToolError::invalid(
             "webhooks need field encryption for their secrets, which this server has not configured; use the inbox channel",
         )
     })?;
     let sealed = cipher
-        .encrypt(&secret_context(&ctx.subject, id), secret.as_bytes())
+        .encrypt(&secret_context(&ctx.subject, url), secret.as_bytes())
         .await
         .map_err(|e| ToolError::Internal(format!("cannot seal the webhook secret: {e}")))?;
     Ok(sealed)
@@ -514,9 +606,9 @@ async fn seal_secret(ctx: &ToolContext, id: &str, secret: &str) -> Result<Vec<u8
 async fn open_secret(
     stores: &Stores,
     subject: &str,
-    id: &str,
+    url: &str,
 ) -> Result<Option<Zeroizing<String>>, HandlerError> {
-    let Some(record) = stores.records.get(&secret_key(subject, id)?).await? else {
+    let Some(record) = stores.records.get(&secret_key(subject, url)?).await? else {
         return Ok(None);
     };
     let cipher = stores
@@ -524,7 +616,7 @@ async fn open_secret(
         .as_ref()
         .ok_or_else(|| HandlerError::Retry("no field cipher to open the webhook secret".into()))?;
     let plain = cipher
-        .decrypt(&secret_context(subject, id), &record.value)
+        .decrypt(&secret_context(subject, url), &record.value)
         .await
         .map_err(|e| HandlerError::Retry(format!("cannot open the webhook secret: {e}")))?;
     let text = String::from_utf8(plain.to_vec())
@@ -577,10 +669,7 @@ pub async fn create_alert_rule(
                 args.idempotency_key
             )));
         }
-        let secret = match open_secret(&ctx.stores, &ctx.subject, &id).await {
-            Ok(s) => s.map(|s| s.to_string()),
-            Err(e) => return Err(ToolError::Internal(e.to_string())),
-        };
+        let secrets = ensure_secrets(ctx, &existing.webhook_urls()).await?;
         let summary = format!(
             "Alert rule {id} ({}) already existed; nothing changed.",
             existing.name
@@ -589,7 +678,8 @@ pub async fn create_alert_rule(
             CreateAlertRuleOutput {
                 rule: view(&existing),
                 created: false,
-                webhook_secret: secret,
+                webhook_secret: secrets.first().map(|s| s.secret.clone()),
+                webhook_secrets: secrets,
             },
             summary,
         ));
@@ -622,8 +712,9 @@ pub async fn create_alert_rule(
         fingerprint,
         escalation: args.escalation,
         group_seconds: args.group_seconds,
+        not_before: now.checked_sub_signed(chrono::Duration::seconds(timeframe.seconds())),
     };
-    let mut ops = vec![
+    let ops = vec![
         TxOp::Put {
             key: rule_key(&ctx.subject, &id)?,
             value: encode(&rule)?,
@@ -637,17 +728,23 @@ pub async fn create_alert_rule(
             expires_at: None,
         },
     ];
-    let mut secret = None;
-    if rule.webhooks() {
-        let fresh = webhook::new_secret()?;
-        ops.push(TxOp::Put {
-            key: secret_key(&ctx.subject, &id)?,
-            value: seal_secret(ctx, &id, &fresh).await?,
-            condition: WriteCondition::Always,
-            expires_at: None,
-        });
-        secret = Some(fresh.to_string());
+    let owned = ctx
+        .stores
+        .records
+        .list(
+            &RecordScope::new(Owner::user(&ctx.subject)?, RULES)?,
+            &ListQuery {
+                limit: Some(MAX_RULES),
+                ..ListQuery::default()
+            },
+        )
+        .await?;
+    if owned.records.len() >= MAX_RULES {
+        return Err(ToolError::invalid(format!(
+            "you have {MAX_RULES} alert rules, the most one user may have; delete_alert_rule some first"
+        )));
     }
+    let secrets = ensure_secrets(ctx, &rule.webhook_urls()).await?;
     match ctx.stores.records.transact(ops).await {
         Ok(()) => {}
         Err(e) if e.is_conflict() => {
@@ -678,7 +775,8 @@ pub async fn create_alert_rule(
         CreateAlertRuleOutput {
             rule: view(&rule),
             created: true,
-            webhook_secret: secret,
+            webhook_secret: secrets.first().map(|s| s.secret.clone()),
+            webhook_secrets: secrets,
         },
         summary,
     ))
@@ -717,6 +815,7 @@ pub async fn list_alert_rules(
         cursor: args.cursor,
     };
     let mut rules = Vec::new();
+    let mut pages = 0usize;
     let next_cursor = loop {
         let page = ctx
             .stores
@@ -733,8 +832,11 @@ pub async fn list_alert_rules(
                 rules.push(view(&rule));
             }
         }
+        pages = pages.saturating_add(1);
         match page.next_cursor {
-            Some(next) if rules.len() < limit => query.cursor = Some(next),
+            Some(next) if rules.len() < limit && pages < MAX_SCAN_PAGES => {
+                query.cursor = Some(next)
+            }
             other => break other,
         }
     };
@@ -785,8 +887,10 @@ pub struct UpdateAlertRuleArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RuleOutput {
     pub rule: RuleView,
-    /// A new webhook signing secret, when this call added the rule's first webhook.
+    /// The secret of the first webhook URL this call added to the rule (each of your URLs has one secret, shared by your rules that post to it).
     pub webhook_secret: Option<String>,
+    /// The secrets of every webhook URL this call added.
+    pub webhook_secrets: Vec<WebhookSecret>,
 }
 
 async fn save_rule(
@@ -839,7 +943,7 @@ pub async fn update_alert_rule(
     } else if let Some(e) = args.expires_at {
         rule.expires_at = Some(e);
     }
-    let had_webhook = rule.webhooks();
+    let old_urls = rule.webhook_urls();
     if let Some(channels) = args.channels {
         check_common(&rule.name, &channels, rule.cooldown_secs / 60)?;
         rule.channels = normalise_channels(channels);
@@ -857,24 +961,13 @@ pub async fn update_alert_rule(
         }
         rule.group_seconds = g;
     }
-    let has_webhook = rule.webhooks();
-    let mut extra = Vec::new();
-    let mut secret = None;
-    if has_webhook && !had_webhook {
-        let fresh = webhook::new_secret()?;
-        extra.push(TxOp::Put {
-            key: secret_key(&ctx.subject, &rule.id)?,
-            value: seal_secret(ctx, &rule.id, &fresh).await?,
-            condition: WriteCondition::Always,
-            expires_at: None,
-        });
-        secret = Some(fresh.to_string());
-    } else if had_webhook && !has_webhook {
-        extra.push(TxOp::Delete {
-            key: secret_key(&ctx.subject, &rule.id)?,
-            condition: WriteCondition::Always,
-        });
-    }
+    let added: Vec<String> = rule
+        .webhook_urls()
+        .into_iter()
+        .filter(|u| !old_urls.contains(u))
+        .collect();
+    let secrets = ensure_secrets(ctx, &added).await?;
+    let extra = Vec::new();
     rule.updated_at = Utc::now();
     save_rule(ctx, &rule, version, extra).await?;
     let summary = format!(
@@ -886,7 +979,8 @@ pub async fn update_alert_rule(
     Ok((
         RuleOutput {
             rule: view(&rule),
-            webhook_secret: secret,
+            webhook_secret: secrets.first().map(|s| s.secret.clone()),
+            webhook_secrets: secrets,
         },
         summary,
     ))
@@ -912,6 +1006,8 @@ async fn set_paused(
             rule.seen_until = newest_bar(&ctx.stores, &rule.symbol, &rule.timeframe)
                 .await?
                 .max(rule.seen_until);
+            let width = Timeframe::parse(&rule.timeframe).map_or(0, Timeframe::seconds);
+            rule.not_before = Utc::now().checked_sub_signed(chrono::Duration::seconds(width));
         }
         rule.updated_at = Utc::now();
         save_rule(ctx, &rule, version, Vec::new()).await?;
@@ -934,6 +1030,7 @@ async fn set_paused(
         RuleOutput {
             rule: view(&rule),
             webhook_secret: None,
+            webhook_secrets: Vec::new(),
         },
         summary,
     ))
@@ -985,10 +1082,6 @@ pub async fn delete_alert_rule(
             },
             TxOp::Delete {
                 key: index_key(&rule.symbol, &ctx.subject, &rule.id)?,
-                condition: WriteCondition::Always,
-            },
-            TxOp::Delete {
-                key: secret_key(&ctx.subject, &rule.id)?,
                 condition: WriteCondition::Always,
             },
         ])
@@ -1084,6 +1177,7 @@ pub async fn get_alert_history(
         cursor: args.cursor,
     };
     let mut alerts = Vec::new();
+    let mut pages = 0usize;
     let next_cursor = loop {
         let page = ctx
             .stores
@@ -1103,8 +1197,11 @@ pub async fn get_alert_history(
             }
             alerts.push(alert_view(a));
         }
+        pages = pages.saturating_add(1);
         match page.next_cursor {
-            Some(next) if alerts.len() < limit => query.cursor = Some(next),
+            Some(next) if alerts.len() < limit && pages < MAX_SCAN_PAGES => {
+                query.cursor = Some(next)
+            }
             other => break other,
         }
     };
@@ -1177,6 +1274,12 @@ async fn acknowledge_one(
     }
     alert.state = AlertState::Acknowledged;
     alert.acknowledged_at = Some(Utc::now());
+    // Escalation notifications not sent yet are cancelled with it.
+    for d in &mut alert.deliveries {
+        if d.status == DeliveryStatus::Pending && d.kind == "alert.escalated" {
+            d.status = DeliveryStatus::Cancelled;
+        }
+    }
     ctx.stores
         .records
         .put(key, &encode(&alert)?, WriteCondition::IfVersion(version), None)
@@ -1220,21 +1323,26 @@ pub async fn acknowledge_alert(
         }
     } else {
         let scope = RecordScope::new(Owner::user(&ctx.subject)?, ALERTS)?;
-        let page = ctx
-            .stores
-            .records
-            .list(
-                &scope,
-                &ListQuery {
-                    order: Order::Descending,
-                    limit: Some(MAX_LIMIT),
-                    ..ListQuery::default()
-                },
-            )
-            .await?;
-        for r in page.records {
+        let mut query = ListQuery {
+            order: Order::Descending,
+            limit: Some(MAX_LIMIT),
+            ..ListQuery::default()
+        };
+        let mut records = Vec::new();
+        for _ in 0..MAX_SCAN_PAGES {
+            let page = ctx.stores.records.list(&scope, &query).await?;
+            records.extend(page.records);
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => break,
+            }
+        }
+        for r in records {
             let alert: StoredAlert = decode(&r.value)?;
-            if args.rule_id.as_ref().is_some_and(|id| *id != alert.rule_id) {
+            if alert.state == AlertState::Acknowledged {
+                already = already.saturating_add(usize::from(
+                    args.rule_id.as_ref().is_none_or(|id| *id == alert.rule_id),
+                ));
                 continue;
             }
             match acknowledge_one(ctx, &scope.key(&r.id)?, r.version, alert).await? {
@@ -1288,19 +1396,26 @@ fn silence_key(subject: &str, id: &str) -> Result<RecordKey, StoreError> {
     RecordKey::new(Owner::user(subject)?, SILENCES, id)
 }
 
+/// Most silences a user may have in force or pending (ended ones expire).
+const MAX_SILENCES: usize = 100;
+
 async fn silences_of(stores: &Stores, subject: &str) -> Result<Vec<Silence>, StoreError> {
     let scope = RecordScope::new(Owner::user(subject)?, SILENCES)?;
-    let page = stores
-        .records
-        .list(
-            &scope,
-            &ListQuery {
-                limit: Some(MAX_LIMIT),
-                ..ListQuery::default()
-            },
-        )
-        .await?;
-    page.records.iter().map(|r| decode(&r.value)).collect()
+    let mut query = ListQuery {
+        limit: Some(MAX_LIMIT),
+        ..ListQuery::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = stores.records.list(&scope, &query).await?;
+        for r in &page.records {
+            out.push(decode(&r.value)?);
+        }
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// The first silence that mutes a firing of `rule` at `now`.
@@ -1378,11 +1493,30 @@ pub async fn create_silence(
         ends_at,
         comment: args.comment.map(|c| c.chars().take(200).collect()),
     };
+    let now = Utc::now();
+    if ends_at <= now {
+        return Err(ToolError::invalid(
+            "that silence would have ended already; give a later starts_at or a longer duration",
+        ));
+    }
+    let live = silences_of(&ctx.stores, &ctx.subject).await?;
+    if live.iter().filter(|s| s.ends_at > now).count() >= MAX_SILENCES
+        && !live.iter().any(|s| s.silence_id == id)
+    {
+        return Err(ToolError::invalid(format!(
+            "you have {MAX_SILENCES} silences in force or pending; delete_silence one first"
+        )));
+    }
     let key = silence_key(&ctx.subject, &id)?;
     let created = match ctx
         .stores
         .records
-        .put(&key, &encode(&silence)?, WriteCondition::IfAbsent, None)
+        .put(
+            &key,
+            &encode(&silence)?,
+            WriteCondition::IfAbsent,
+            Some(ends_at),
+        )
         .await
     {
         Ok(_) => true,
@@ -1522,6 +1656,7 @@ fn deliveries_for(
                 kind: kind.into(),
                 message_id: message_id.into(),
                 step: step.clone(),
+                claimed_by: None,
             }
         })
         .collect()
@@ -1545,6 +1680,29 @@ async fn schedule_escalation(
     step: usize,
     after_minutes: u64,
 ) -> Result<(), StoreError> {
+    stores
+        .records
+        .transact(vec![escalation_entry(
+            subject,
+            alert_id,
+            from,
+            round,
+            step,
+            after_minutes,
+        )?])
+        .await
+}
+
+/// The index entry of step `step` of round `round`, due `after_minutes`
+/// after `from`.
+fn escalation_entry(
+    subject: &str,
+    alert_id: &str,
+    from: DateTime<Utc>,
+    round: u32,
+    step: usize,
+    after_minutes: u64,
+) -> Result<TxOp, StoreError> {
     let due = from
         .checked_add_signed(chrono::Duration::minutes(
             i64::try_from(after_minutes).unwrap_or(0),
@@ -1557,13 +1715,13 @@ async fn schedule_escalation(
     )?;
     let value = serde_json::to_vec(&EscalationPosition { round, step })
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    stores
-        .records
-        .put(&key, &value, WriteCondition::Always, None)
-        .await
-        .map(|_| ())
+    Ok(TxOp::Put {
+        key,
+        value,
+        condition: WriteCondition::Always,
+        expires_at: None,
+    })
 }
-
 /// Takes every escalation step due at `now` (at most 100 a call): for an
 /// alert still unacknowledged, its step's notifications are added to the
 /// alert and `alert.escalated` is published for the notifier; the next step
@@ -1583,110 +1741,141 @@ pub async fn escalate_due(stores: &Stores, now: DateTime<Utc>) -> Result<usize, 
         .await?;
     let mut taken = 0usize;
     for record in page.records {
-        let mut parts = record.id.splitn(3, '#');
-        let (Some(due), Some(subject), Some(alert_id)) = (parts.next(), parts.next(), parts.next())
-        else {
+        // `{due ms}#{subject}#{alert id}`: alert ids have no `#`, subjects may.
+        let Some((due, rest)) = record.id.split_once('#') else {
             continue;
         };
-        if due
+        let Some((subject, alert_id)) = rest.rsplit_once('#') else {
+            continue;
+        };
+        let Some(due) = due
             .parse::<i64>()
             .ok()
             .and_then(DateTime::from_timestamp_millis)
-            .is_none_or(|d| d > now)
-        {
+        else {
+            continue;
+        };
+        if due > now {
             break;
         }
-        match stores
-            .records
-            .delete(
-                &scope.key(&record.id)?,
-                WriteCondition::IfVersion(record.version),
-            )
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(e.into()),
-        }
         let position: EscalationPosition = decode(&record.value)?;
-        let key = alert_key(subject, alert_id)?;
-        let Some(current) = stores.records.get(&key).await? else {
-            continue;
-        };
-        let mut alert: StoredAlert = decode(&current.value)?;
-        if alert.state == AlertState::Acknowledged {
-            continue;
-        }
-        let Some((rule, _)) = load_rule(stores, subject, &alert.rule_id).await? else {
-            continue;
-        };
-        let Some(policy) = rule.escalation.clone() else {
-            continue;
-        };
-        let Some(step) = policy.steps.get(position.step) else {
-            continue;
-        };
-        let label = format!(
-            "step {} of {}, round {} of {}",
-            position.step.saturating_add(1),
-            policy.steps.len(),
-            position.round.saturating_add(1),
-            policy.repeat.saturating_add(1)
-        );
-        let message_id = format!("msg_{}_r{}s{}", alert.id, position.round, position.step);
-        if alert.deliveries.iter().all(|d| d.message_id != message_id) {
-            alert.deliveries.extend(deliveries_for(
-                &step.channels,
-                "alert.escalated",
-                &message_id,
-                Some(label.clone()),
-                now,
-                false,
-            ));
-            alert.escalations = alert.escalations.saturating_add(1);
-            stores
+        let entry = scope.key(&record.id)?;
+        let drop_entry = || async {
+            let _ = stores
                 .records
-                .put(
-                    &key,
-                    &encode(&alert)?,
-                    WriteCondition::IfVersion(current.version),
-                    None,
-                )
-                .await
-                .map_err(|e| {
-                    if e.is_conflict() {
-                        ToolError::Conflict(format!(
-                            "alert {alert_id} changed during its escalation"
-                        ))
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .delete(&entry, WriteCondition::IfVersion(record.version))
+                .await;
+        };
+        let key = alert_key(subject, alert_id)?;
+        let mut step_event = None;
+        // Claim the entry, add the step's notifications and index the next
+        // step in one transaction; re-read when the alert changed.
+        for _ in 0..3 {
+            let Some(current) = stores.records.get(&key).await? else {
+                drop_entry().await;
+                break;
+            };
+            let mut alert: StoredAlert = decode(&current.value)?;
+            let rule = load_rule(stores, subject, &alert.rule_id)
+                .await?
+                .map(|(r, _)| r);
+            let policy = rule.as_ref().and_then(|r| r.escalation.clone());
+            let (Some(rule), Some(policy)) = (rule, policy) else {
+                drop_entry().await;
+                break;
+            };
+            let Some(step) = policy.steps.get(position.step) else {
+                drop_entry().await;
+                break;
+            };
+            if alert.state == AlertState::Acknowledged {
+                drop_entry().await;
+                break;
+            }
+            let silenced = silenced_by(&silences_of(stores, subject).await?, &rule, now);
+            let label = format!(
+                "step {} of {}, round {} of {}",
+                position.step.saturating_add(1),
+                policy.steps.len(),
+                position.round.saturating_add(1),
+                policy.repeat.saturating_add(1)
+            );
+            let message_id = format!("msg_{}_r{}s{}", alert.id, position.round, position.step);
+            let mut ops = vec![TxOp::Delete {
+                key: entry.clone(),
+                condition: WriteCondition::IfVersion(record.version),
+            }];
+            if alert.deliveries.iter().all(|d| d.message_id != message_id) {
+                alert.deliveries.extend(deliveries_for(
+                    &step.channels,
+                    "alert.escalated",
+                    &message_id,
+                    Some(label.clone()),
+                    now,
+                    silenced.is_some(),
+                ));
+                alert.escalations = alert.escalations.saturating_add(1);
+                ops.push(TxOp::Put {
+                    key: key.clone(),
+                    value: encode(&alert)?,
+                    condition: WriteCondition::IfVersion(current.version),
+                    expires_at: None,
+                });
+            }
+            // The next step's time counts from this step's due time, so a
+            // repeat of this step indexes the same entry.
+            if let Some((round, next, after)) = policy.next(position.round, position.step) {
+                ops.push(escalation_entry(
+                    subject, &alert.id, due, round, next, after,
+                )?);
+            }
+            match stores.records.transact(ops).await {
+                Ok(()) => {
+                    step_event = Some(
+                        Event::new(
+                            format!(
+                                "escalated-{}",
+                                crate::digest::sha256_hex(
+                                    format!("{subject}\n{message_id}").as_bytes(),
+                                    16
+                                )
+                            ),
+                            "goldensignals/alerts",
+                            EventType::AlertEscalated,
+                            now,
+                            Some(alert.symbol.clone()),
+                            serde_json::json!({
+                                "alert_id": alert.id,
+                                "rule_id": alert.rule_id,
+                                "rule_name": alert.rule_name,
+                                "symbol": alert.symbol,
+                                "step": label,
+                                "silenced_by": silenced,
+                                "message": alert.message,
+                            }),
+                        )
+                        .owned_by(subject),
+                    );
+                    break;
+                }
+                // Another scheduler took the step.
+                Err(StoreError::TransactionConflict { op: 0, .. }) => break,
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        if let Some((round, next, after)) = policy.next(position.round, position.step) {
-            schedule_escalation(stores, subject, &alert.id, now, round, next, after).await?;
+        if let Some(event) = step_event {
+            if let Err(e) = bus::publish(stores, &[event]).await {
+                // Put the entry back: the next tick publishes the step again
+                // (same event id; its notifications are already recorded).
+                let _ = stores
+                    .records
+                    .put(&entry, &record.value, WriteCondition::Always, None)
+                    .await;
+                return Err(e.into());
+            }
+            taken = taken.saturating_add(1);
         }
-        let event = Event::new(
-            format!(
-                "escalated-{}",
-                crate::digest::sha256_hex(format!("{subject}\n{message_id}").as_bytes(), 16)
-            ),
-            "goldensignals/alerts",
-            EventType::AlertEscalated,
-            now,
-            Some(alert.symbol.clone()),
-            serde_json::json!({
-                "alert_id": alert.id,
-                "rule_id": alert.rule_id,
-                "rule_name": alert.rule_name,
-                "symbol": alert.symbol,
-                "step": label,
-                "message": alert.message,
-            }),
-        )
-        .owned_by(subject);
-        bus::publish(stores, &[event]).await?;
-        taken = taken.saturating_add(1);
     }
     Ok(taken)
 }
@@ -1780,7 +1969,10 @@ async fn bar_firings(
     let times = columns.time();
     let first_new = times
         .iter()
-        .position(|t| rule.seen_until.is_none_or(|s| *t > s))
+        .position(|t| match rule.seen_until {
+            Some(s) => *t > s,
+            None => rule.not_before.is_none_or(|n| *t >= n),
+        })
         .unwrap_or(times.len());
     let first_new = first_new.max(times.len().saturating_sub(MAX_NEW_BARS));
     let condition = rule.condition.clone();
@@ -1826,8 +2018,14 @@ impl Evaluator {
                 bar_firings(stores, &rule).await?
             }
             EventType::SignalChanged | EventType::SignalGenerated if !rule.condition.on_bars() => {
-                // Only the rule owner's own scans.
-                if event.owner.as_deref() != Some(indexed.subject.as_str()) {
+                // Only the rule owner's own scans, of the rule's timeframe.
+                let timeframe = event
+                    .data
+                    .get("timeframe")
+                    .and_then(serde_json::Value::as_str);
+                if event.owner.as_deref() != Some(indexed.subject.as_str())
+                    || timeframe.is_some_and(|t| t != rule.timeframe)
+                {
                     return Ok(());
                 }
                 let changed = event.kind == EventType::SignalChanged;
@@ -1940,29 +2138,6 @@ impl Evaluator {
             }
             fired.push(alert);
         }
-        rule.seen_until = newest.max(rule.seen_until);
-        let value = serde_json::to_vec(&rule).map_err(|e| HandlerError::Poison(e.to_string()))?;
-        match stores
-            .records
-            .put(
-                &rule_key(&indexed.subject, &rule.id)?,
-                &value,
-                WriteCondition::IfVersion(version),
-                None,
-            )
-            .await
-        {
-            Ok(_) => {}
-            // The user changed the rule meanwhile: evaluate again on the
-            // redelivery (the firings above are kept by their ids).
-            Err(e) if e.is_conflict() => {
-                return Err(HandlerError::Retry(format!(
-                    "rule {} changed during its evaluation",
-                    rule.id
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
         let events: Vec<Event> = fired
             .iter()
             .map(|a| {
@@ -1990,8 +2165,35 @@ impl Evaluator {
                 .owned_by(&indexed.subject)
             })
             .collect();
+        // Published before the rule is saved: if saving fails (the user
+        // changed the rule, a concurrent evaluation), the firings are
+        // already announced; a redelivery publishes them again under the
+        // same ids, which the notifier dedupes.
         for chunk in events.chunks(gs_domain::bus::MAX_PUBLISH_BATCH) {
             bus::publish(stores, chunk).await?;
+        }
+        rule.seen_until = newest.max(rule.seen_until);
+        let value = serde_json::to_vec(&rule).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        match stores
+            .records
+            .put(
+                &rule_key(&indexed.subject, &rule.id)?,
+                &value,
+                WriteCondition::IfVersion(version),
+                None,
+            )
+            .await
+        {
+            Ok(_) => {}
+            // The user changed the rule meanwhile: evaluate again on the
+            // redelivery (the firings above are kept by their ids).
+            Err(e) if e.is_conflict() => {
+                return Err(HandlerError::Retry(format!(
+                    "rule {} changed during its evaluation",
+                    rule.id
+                )));
+            }
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }
@@ -2022,9 +2224,17 @@ impl Consumer for Evaluator {
         for indexed in rules_on(stores, symbol.as_str()).await? {
             // One rule's failure does not hold back the others; the event is
             // redelivered and the rules that fired are idempotent.
-            if let Err(e) = self.evaluate_rule(stores, &indexed, event).await {
-                tracing::warn!(rule = %indexed.rule_id, error = %e, "alert rule evaluation failed");
-                first_error.get_or_insert(e);
+            match self.evaluate_rule(stores, &indexed, event).await {
+                Ok(()) => {}
+                // A rule that cannot evaluate (bad parameters on this data)
+                // must not hold back everyone's rules on the symbol.
+                Err(HandlerError::Poison(why)) => {
+                    tracing::warn!(rule = %indexed.rule_id, %why, "an alert rule cannot be evaluated; skipped");
+                }
+                Err(e) => {
+                    tracing::warn!(rule = %indexed.rule_id, error = %e, "alert rule evaluation failed");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -2034,17 +2244,20 @@ impl Consumer for Evaluator {
 // ------------------------------------------------------------------ delivery (the `notifier` consumer)
 
 /// The `notifier` consumer: sends an alert's pending webhook notifications
-/// (its firing, or an escalation step), each signed with the rule's secret
-/// under its own `webhook-id`, retried by the bus until its last attempt
-/// marks it failed (the event then goes to the dead-letter queue).
+/// (its firing, or an escalation step), each signed with the secret of its
+/// URL under its own `webhook-id`, retried by the bus until its last attempt
+/// marks it failed (the event then goes to the dead-letter queue). An
+/// acknowledged alert's pending escalation notifications are cancelled, not
+/// sent.
 #[derive(Debug)]
 pub struct Notifier;
 
 /// The newest alerts a grouped notification looks through for partners.
 const GROUP_LOOKBACK: usize = 200;
 
-/// Another alert of the owner with a first, still pending notification to
-/// the same URL, fired within `group` seconds of `alert`.
+/// Another alert of the owner whose first notification to the same URL is
+/// pending (unclaimed, or claimed by this group), fired within `group`
+/// seconds of the alert that leads the group.
 struct Partner {
     key: RecordKey,
     version: u64,
@@ -2055,9 +2268,10 @@ struct Partner {
 async fn partners(
     stores: &Stores,
     subject: &str,
-    alert: &StoredAlert,
+    lead: &StoredAlert,
     url: &str,
     group: u64,
+    message_id: &str,
 ) -> Result<Vec<Partner>, StoreError> {
     let scope = RecordScope::new(Owner::user(subject)?, ALERTS)?;
     let page = stores
@@ -2074,18 +2288,21 @@ async fn partners(
     let window = chrono::Duration::seconds(i64::try_from(group).unwrap_or(0));
     let mut out = Vec::new();
     for r in page.records {
-        if r.id == alert.id {
+        if r.id == lead.id {
             continue;
         }
         let other: StoredAlert = decode(&r.value)?;
-        if other.fired_at.signed_duration_since(alert.fired_at).abs() > window {
-            continue;
-        }
         let index = other.deliveries.iter().position(|d| {
             d.status == DeliveryStatus::Pending
                 && d.kind == "alert.triggered"
-                && d.attempts == 0
                 && d.url.as_deref() == Some(url)
+                && match d.claimed_by.as_deref() {
+                    Some(by) => by == message_id,
+                    None => {
+                        d.attempts == 0
+                            && other.fired_at.signed_duration_since(lead.fired_at).abs() <= window
+                    }
+                }
         });
         if let Some(index) = index {
             out.push(Partner {
@@ -2097,6 +2314,61 @@ async fn partners(
         }
     }
     Ok(out)
+}
+
+/// What one attempt did to one delivery, to apply to a fresh copy.
+struct Change {
+    index: usize,
+    message_id: String,
+    apply: DeliveryView,
+}
+
+/// The view a receiver gets: the alert without its deliveries (other
+/// channels' URLs and errors are not the receiver's business).
+fn receiver_view(alert: &StoredAlert) -> AlertView {
+    let mut v = alert_view(alert.clone());
+    v.deliveries = Vec::new();
+    v
+}
+
+/// Applies `changes` to the stored alert, re-reading it when another writer
+/// (an acknowledgement, an escalation) got there first.
+async fn save_changes(
+    stores: &Stores,
+    key: &RecordKey,
+    mut alert: StoredAlert,
+    mut version: u64,
+    changes: &[Change],
+) -> Result<(), HandlerError> {
+    for _ in 0..5 {
+        for c in changes {
+            if let Some(d) = alert.deliveries.get_mut(c.index)
+                && (d.message_id == c.message_id
+                    || d.claimed_by.as_deref() == Some(c.message_id.as_str()))
+            {
+                *d = c.apply.clone();
+            }
+        }
+        let value = serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        match stores
+            .records
+            .put(key, &value, WriteCondition::IfVersion(version), None)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_conflict() => {
+                let Some(fresh) = stores.records.get(key).await? else {
+                    return Ok(());
+                };
+                alert = decode(&fresh.value)?;
+                version = fresh.version;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(HandlerError::Retry(
+        "the alert kept changing during its delivery".into(),
+    ))
 }
 
 impl Notifier {
@@ -2113,18 +2385,37 @@ impl Notifier {
                 "alert {alert_id} does not exist"
             )));
         };
-        let mut alert: StoredAlert = decode(&record.value)?;
-        let pending: Vec<usize> = alert
-            .deliveries
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.status == DeliveryStatus::Pending && d.url.is_some())
-            .map(|(i, _)| i)
-            .collect();
+        let alert: StoredAlert = decode(&record.value)?;
+        let now = Utc::now();
+        let acknowledged = alert.state == AlertState::Acknowledged;
+        let mut changes = Vec::new();
+        let mut pending = Vec::new();
+        for (i, d) in alert.deliveries.iter().enumerate() {
+            if d.status != DeliveryStatus::Pending || d.url.is_none() {
+                continue;
+            }
+            // Claimed by another alert's grouped notification: that one sends it.
+            if d.claimed_by.as_deref().is_some_and(|by| by != d.message_id) {
+                continue;
+            }
+            if acknowledged && d.kind == "alert.escalated" {
+                let mut cancelled = d.clone();
+                cancelled.status = DeliveryStatus::Cancelled;
+                changes.push(Change {
+                    index: i,
+                    message_id: d.message_id.clone(),
+                    apply: cancelled,
+                });
+                continue;
+            }
+            pending.push(i);
+        }
         if pending.is_empty() {
+            if !changes.is_empty() {
+                save_changes(stores, &key, alert, record.version, &changes).await?;
+            }
             return Ok(());
         }
-        let now = Utc::now();
         let group = load_rule(stores, subject, &alert.rule_id)
             .await?
             .map_or(0, |(r, _)| r.group_seconds);
@@ -2144,40 +2435,62 @@ impl Notifier {
                 ));
             }
         }
-        let secret = open_secret(stores, subject, &alert.rule_id).await?;
         let mut failed = None;
         let mut finished = Vec::new();
-        let mut grouped = Vec::new();
+        let mut partner_saves = Vec::new();
         for i in pending {
             let Some(d) = alert.deliveries.get(i).cloned() else {
                 continue;
             };
             let url = d.url.clone().unwrap_or_default();
-            let together = if group > 0 && d.kind == "alert.triggered" {
-                partners(stores, subject, &alert, &url, group).await?
+            let secret = open_secret(stores, subject, &url).await?;
+            // A group is led by the first firing; its id stays the same
+            // across retries, and its partners are claimed before it is sent.
+            let group_id = format!("msg_grp_{}", alert.id);
+            let mut together = if group > 0 && d.kind == "alert.triggered" {
+                partners(stores, subject, &alert, &url, group, &group_id).await?
             } else {
                 Vec::new()
             };
+            if !together.is_empty() {
+                let mut ops = Vec::new();
+                for p in &mut together {
+                    if let Some(pd) = p.alert.deliveries.get_mut(p.index) {
+                        pd.claimed_by = Some(group_id.clone());
+                    }
+                    ops.push(TxOp::Put {
+                        key: p.key.clone(),
+                        value: serde_json::to_vec(&p.alert)
+                            .map_err(|e| HandlerError::Poison(e.to_string()))?,
+                        condition: WriteCondition::IfVersion(p.version),
+                        expires_at: None,
+                    });
+                }
+                match stores.records.transact(ops).await {
+                    Ok(()) => {
+                        for p in &mut together {
+                            p.version = p.version.saturating_add(1);
+                        }
+                    }
+                    // A partner changed (its own notifier, an ack): send alone.
+                    Err(e) if e.is_conflict() => together.clear(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
             let (message_id, body) = if together.is_empty() {
                 (
                     d.message_id.clone(),
                     serde_json::json!({
                         "type": d.kind,
                         "timestamp": rfc3339(now),
-                        "data": alert_view(alert.clone()),
+                        "data": receiver_view(&alert),
                     }),
                 )
             } else {
-                let mut ids: Vec<&str> = together.iter().map(|p| p.alert.id.as_str()).collect();
-                ids.push(alert.id.as_str());
-                ids.sort_unstable();
-                let mut views = vec![alert_view(alert.clone())];
-                views.extend(together.iter().map(|p| alert_view(p.alert.clone())));
+                let mut views = vec![receiver_view(&alert)];
+                views.extend(together.iter().map(|p| receiver_view(&p.alert)));
                 (
-                    format!(
-                        "msg_grp_{}",
-                        crate::digest::sha256_hex(ids.join("\n").as_bytes(), 12)
-                    ),
+                    group_id.clone(),
                     serde_json::json!({
                         "type": "alert.triggered",
                         "timestamp": rfc3339(now),
@@ -2190,76 +2503,75 @@ impl Notifier {
             let outcome = match &secret {
                 Some(secret) => webhook::send(&url, secret, &message_id, &payload).await,
                 None => webhook::Sent::Failed {
-                    reason: "the rule's webhook secret is gone (the rule was deleted or changed)"
-                        .into(),
+                    reason: "the webhook URL's secret is gone".into(),
                 },
             };
-            let Some(d) = alert.deliveries.get_mut(i) else {
-                continue;
-            };
-            d.attempts = d.attempts.saturating_add(1);
-            d.message_id.clone_from(&message_id);
-            match outcome {
+            let mut after = d.clone();
+            after.attempts = after.attempts.saturating_add(1);
+            if !together.is_empty() {
+                after.claimed_by = Some(group_id.clone());
+            }
+            let final_status = match outcome {
                 webhook::Sent::Delivered { .. } => {
-                    d.status = DeliveryStatus::Delivered;
-                    d.delivered_at = Some(rfc3339(Utc::now()));
-                    d.last_error = None;
+                    after.status = DeliveryStatus::Delivered;
+                    after.delivered_at = Some(rfc3339(Utc::now()));
+                    after.last_error = None;
                     finished.push(("delivered", url.clone(), d.kind.clone()));
-                    grouped.extend(together.into_iter().map(|p| (p, message_id.clone())));
+                    Some((DeliveryStatus::Delivered, None))
                 }
                 webhook::Sent::Failed { reason } => {
-                    d.last_error = Some(reason.clone());
-                    if attempt.is_last() {
-                        d.status = DeliveryStatus::Failed;
-                        d.last_error = Some(format!(
+                    after.last_error = Some(reason.clone());
+                    let result = if attempt.is_last() {
+                        after.status = DeliveryStatus::Failed;
+                        let why = format!(
                             "{reason}; gave up after {} attempts, the event is in the notifier's dead-letter queue",
-                            d.attempts
-                        ));
+                            after.attempts
+                        );
+                        after.last_error = Some(why.clone());
                         finished.push(("failed", url.clone(), d.kind.clone()));
-                    }
+                        Some((DeliveryStatus::Failed, Some(why)))
+                    } else {
+                        None
+                    };
                     failed.get_or_insert(reason);
+                    result
+                }
+            };
+            changes.push(Change {
+                index: i,
+                message_id: d.message_id.clone(),
+                apply: after,
+            });
+            if let Some((status, why)) = final_status {
+                for p in together {
+                    if let Some(pd) = p.alert.deliveries.get(p.index) {
+                        let mut done = pd.clone();
+                        done.status = status;
+                        done.attempts = done.attempts.saturating_add(1);
+                        done.last_error.clone_from(&why);
+                        done.delivered_at =
+                            (status == DeliveryStatus::Delivered).then(|| rfc3339(Utc::now()));
+                        done.message_id.clone_from(&group_id);
+                        let change = Change {
+                            index: p.index,
+                            message_id: pd.message_id.clone(),
+                            apply: done,
+                        };
+                        partner_saves.push((p.key, p.alert, p.version, change));
+                    }
                 }
             }
         }
-        let value = serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
-        match stores
-            .records
-            .put(
+        save_changes(stores, &key, alert.clone(), record.version, &changes).await?;
+        for (key, partner, version, change) in partner_saves {
+            save_changes(
+                stores,
                 &key,
-                &value,
-                WriteCondition::IfVersion(record.version),
-                None,
+                partner,
+                version,
+                std::slice::from_ref(&change),
             )
-            .await
-        {
-            Ok(_) => {}
-            // Acknowledged or escalated meanwhile: the next delivery of the
-            // event reads it again.
-            Err(e) if e.is_conflict() => {
-                return Err(HandlerError::Retry(
-                    "the alert changed during its delivery".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        // The partners' notifications went out in the grouped one.
-        for (mut p, message_id) in grouped {
-            if let Some(d) = p.alert.deliveries.get_mut(p.index) {
-                d.status = DeliveryStatus::Delivered;
-                d.attempts = d.attempts.saturating_add(1);
-                d.delivered_at = Some(rfc3339(Utc::now()));
-                d.message_id = message_id;
-            }
-            let value =
-                serde_json::to_vec(&p.alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
-            match stores
-                .records
-                .put(&p.key, &value, WriteCondition::IfVersion(p.version), None)
-                .await
-            {
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            .await?;
         }
         let events: Vec<Event> = finished
             .into_iter()
@@ -2276,7 +2588,7 @@ impl Notifier {
                     EventType::AlertDelivered,
                     now,
                     Some(alert.symbol.clone()),
-                    serde_json::json!({"alert_id": alert.id, "channel": "webhook", "url": url, "notification": kind, "status": status}),
+                    serde_json::json!({"alert_id": alert.id, "channel": "webhook", "notification": kind, "status": status}),
                 )
                 .owned_by(subject)
             })
@@ -2359,7 +2671,7 @@ tool!(
     CreateAlertRuleArgs,
     CreateAlertRuleOutput,
     create_alert_rule,
-    "Creates an alert rule of yours on one symbol and timeframe: the close crossing a price, a % move over N bars, any TA-Lib indicator output against a value or another output (e.g. rsi below 30, macd crosses_above macdsignal), a candlestick pattern on the newest bar, or a scheduled scan's signal changing or reaching a confidence. It is evaluated whenever new bars (or scan signals) for the symbol arrive, only on bars after its creation, and fires at most once per bar (frequency once, once_per_bar or every_time; cooldown; expiry). Firings go to your inbox (get_alert_history) and optionally to a webhook signed as Standard Webhooks; the webhook's secret is returned once here. Safe to retry: the same idempotency_key returns the same rule."
+    "Creates an alert rule of yours on one symbol and timeframe: the close crossing a price, a % move over N bars, any TA-Lib indicator output against a value or another output (e.g. rsi below 30, macd crosses_above macdsignal), a candlestick pattern on the newest bar, or a scheduled scan's signal changing or reaching a confidence. It is evaluated whenever new bars (or scan signals) for the symbol arrive, only on bars after its creation, and fires at most once per bar (frequency once, once_per_bar or every_time; cooldown; expiry). Firings go to your inbox (get_alert_history) and optionally to a webhook signed as Standard Webhooks; the result carries each webhook URL's signing secret (one per URL of yours, shared by your rules that post to it). Safe to retry: the same idempotency_key returns the same rule."
 );
 
 tool!(

@@ -82,9 +82,11 @@ pub enum HandlerError {
     /// May pass later (a receiver down, storage throttled): retry with
     /// backoff, then dead-letter.
     Retry(String),
-    /// Can never pass (a malformed event): dead-letter at once.
+    /// Can never pass (a malformed event): released at once, so it
+    /// reaches the dead-letter queue after `max_receives` quick failures.
     Poison(String),
-    /// Not yet: handle it again after this wait (a grouping window).
+    /// Not yet: handle it again after this wait (a grouping window). The
+    /// wait uses up one of the message's receives.
     Later(Duration, String),
 }
 

@@ -21,9 +21,13 @@ pub struct TickReport {
     pub escalations: usize,
 }
 
-/// One tick at `now`.
+/// One tick at `now`: escalation steps first (they are cheap and must not
+/// wait behind a backlog of scans), then the due scans.
 pub async fn tick(stores: &Stores, now: DateTime<Utc>) -> Result<TickReport, ToolError> {
-    let mut report = TickReport::default();
+    let mut report = TickReport {
+        escalations: crate::alerts::escalate_due(stores, now).await?,
+        ..TickReport::default()
+    };
     for run in crate::watchlists::run_due_scans(stores, now).await? {
         let name = format!("{}/{}", run.subject, run.watchlist);
         match run.result {
@@ -34,7 +38,6 @@ pub async fn tick(stores: &Stores, now: DateTime<Utc>) -> Result<TickReport, Too
             }
         }
     }
-    report.escalations = crate::alerts::escalate_due(stores, now).await?;
     Ok(report)
 }
 

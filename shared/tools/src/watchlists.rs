@@ -202,6 +202,18 @@ async fn load_or_not_found(
     })
 }
 
+/// The run after the one due at `at`: `rate` schedules keep their cadence
+/// from the due time (no drift), stepped past `now`; whole milliseconds.
+fn next_due(schedule: &Schedule, at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut next = schedule.next_after(at)?;
+    let mut steps = 0u32;
+    while next <= now && steps < 10_000 {
+        next = schedule.next_after(next)?;
+        steps = steps.saturating_add(1);
+    }
+    DateTime::from_timestamp_millis(next.timestamp_millis())
+}
+
 /// The schedule's next run after now, checked.
 fn next_run(
     schedule: Option<&str>,
@@ -788,7 +800,7 @@ pub async fn run_scan_of(
                 bar_time: None,
                 previous_action: previous,
                 changed: false,
-                error: Some(e.to_string()),
+                error: Some(e.to_string().chars().take(200).collect()),
                 synthetic: false,
             }),
         }
@@ -841,9 +853,11 @@ pub async fn run_scan_of(
         ])
         .await?;
     for chunk in events.chunks(gs_domain::bus::MAX_PUBLISH_BATCH) {
-        if let Err(e) = crate::bus::publish(&ctx.stores, chunk).await {
-            tracing::warn!(error = %e, watchlist = %w.name, "scan results were stored but their events were not all published");
-        }
+        crate::bus::publish(&ctx.stores, chunk).await.map_err(|e| {
+            ToolError::Store(StoreError::Unavailable(format!(
+                "the scan's results were stored but its signal events were not all published ({e}); run the scan again"
+            )))
+        })?;
     }
     Ok(output)
 }
@@ -928,9 +942,11 @@ pub async fn run_due_scans(
         .await?;
     let mut runs = Vec::new();
     for record in page.records {
-        let mut parts = record.id.splitn(3, '#');
-        let (Some(at), Some(subject), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
+        // `{ms}#{subject}#{name}`: names have no `#`, subjects may.
+        let Some((at, rest)) = record.id.split_once('#') else {
+            continue;
+        };
+        let Some((subject, name)) = rest.rsplit_once('#') else {
             continue;
         };
         let Some(at) = at
@@ -943,41 +959,72 @@ pub async fn run_due_scans(
         if at > now {
             break;
         }
-        let key = scope.key(&record.id)?;
-        match stores
-            .records
-            .delete(&key, WriteCondition::IfVersion(record.version))
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.is_conflict() => continue, // another scheduler has it
-            Err(e) => return Err(e.into()),
-        }
-        let Some((mut w, version)) = load(stores, subject, name).await? else {
-            continue;
-        };
-        if w.next_run_at != Some(at) {
-            continue; // rescheduled meanwhile; its own entry stands
-        }
-        w.next_run_at = next_run(w.schedule.as_deref(), now).ok().flatten();
-        let mut ops = vec![TxOp::Put {
-            key: watchlist_key(subject, name)?,
-            value: encode(&w)?,
-            condition: WriteCondition::IfVersion(version),
-            expires_at: None,
-        }];
-        if let Some(next) = w.next_run_at {
-            ops.push(TxOp::Put {
-                key: schedule_key(next, subject, name)?,
-                value: Vec::new(),
-                condition: WriteCondition::Always,
-                expires_at: None,
+        // Claim the entry, move the watchlist's next run and index it in
+        // one transaction: either this scheduler runs the scan and the next
+        // run is indexed, or nothing changed.
+        let mut claimed = false;
+        for _ in 0..3 {
+            let Some((mut w, version)) = load(stores, subject, name).await? else {
+                // Deleted: drop its stale entry.
+                let _ = stores
+                    .records
+                    .delete(
+                        &scope.key(&record.id)?,
+                        WriteCondition::IfVersion(record.version),
+                    )
+                    .await;
+                break;
+            };
+            if w.next_run_at != Some(at) {
+                // Rescheduled meanwhile: its own entry stands; this one is stale.
+                let _ = stores
+                    .records
+                    .delete(
+                        &scope.key(&record.id)?,
+                        WriteCondition::IfVersion(record.version),
+                    )
+                    .await;
+                break;
+            }
+            w.next_run_at = w.schedule.as_deref().and_then(|expr| {
+                Schedule::parse(expr)
+                    .ok()
+                    .and_then(|s| next_due(&s, at, now))
             });
+            let mut ops = vec![
+                TxOp::Delete {
+                    key: scope.key(&record.id)?,
+                    condition: WriteCondition::IfVersion(record.version),
+                },
+                TxOp::Put {
+                    key: watchlist_key(subject, name)?,
+                    value: encode(&w)?,
+                    condition: WriteCondition::IfVersion(version),
+                    expires_at: None,
+                },
+            ];
+            if let Some(next) = w.next_run_at {
+                ops.push(TxOp::Put {
+                    key: schedule_key(next, subject, name)?,
+                    value: Vec::new(),
+                    condition: WriteCondition::Always,
+                    expires_at: None,
+                });
+            }
+            match stores.records.transact(ops).await {
+                Ok(()) => {
+                    claimed = true;
+                    break;
+                }
+                // Op 0: another scheduler claimed it. Op 1: the watchlist
+                // changed; read it again.
+                Err(StoreError::TransactionConflict { op: 0, .. }) => break,
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        match stores.records.transact(ops).await {
-            Ok(()) => {}
-            Err(e) if e.is_conflict() => continue, // updated meanwhile: it indexed its own next run
-            Err(e) => return Err(e.into()),
+        if !claimed {
+            continue;
         }
         let ctx = crate::portfolio::local_context(
             stores,
@@ -1003,7 +1050,7 @@ pub struct GetSignalHistoryArgs {
     pub watchlist: String,
     /// One symbol's signals, newest bar first; without it, the scan runs newest first (each with every symbol's result).
     pub symbol: Option<String>,
-    /// Entries per page (default 50, at most 200; runs: at most 20).
+    /// Entries per page (signals: default 50, at most 200; runs: at most 5, each with every symbol).
     pub limit: Option<usize>,
     /// next_cursor of the previous page.
     pub cursor: Option<String>,
@@ -1028,7 +1075,7 @@ pub async fn get_signal_history(
     let symbol = args.symbol.as_deref().map(Symbol::parse).transpose()?;
     let (collection, prefix, max) = match &symbol {
         Some(s) => (HISTORY, format!("{}#{s}#", args.watchlist), MAX_LIMIT),
-        None => (RUNS, format!("{}#", args.watchlist), 20),
+        None => (RUNS, format!("{}#", args.watchlist), 5),
     };
     let scope = RecordScope::new(owner, collection)?;
     let page = ctx
@@ -1040,6 +1087,7 @@ pub async fn get_signal_history(
                 id_prefix: prefix,
                 order: Order::Descending,
                 limit: Some(args.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, max)),
+                // (runs default to the cap: 5)
                 cursor: args.cursor,
             },
         )

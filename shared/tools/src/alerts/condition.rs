@@ -183,12 +183,31 @@ impl Condition {
                     }
                 }
                 match (value, other_output) {
-                    (Some(v), None) => finite(*v, "value"),
-                    (None, Some(_)) => Ok(()),
-                    _ => Err(ToolError::invalid(
-                        "an indicator condition needs exactly one of value and other_output",
-                    )),
+                    (Some(v), None) => finite(*v, "value")?,
+                    (None, Some(_)) => {}
+                    _ => {
+                        return Err(ToolError::invalid(
+                            "an indicator condition needs exactly one of value and other_output",
+                        ));
+                    }
                 }
+                // The parameters' ranges, duplicates and types: compute it
+                // once on a short series, as the evaluation will.
+                let ramp: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i)).collect();
+                let params: Vec<(String, f64)> = params.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                gs_analytics::compute(
+                    indicator,
+                    &params,
+                    &gs_analytics::Ohlcv {
+                        open: &ramp,
+                        high: &ramp,
+                        low: &ramp,
+                        close: &ramp,
+                        volume: &ramp,
+                    },
+                )
+                .map(|_| ())
+                .map_err(|e| ToolError::invalid(format!("{indicator}: {e}")))
             }
             Self::Candlestick { pattern, .. } => gs_candles::find(pattern).map(|_| ()).ok_or_else(|| {
                 ToolError::invalid(format!(

@@ -16,7 +16,7 @@ use crate::error::ToolError;
 pub const SECRET_PREFIX: &str = "whsec_";
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Most of a receiver's answer kept in the history.
-const MAX_ERROR_BYTES: usize = 300;
+const MAX_ERROR_BYTES: usize = 200;
 
 /// A fresh secret, `whsec_` + base64 of 32 random bytes.
 pub fn new_secret() -> Result<Zeroizing<String>, ToolError> {
@@ -49,9 +49,57 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     Ok(format!("v1,{}", STANDARD.encode(ctx.sign().as_ref())))
 }
 
+static ALLOW_LOOPBACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets webhooks go to this machine (http to 127.0.0.1, ::1 or localhost).
+/// Off by default: on Lambda, 127.0.0.1 is the runtime API. The local
+/// server turns it on, for receivers on the developer's machine.
+pub fn allow_loopback(on: bool) {
+    ALLOW_LOOPBACK.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn loopback_allowed() -> bool {
+    ALLOW_LOOPBACK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An address no webhook may reach: private, carrier-grade NAT,
+/// link-local (cloud metadata), unspecified, broadcast, multicast,
+/// documentation, "this network", and loopback unless allowed.
+pub fn forbidden_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let v4 = |ip: std::net::Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        (ip.is_loopback() && !loopback_allowed())
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_multicast()
+            || ip.is_documentation()
+            || a == 0
+            || (a == 100 && (64..128).contains(&b))
+    };
+    match ip {
+        IpAddr::V4(ip) => v4(ip),
+        IpAddr::V6(ip) => {
+            if let Some(mapped) = ip.to_ipv4_mapped() {
+                return v4(mapped);
+            }
+            let first = ip.segments().first().copied().unwrap_or(0);
+            (ip.is_loopback() && !loopback_allowed())
+                || ip.is_unspecified()
+                || ip.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                // NAT64 (64:ff9b::/96) reaches IPv4 space through a gateway.
+                || (first == 0x0064 && ip.segments().get(1).copied() == Some(0xff9b))
+        }
+    }
+}
+
 /// Refuses a URL we would not send to: https only (http to this machine's
-/// loopback, for tests and local receivers), no credentials in it, and no
-/// literal private, link-local (cloud metadata) or unspecified address.
+/// loopback where allowed), no credentials in it, no literal forbidden
+/// address. Names are checked again when they resolve, at send time.
 pub fn check_url(url: &str) -> Result<(), ToolError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| ToolError::invalid(format!("webhook url {url:?} is not a URL: {e}")))?;
@@ -61,11 +109,11 @@ pub fn check_url(url: &str) -> Result<(), ToolError> {
     let ip: Option<std::net::IpAddr> = host.trim_matches(['[', ']']).parse().ok();
     let loopback = host.eq_ignore_ascii_case("localhost") || ip.is_some_and(|ip| ip.is_loopback());
     match parsed.scheme() {
-        "https" => {}
-        "http" if loopback => {}
+        "https" if !loopback || loopback_allowed() => {}
+        "http" if loopback && loopback_allowed() => {}
         _ => {
             return Err(ToolError::invalid(format!(
-                "webhook url {url:?} must be https (http only to 127.0.0.1 or localhost)"
+                "webhook url {url:?} must be https to a public host"
             )));
         }
     }
@@ -74,25 +122,33 @@ pub fn check_url(url: &str) -> Result<(), ToolError> {
             "a webhook url may not carry a user name or password; the signature authenticates us to the receiver",
         ));
     }
-    let private = match ip {
-        Some(std::net::IpAddr::V4(ip)) => {
-            ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
-        }
-        Some(std::net::IpAddr::V6(ip)) => {
-            ip.is_unspecified()
-                || ip
-                    .segments()
-                    .first()
-                    .is_some_and(|s| (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80)
-        }
-        None => false,
-    };
-    if private {
+    if ip.is_some_and(forbidden_address) {
         return Err(ToolError::invalid(format!(
-            "webhook url {url:?} points at a private or link-local address; use a public https endpoint"
+            "webhook url {url:?} points at a private, link-local or reserved address; use a public https endpoint"
         )));
     }
     Ok(())
+}
+
+/// Resolves webhook hosts and keeps only addresses a webhook may reach, so
+/// a name that points (or is rebound) at a private address is refused at
+/// connect time.
+#[derive(Debug)]
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let allowed: Vec<std::net::SocketAddr> =
+                found.filter(|a| !forbidden_address(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// What one delivery attempt came to.
@@ -115,9 +171,15 @@ pub async fn send(url: &str, secret: &str, id: &str, body: &[u8]) -> Sent {
             };
         }
     };
+    if let Err(e) = check_url(url) {
+        return Sent::Failed {
+            reason: e.to_string(),
+        };
+    }
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(PublicOnly))
         .build()
     {
         Ok(c) => c,
@@ -149,8 +211,9 @@ pub async fn send(url: &str, secret: &str, id: &str, body: &[u8]) -> Sent {
                 reason: format!("HTTP {status}: {text}"),
             }
         }
+        // Without the URL: it may carry a capability (a token in the path).
         Err(e) => Sent::Failed {
-            reason: format!("no answer: {e}"),
+            reason: format!("no answer: {}", e.without_url()),
         },
     }
 }
@@ -170,6 +233,16 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
+        // Loopback only where the operator allows it (the local server).
+        allow_loopback(false);
+        for bad in [
+            "http://127.0.0.1:9001/2018-06-01/runtime",
+            "https://[::1]/h",
+            "http://localhost/h",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        allow_loopback(true);
         for ok in [
             "https://hooks.example.com/x",
             "http://127.0.0.1:9000/h",
@@ -181,6 +254,13 @@ mod tests {
             "http://hooks.example.com/x",
             "https://169.254.169.254/latest",
             "https://10.0.0.1/x",
+            "https://100.64.0.1/x",
+            "https://0.0.0.0/x",
+            "https://224.0.0.1/x",
+            "https://[::ffff:a9fe:a9fe]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://[64:ff9b::a00:1]/x",
+            "https://[fd00::1]/x",
             "https://user:pw@example.com/",
             "ftp://example.com/",
             "not a url",

@@ -172,8 +172,9 @@ impl Schedule {
         })))
     }
 
-    /// The first run strictly after `after` (whole minutes), within five
-    /// years; `None` when there is none (a year list in the past).
+    /// The first run strictly after `after`: for a cron, the next whole
+    /// minute that matches (within five years; `None` when there is none, a
+    /// year list in the past); for a rate, `after` plus the rate.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let start = after
             .with_second(0)
