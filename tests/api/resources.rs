@@ -44,11 +44,17 @@ async fn resources_prompts_and_completions_serve_the_stored_data() {
         resources.contains(&"market://quotes/realtime/AAPL".to_string()),
         "{resources:?}"
     );
-    assert_eq!(
-        resources.len(),
-        8,
-        "one quote per demo symbol: {resources:?}"
-    );
+    let quotes = resources
+        .iter()
+        .filter(|r| r.starts_with("market://quotes/realtime/"))
+        .count();
+    assert_eq!(quotes, 8, "one quote per demo symbol: {resources:?}");
+    let bus: Vec<&String> = resources
+        .iter()
+        .filter(|r| r.starts_with("databus://"))
+        .collect();
+    assert_eq!(bus.len(), 7, "one per event type: {resources:?}");
+    assert_eq!(quotes + bus.len(), resources.len(), "{resources:?}");
 
     let templates: Vec<String> = client
         .list_all_resource_templates()

@@ -149,8 +149,16 @@ async fn check_role(group: &str) {
         }
     }
 
-    // resources/list: the quotes of the stored symbols, only with both scopes.
-    let resources = client.list_all_resources().await.expect("resources/list");
+    // resources/list: the quotes of the stored symbols, only with both
+    // scopes; the data bus's event types with get_events.
+    let all = client.list_all_resources().await.expect("resources/list");
+    let (bus, resources): (Vec<_>, Vec<_>) =
+        all.iter().partition(|r| r.uri.starts_with("databus://"));
+    assert_eq!(
+        bus.len(),
+        if may("get_events") { 7 } else { 0 },
+        "{group}: {bus:?}"
+    );
     if may("get_quote") && may("list_symbols") {
         // The 8 demo symbols, and the one import_bars stored when allowed.
         let imported = usize::from(may("import_bars"));
@@ -177,7 +185,23 @@ async fn check_role(group: &str) {
     if may("get_historical_data") {
         expected_templates.insert("ohlcv".to_string());
     }
+    if may("get_events") {
+        expected_templates.insert("databus".to_string());
+    }
     assert_eq!(templates, expected_templates, "{group}: templates");
+    let bus_read = client
+        .read_resource(ReadResourceRequestParams::new("databus://bars.updated"))
+        .await;
+    assert_eq!(
+        bus_read.is_ok(),
+        may("get_events"),
+        "{group} reading databus: {bus_read:?}"
+    );
+    if let Ok(read) = bus_read {
+        let contents = serde_json::to_value(&read.contents).unwrap();
+        let body: Value = serde_json::from_str(contents[0]["text"].as_str().unwrap()).unwrap();
+        assert!(body["events"].is_array(), "{body}");
+    }
     for (uri, tool) in [
         ("market://quotes/realtime/AAPL", "get_quote"),
         (

@@ -897,6 +897,36 @@ fn sensible_arguments(spec: &ToolSpec) -> Value {
     if accepted("order_id") {
         args.insert("order_id".into(), json!(seeded_order_id()));
     }
+    // Watchlists, alert rules and silences.
+    for (key, value) in [
+        ("idempotency_key", json!("every-tool")),
+        ("watchlist", json!("every-tool")),
+        // The rule create_alert_rule (listed first) makes with this key.
+        (
+            "rule_id",
+            json!(gs_tools::alerts::rule_id("property-test", "every-tool")),
+        ),
+        ("silence_id", json!("si_000000000000000000000000")),
+        ("duration_minutes", json!(60)),
+        (
+            "condition",
+            json!({"kind": "price_crosses_above", "value": 1000}),
+        ),
+    ] {
+        if accepted(key) {
+            args.insert(key.into(), value);
+        }
+    }
+    if matches!(
+        spec.name,
+        "create_watchlist"
+            | "update_watchlist"
+            | "delete_watchlist"
+            | "run_scan"
+            | "create_alert_rule"
+    ) {
+        args.insert("name".into(), json!("every-tool"));
+    }
     // Tools whose arguments of the same name mean something else.
     match spec.name {
         "import_options" => {
