@@ -294,6 +294,49 @@ async fn scenario(stores: Stores) {
     assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
     assert_eq!(runs["runs"][0]["trigger"], json!("on_demand"));
 
+    // The pattern agents' findings are published as pattern.detected, once
+    // per symbol, agent and bar however often the scan runs.
+    call(
+        &stores,
+        "alice",
+        "create_watchlist",
+        json!({"name": "patterns", "symbols": symbols(), "agents": ["candlestick", "chart_pattern"]}),
+    )
+    .await;
+    for _ in 0..2 {
+        call(&stores, "alice", "run_scan", json!({"name": "patterns"})).await;
+    }
+    drain(&stores).await;
+    let found = call(
+        &stores,
+        "alice",
+        "get_events",
+        json!({"type": "pattern.detected", "limit": 200, "include_market": false}),
+    )
+    .await;
+    let found = found["events"].as_array().unwrap();
+    assert!(
+        !found.is_empty(),
+        "random walks show some candlestick patterns"
+    );
+    let mut keys = std::collections::BTreeSet::new();
+    for e in found {
+        let d = &e["data"];
+        assert!(
+            ["candlestick", "chart_pattern"].contains(&d["agent"].as_str().unwrap()),
+            "{d}"
+        );
+        assert_ne!(d["action"], json!("hold"), "{d}");
+        assert!(
+            symbols().contains(&d["symbol"].as_str().unwrap().to_string()),
+            "{d}"
+        );
+        assert!(
+            keys.insert((d["symbol"].to_string(), d["agent"].to_string())),
+            "twice: {d}"
+        );
+    }
+
     // Deleting the watchlist removes its schedule.
     call(
         &stores,

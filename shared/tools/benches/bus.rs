@@ -26,7 +26,7 @@ fn symbols() -> Vec<String> {
     (0..SYMBOLS).map(|i| format!("B{i:03}")).collect()
 }
 
-async fn setup(dir: &std::path::Path) -> Stores {
+async fn setup(dir: &std::path::Path) -> (Stores, Arc<EmbeddedBus>) {
     let embedded = EmbeddedStore::open(dir).unwrap();
     let bus = Arc::new(EmbeddedBus::new(
         embedded.clone(),
@@ -74,12 +74,15 @@ async fn setup(dir: &std::path::Path) -> Stores {
         gs_crypto::LocalKeys::open_or_create(dir).unwrap(),
         gs_crypto::CachePolicy::default(),
     ));
-    Stores {
-        bars: store.clone(),
-        records: store as Arc<dyn RecordStore>,
-        cipher: Some(cipher),
-        bus: Some(bus as Arc<dyn EventBus>),
-    }
+    (
+        Stores {
+            bars: store.clone(),
+            records: store as Arc<dyn RecordStore>,
+            cipher: Some(cipher),
+            bus: Some(bus.clone() as Arc<dyn EventBus>),
+        },
+        bus,
+    )
 }
 
 fn ctx(stores: &Stores) -> ToolContext {
@@ -134,7 +137,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let stores = runtime.block_on(setup(dir.path()));
+    let (stores, outbox) = runtime.block_on(setup(dir.path()));
     runtime.block_on(call(
         &stores,
         "create_watchlist",
@@ -177,6 +180,24 @@ fn bench(c: &mut Criterion) {
         gs_tools::bus::PollSettings::default(),
         stopped,
     ));
+    // The scans above left their signal events queued: let the consumers
+    // work through them first, so the delay measured is one event's.
+    let started = Instant::now();
+    loop {
+        let queued: usize = gs_tools::bus::routes()
+            .iter()
+            .map(|r| runtime.block_on(outbox.depth(&r.consumer)).unwrap())
+            .sum();
+        if queued == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "{queued} events still queued"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("the scans' events were consumed in {:?}", started.elapsed());
     let mut day = BARS as i64;
     group.bench_function("bars_to_webhook", |b| {
         b.iter_custom(|iters| {

@@ -45,10 +45,9 @@ pub fn routes() -> Vec<Route> {
     };
     vec![
         route(EVENT_LOG, &EventType::ALL),
-        route(
-            ALERTS,
-            &[BarsUpdated, SignalGenerated, SignalChanged, PatternDetected],
-        ),
+        // Patterns on the newest bar are evaluated from the bars themselves
+        // (candlestick conditions); pattern.detected is for people and logs.
+        route(ALERTS, &[BarsUpdated, SignalGenerated, SignalChanged]),
         route(NOTIFIER, &[AlertTriggered, AlertEscalated]),
     ]
 }

@@ -770,6 +770,55 @@ pub async fn run_scan_of(
                     )
                     .owned_by(&ctx.subject),
                 );
+                // The pattern agents' findings on the newest bars, once per
+                // bar (the id leaves out the run).
+                for finding in out
+                    .metadata
+                    .agent_breakdown
+                    .iter()
+                    .filter_map(|o| o.signal())
+                {
+                    if !matches!(finding.agent, "candlestick" | "chart_pattern")
+                        || finding.action == gs_signals::Action::Hold
+                    {
+                        continue;
+                    }
+                    let pattern_id = format!(
+                        "pattern-{}",
+                        crate::digest::sha256_hex(
+                            format!(
+                                "{}\n{}\n{symbol}\n{}\n{}",
+                                ctx.subject,
+                                w.name,
+                                finding.agent,
+                                out.time.timestamp()
+                            )
+                            .as_bytes(),
+                            16
+                        )
+                    );
+                    events.push(
+                        Event::new(
+                            pattern_id,
+                            "goldensignals/scan",
+                            EventType::PatternDetected,
+                            started,
+                            Some(symbol.clone()),
+                            serde_json::json!({
+                                "symbol": symbol,
+                                "timeframe": w.timeframe,
+                                "watchlist": w.name,
+                                "agent": finding.agent,
+                                "action": format!("{:?}", finding.action).to_lowercase(),
+                                "confidence": finding.confidence,
+                                "reasons": finding.reasons,
+                                "bar_time": rfc3339(out.time),
+                                "synthetic": out.metadata.synthetic,
+                            }),
+                        )
+                        .owned_by(&ctx.subject),
+                    );
+                }
                 if changed {
                     events.push(
                         Event::new(
