@@ -707,9 +707,21 @@ async fn escalation_scenario(stores: Stores) {
         )
         .await;
     }
+    // The receiver is down for the first attempt: the group is sent again,
+    // whole, under the same webhook-id.
+    group_receiver
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     for symbol in ["MSFT", "NVDA", "AMZN"] {
         import_symbol(&stores, symbol, &[("2026-05-21", 110.0)]).await;
     }
+    settle(&stores, "the first grouped attempt", || async {
+        !bodies(&group_receiver).is_empty()
+    })
+    .await;
+    group_receiver
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let all_delivered = || async {
         let h = call(&stores, "alice", "get_alert_history", json!({"limit": 200})).await;
         let grouped: Vec<&Value> = h["alerts"]
@@ -726,16 +738,98 @@ async fn escalation_scenario(stores: Stores) {
     settle(&stores, "the grouped delivery", all_delivered).await;
     drain(&stores).await;
     let sent = bodies(&group_receiver);
-    assert_eq!(sent.len(), 1, "one notification for the burst: {sent:?}");
-    assert_eq!(sent[0]["data"]["count"], json!(3));
-    let mut symbols: Vec<&str> = sent[0]["data"]["alerts"]
+    assert_eq!(
+        sent.len(),
+        2,
+        "one notification for the burst, sent twice: {sent:?}"
+    );
+    for body in &sent {
+        assert_eq!(body["data"]["count"], json!(3));
+        assert!(
+            body["data"]["alerts"][0]["deliveries"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "no channel details for the receiver"
+        );
+        let mut symbols: Vec<&str> = body["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["symbol"].as_str().unwrap())
+            .collect();
+        symbols.sort_unstable();
+        assert_eq!(symbols, ["AMZN", "MSFT", "NVDA"]);
+    }
+    let ids: Vec<String> = group_receiver
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(hs, _)| {
+            hs.iter()
+                .find(|(k, _)| k == "webhook-id")
+                .unwrap()
+                .1
+                .clone()
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1], "the retry is the same message");
+    // The grouped notification verifies with the URL's secret, which every
+    // rule posting to it shares.
+    let secret = call(
+        &stores,
+        "alice",
+        "create_alert_rule",
+        json!({
+            "name": "MSFT over 105", "symbol": "MSFT",
+            "condition": {"kind": "price_crosses_above", "value": 105.0},
+            "channels": [{"kind": "webhook", "url": group_url}],
+            "group_seconds": 3, "idempotency_key": "grp-MSFT",
+        }),
+    )
+    .await["webhook_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    verify_with_standardwebhooks(&secret, &group_receiver.deliveries.lock().unwrap());
+
+    // Acknowledging by rule acknowledges that rule's alerts only.
+    let msft = call(
+        &stores,
+        "alice",
+        "list_alert_rules",
+        json!({"symbol": "MSFT"}),
+    )
+    .await;
+    let msft_rule = msft["rules"][0]["rule_id"].as_str().unwrap().to_string();
+    let acked = call(
+        &stores,
+        "alice",
+        "acknowledge_alert",
+        json!({"rule_id": msft_rule}),
+    )
+    .await;
+    let acked = acked["acknowledged"].as_array().unwrap();
+    assert_eq!(acked.len(), 1, "{acked:?}");
+    assert_eq!(acked[0]["symbol"], json!("MSFT"));
+    let open = call(
+        &stores,
+        "alice",
+        "get_alert_history",
+        json!({"state": "triggered", "limit": 200}),
+    )
+    .await;
+    let open: Vec<&str> = open["alerts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["symbol"].as_str().unwrap())
         .collect();
-    symbols.sort_unstable();
-    assert_eq!(symbols, ["AMZN", "MSFT", "NVDA"]);
+    assert!(
+        open.contains(&"NVDA") && open.contains(&"AMZN") && !open.contains(&"MSFT"),
+        "{open:?}"
+    );
 }
 
 fn cipher(dir: &std::path::Path) -> Arc<dyn gs_crypto::FieldCipher> {

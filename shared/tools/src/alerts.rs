@@ -11,8 +11,9 @@
 //! - `alert-rules-by-symbol/{SYMBOL}#{subject}#{rule id}` (system): the
 //!   index the evaluator reads on a symbol's events; written and deleted in
 //!   the same transaction as the rule.
-//! - `alert-secrets/{rule id}`: the webhook secret, sealed by the field
-//!   cipher (context `alert-secrets/{subject}/{rule id}`, field
+//! - `alert-secrets/{url digest}`: the secret of one webhook URL of the
+//!   user (shared by their rules that post to it), sealed by the field
+//!   cipher (context `alert-secrets/{subject}/{url digest}`, field
 //!   `webhook_secret`).
 //! - `alerts/{bar time ms, 13 digits}-{rule id}[-{event}]`: a firing, put
 //!   `IfAbsent`, so a rule fires at most once per bar however often the
@@ -873,7 +874,7 @@ pub struct UpdateAlertRuleArgs {
     /// Remove the expiry.
     #[serde(default)]
     pub clear_expiry: bool,
-    /// New channels (replaces the list; the inbox stays). Changing the webhook URL keeps its secret; adding a first webhook returns a new secret.
+    /// New channels (replaces the list; the inbox stays). A webhook URL new to the rule signs with that URL's secret (made if it has none), returned in this call's result.
     pub channels: Option<Vec<Channel>>,
     /// A new escalation policy.
     pub escalation: Option<Escalation>,
@@ -1339,6 +1340,9 @@ pub async fn acknowledge_alert(
         }
         for r in records {
             let alert: StoredAlert = decode(&r.value)?;
+            if args.rule_id.as_ref().is_some_and(|id| *id != alert.rule_id) {
+                continue;
+            }
             if alert.state == AlertState::Acknowledged {
                 already = already.saturating_add(usize::from(
                     args.rule_id.as_ref().is_none_or(|id| *id == alert.rule_id),
@@ -1553,7 +1557,7 @@ pub async fn create_silence(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSilencesArgs {
-    /// Include silences that have ended (default false).
+    /// Also list silences whose end has passed but that are still stored (they are removed when they end, so usually none; default false).
     #[serde(default)]
     pub include_ended: bool,
 }
@@ -1704,9 +1708,10 @@ fn escalation_entry(
     after_minutes: u64,
 ) -> Result<TxOp, StoreError> {
     let due = from
-        .checked_add_signed(chrono::Duration::minutes(
-            i64::try_from(after_minutes).unwrap_or(0),
-        ))
+        .checked_add_signed(
+            chrono::Duration::try_minutes(i64::try_from(after_minutes).unwrap_or(0))
+                .unwrap_or_default(),
+        )
         .unwrap_or(from);
     let key = RecordKey::new(
         Owner::system(),
@@ -1821,13 +1826,14 @@ pub async fn escalate_due(stores: &Stores, now: DateTime<Utc>) -> Result<usize, 
                     condition: WriteCondition::IfVersion(current.version),
                     expires_at: None,
                 });
-            }
-            // The next step's time counts from this step's due time, so a
-            // repeat of this step indexes the same entry.
-            if let Some((round, next, after)) = policy.next(position.round, position.step) {
-                ops.push(escalation_entry(
-                    subject, &alert.id, due, round, next, after,
-                )?);
+                // The next step's time counts from this step's due time;
+                // it is indexed with this step's notifications, so a redo
+                // of this step (after a failed publish) indexes nothing.
+                if let Some((round, next, after)) = policy.next(position.round, position.step) {
+                    ops.push(escalation_entry(
+                        subject, &alert.id, due, round, next, after,
+                    )?);
+                }
             }
             match stores.records.transact(ops).await {
                 Ok(()) => {
@@ -1850,6 +1856,7 @@ pub async fn escalate_due(stores: &Stores, now: DateTime<Utc>) -> Result<usize, 
                                 "rule_name": alert.rule_name,
                                 "symbol": alert.symbol,
                                 "step": label,
+                                "message_id": message_id,
                                 "silenced_by": silenced,
                                 "message": alert.message,
                             }),
@@ -2063,9 +2070,10 @@ impl Evaluator {
                 break;
             }
             let quiet = rule.last_fired_at.is_some_and(|last| {
-                let cooldown = chrono::Duration::seconds(
+                let cooldown = chrono::Duration::try_seconds(
                     i64::try_from(rule.cooldown_secs).unwrap_or(i64::MAX),
-                );
+                )
+                .unwrap_or(chrono::Duration::MAX);
                 last.checked_add_signed(cooldown)
                     .is_some_and(|until| now < until)
             });
@@ -2102,6 +2110,7 @@ impl Evaluator {
             let key = alert_key(&indexed.subject, &alert.id)?;
             let value =
                 serde_json::to_vec(&alert).map_err(|e| HandlerError::Poison(e.to_string()))?;
+            let mut escalation_begun = false;
             let fired_at = match stores
                 .records
                 .put(&key, &value, WriteCondition::IfAbsent, None)
@@ -2112,12 +2121,18 @@ impl Evaluator {
                 // escalation is keyed from the stored firing, and it is
                 // published again below (the notifier dedupes).
                 Err(StoreError::Conflict(_)) => match stores.records.get(&key).await? {
-                    Some(r) => decode::<StoredAlert>(&r.value)?.fired_at,
+                    Some(r) => {
+                        let stored = decode::<StoredAlert>(&r.value)?;
+                        // Its escalation has begun: do not index step 1 again.
+                        escalation_begun = stored.escalations > 0;
+                        stored.fired_at
+                    }
                     None => alert.fired_at,
                 },
                 Err(e) => return Err(e.into()),
             };
-            if let (Some(policy), None) = (&rule.escalation, &alert.silenced_by)
+            if let (Some(policy), None, false) =
+                (&rule.escalation, &alert.silenced_by, escalation_begun)
                 && let Some(first) = policy.steps.first()
             {
                 schedule_escalation(
@@ -2272,6 +2287,7 @@ async fn partners(
     url: &str,
     group: u64,
     message_id: &str,
+    retry: bool,
 ) -> Result<Vec<Partner>, StoreError> {
     let scope = RecordScope::new(Owner::user(subject)?, ALERTS)?;
     let page = stores
@@ -2299,7 +2315,8 @@ async fn partners(
                 && match d.claimed_by.as_deref() {
                     Some(by) => by == message_id,
                     None => {
-                        d.attempts == 0
+                        !retry
+                            && d.attempts == 0
                             && other.fired_at.signed_duration_since(lead.fired_at).abs() <= window
                     }
                 }
@@ -2372,11 +2389,14 @@ async fn save_changes(
 }
 
 impl Notifier {
+    /// Sends the alert's pending notifications the event is about: its
+    /// firing's (`alert.triggered`) or one escalation step's (`message_id`).
     async fn deliver(
         &self,
         stores: &Stores,
         subject: &str,
         alert_id: &str,
+        only: Option<&str>,
         attempt: Attempt,
     ) -> Result<(), HandlerError> {
         let key = alert_key(subject, alert_id)?;
@@ -2394,8 +2414,19 @@ impl Notifier {
             if d.status != DeliveryStatus::Pending || d.url.is_none() {
                 continue;
             }
+            let about = match only {
+                Some(message_id) => d.message_id == message_id,
+                None => d.kind == "alert.triggered",
+            };
+            if !about {
+                continue;
+            }
             // Claimed by another alert's grouped notification: that one sends it.
-            if d.claimed_by.as_deref().is_some_and(|by| by != d.message_id) {
+            let own_group = format!("msg_grp_{}", alert.id);
+            if d.claimed_by
+                .as_deref()
+                .is_some_and(|by| by != d.message_id && by != own_group)
+            {
                 continue;
             }
             if acknowledged && d.kind == "alert.escalated" {
@@ -2447,13 +2478,27 @@ impl Notifier {
             // A group is led by the first firing; its id stays the same
             // across retries, and its partners are claimed before it is sent.
             let group_id = format!("msg_grp_{}", alert.id);
+            // A retry resends the same group: only the partners it claimed.
+            let retry = d.attempts > 0 || d.claimed_by.as_deref() == Some(group_id.as_str());
             let mut together = if group > 0 && d.kind == "alert.triggered" {
-                partners(stores, subject, &alert, &url, group, &group_id).await?
+                partners(stores, subject, &alert, &url, group, &group_id, retry).await?
             } else {
                 Vec::new()
             };
-            if !together.is_empty() {
-                let mut ops = Vec::new();
+            // The lead and its partners in one transaction.
+            together.truncate(gs_domain::MAX_TRANSACTION_OPS.saturating_sub(1));
+            if !together.is_empty() && !retry {
+                let mut lead = alert.clone();
+                if let Some(ld) = lead.deliveries.get_mut(i) {
+                    ld.claimed_by = Some(group_id.clone());
+                }
+                let mut ops = vec![TxOp::Put {
+                    key: key.clone(),
+                    value: serde_json::to_vec(&lead)
+                        .map_err(|e| HandlerError::Poison(e.to_string()))?,
+                    condition: WriteCondition::IfVersion(record.version),
+                    expires_at: None,
+                }];
                 for p in &mut together {
                     if let Some(pd) = p.alert.deliveries.get_mut(p.index) {
                         pd.claimed_by = Some(group_id.clone());
@@ -2472,8 +2517,13 @@ impl Notifier {
                             p.version = p.version.saturating_add(1);
                         }
                     }
-                    // A partner changed (its own notifier, an ack): send alone.
-                    Err(e) if e.is_conflict() => together.clear(),
+                    // Another notifier claimed some of them (or the lead):
+                    // read again on the next delivery.
+                    Err(e) if e.is_conflict() => {
+                        return Err(HandlerError::Retry(
+                            "another notification is grouping these alerts".into(),
+                        ));
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -2516,7 +2566,12 @@ impl Notifier {
                     after.status = DeliveryStatus::Delivered;
                     after.delivered_at = Some(rfc3339(Utc::now()));
                     after.last_error = None;
-                    finished.push(("delivered", url.clone(), d.kind.clone()));
+                    finished.push((
+                        "delivered",
+                        url.clone(),
+                        d.kind.clone(),
+                        d.message_id.clone(),
+                    ));
                     Some((DeliveryStatus::Delivered, None))
                 }
                 webhook::Sent::Failed { reason } => {
@@ -2528,7 +2583,12 @@ impl Notifier {
                             after.attempts
                         );
                         after.last_error = Some(why.clone());
-                        finished.push(("failed", url.clone(), d.kind.clone()));
+                        finished.push((
+                            "failed",
+                            url.clone(),
+                            d.kind.clone(),
+                            d.message_id.clone(),
+                        ));
                         Some((DeliveryStatus::Failed, Some(why)))
                     } else {
                         None
@@ -2575,12 +2635,13 @@ impl Notifier {
         }
         let events: Vec<Event> = finished
             .into_iter()
-            .map(|(status, url, kind)| {
+            .map(|(status, url, kind, message_id)| {
                 Event::new(
                     format!(
                         "delivered-{}",
                         crate::digest::sha256_hex(
-                            format!("{subject}\n{}\n{url}\n{kind}\n{status}", alert.id).as_bytes(),
+                            format!("{subject}\n{}\n{url}\n{message_id}\n{status}", alert.id)
+                                .as_bytes(),
                             16
                         )
                     ),
@@ -2625,7 +2686,21 @@ impl Consumer for Notifier {
                 event.id
             )));
         };
-        self.deliver(stores, subject, alert_id, attempt).await
+        // An escalation step's event names its notification; a firing's
+        // event is about the firing's notifications.
+        let only = match event.kind {
+            EventType::AlertEscalated => Some(
+                event
+                    .data
+                    .get("message_id")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| {
+                        HandlerError::Poison(format!("event {} names no notification", event.id))
+                    })?,
+            ),
+            _ => None,
+        };
+        self.deliver(stores, subject, alert_id, only, attempt).await
     }
 }
 
@@ -2709,7 +2784,7 @@ tool!(
     RuleIdArgs,
     DeleteAlertRuleOutput,
     delete_alert_rule,
-    "Deletes one of your alert rules and its webhook secret for good; its past alerts stay in get_alert_history. Deleting a rule that is gone already reports deleted false."
+    "Deletes one of your alert rules for good (its webhook URLs keep their secrets for your other rules); its past alerts stay in get_alert_history. Deleting a rule that is gone already reports deleted false."
 );
 
 tool!(

@@ -24,8 +24,16 @@ pub struct TickReport {
 /// One tick at `now`: escalation steps first (they are cheap and must not
 /// wait behind a backlog of scans), then the due scans.
 pub async fn tick(stores: &Stores, now: DateTime<Utc>) -> Result<TickReport, ToolError> {
+    // A failed escalation pass must not keep the scans from running.
+    let escalations = match crate::alerts::escalate_due(stores, now).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "the escalation pass failed; the scans still run");
+            0
+        }
+    };
     let mut report = TickReport {
-        escalations: crate::alerts::escalate_due(stores, now).await?,
+        escalations,
         ..TickReport::default()
     };
     for run in crate::watchlists::run_due_scans(stores, now).await? {

@@ -879,6 +879,15 @@ pub async fn run_scan_of(
         actions,
         results,
     };
+    // Published before the state moves on: if publishing fails, the
+    // scan run again compares against the same previous actions.
+    for chunk in events.chunks(gs_domain::bus::MAX_PUBLISH_BATCH) {
+        crate::bus::publish(&ctx.stores, chunk).await.map_err(|e| {
+            ToolError::Store(StoreError::Unavailable(format!(
+                "the scan's results were stored but its signal events were not all published ({e}); run the scan again"
+            )))
+        })?;
+    }
     let owner = Owner::user(&ctx.subject)?;
     ctx.stores
         .records
@@ -901,13 +910,6 @@ pub async fn run_scan_of(
             },
         ])
         .await?;
-    for chunk in events.chunks(gs_domain::bus::MAX_PUBLISH_BATCH) {
-        crate::bus::publish(&ctx.stores, chunk).await.map_err(|e| {
-            ToolError::Store(StoreError::Unavailable(format!(
-                "the scan's results were stored but its signal events were not all published ({e}); run the scan again"
-            )))
-        })?;
-    }
     Ok(output)
 }
 

@@ -35,7 +35,8 @@ pub async fn seed_demo_alerts_if_missing(
         return Ok(None);
     }
     let ctx = crate::portfolio::local_context(stores, subject, "demo-alerts");
-    let (watchlist, _) = crate::watchlists::create_watchlist(
+    // A `demo` watchlist of the user's own stays as it is.
+    match crate::watchlists::create_watchlist(
         &ctx,
         parse(serde_json::json!({
             "name": "demo",
@@ -43,7 +44,11 @@ pub async fn seed_demo_alerts_if_missing(
             "schedule": "cron(5 21 ? * MON-FRI *)",
         }))?,
     )
-    .await?;
+    .await
+    {
+        Ok(_) | Err(ToolError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
     let rules = [
         serde_json::json!({
             "name": "NVDA RSI(14) oversold (demo)", "symbol": "NVDA",
@@ -64,7 +69,10 @@ pub async fn seed_demo_alerts_if_missing(
     ];
     let count = rules.len();
     for rule in rules {
-        crate::alerts::create_alert_rule(&ctx, parse(rule)?).await?;
+        match crate::alerts::create_alert_rule(&ctx, parse(rule)?).await {
+            Ok(_) | Err(ToolError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     match stores
         .records
@@ -75,7 +83,7 @@ pub async fn seed_demo_alerts_if_missing(
         Err(e) => return Err(e.into()),
     }
     Ok(Some(DemoReport {
-        watchlist: watchlist.watchlist.name,
+        watchlist: "demo".into(),
         rules: count,
     }))
 }

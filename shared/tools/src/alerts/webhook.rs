@@ -77,7 +77,10 @@ pub fn forbidden_address(ip: std::net::IpAddr) -> bool {
             || ip.is_multicast()
             || ip.is_documentation()
             || a == 0
+            || a >= 240
             || (a == 100 && (64..128).contains(&b))
+            || (a == 192 && b == 0 && ip.octets().get(2) == Some(&0))
+            || (a == 198 && (b == 18 || b == 19))
     };
     match ip {
         IpAddr::V4(ip) => v4(ip),
@@ -85,14 +88,30 @@ pub fn forbidden_address(ip: std::net::IpAddr) -> bool {
             if let Some(mapped) = ip.to_ipv4_mapped() {
                 return v4(mapped);
             }
-            let first = ip.segments().first().copied().unwrap_or(0);
+            let segments = ip.segments();
+            let first = segments.first().copied().unwrap_or(0);
+            // IPv4-compatible ::a.b.c.d carries an IPv4 address too.
+            if segments.get(..6).is_some_and(|s| s.iter().all(|x| *x == 0))
+                && !ip.is_loopback()
+                && !ip.is_unspecified()
+            {
+                let o = ip.octets();
+                let v4addr = std::net::Ipv4Addr::new(
+                    o.get(12).copied().unwrap_or(0),
+                    o.get(13).copied().unwrap_or(0),
+                    o.get(14).copied().unwrap_or(0),
+                    o.get(15).copied().unwrap_or(0),
+                );
+                return v4(v4addr);
+            }
             (ip.is_loopback() && !loopback_allowed())
                 || ip.is_unspecified()
                 || ip.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                // NAT64 (64:ff9b::/96) reaches IPv4 space through a gateway.
-                || (first == 0x0064 && ip.segments().get(1).copied() == Some(0xff9b))
+                // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach IPv4 space.
+                || (first == 0x0064 && segments.get(1).copied() == Some(0xff9b))
+                || first == 0x2002
         }
     }
 }
@@ -179,6 +198,8 @@ pub async fn send(url: &str, secret: &str, id: &str, body: &[u8]) -> Sent {
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the host itself, past the address checks.
+        .no_proxy()
         .dns_resolver(std::sync::Arc::new(PublicOnly))
         .build()
     {
@@ -261,6 +282,11 @@ mod tests {
             "https://[::ffff:10.0.0.1]/x",
             "https://[64:ff9b::a00:1]/x",
             "https://[fd00::1]/x",
+            "https://198.18.0.1/x",
+            "https://240.0.0.1/x",
+            "https://192.0.0.8/x",
+            "https://[::10.0.0.1]/x",
+            "https://[2002:a00:1::]/x",
             "https://user:pw@example.com/",
             "ftp://example.com/",
             "not a url",
