@@ -506,6 +506,21 @@ async fn import_symbol(stores: &Stores, symbol: &str, rows: &[(&str, f64)]) {
     .await;
 }
 
+/// The webhook-id header of every request, in order.
+fn webhook_ids(receiver: &Receiver) -> Vec<String> {
+    receiver
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(hs, _)| {
+            hs.iter()
+                .find(|(k, _)| k == "webhook-id")
+                .map(|(_, v)| v.clone())
+        })
+        .collect()
+}
+
 fn bodies(receiver: &Receiver) -> Vec<Value> {
     receiver
         .deliveries
@@ -606,19 +621,7 @@ async fn escalation_scenario(stores: Stores) {
         "webhook steps only"
     );
     verify_with_standardwebhooks(&secret, &receiver.deliveries.lock().unwrap());
-    let ids: std::collections::BTreeSet<String> = receiver
-        .deliveries
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(hs, _)| {
-            hs.iter()
-                .find(|(k, _)| k == "webhook-id")
-                .unwrap()
-                .1
-                .clone()
-        })
-        .collect();
+    let ids: std::collections::BTreeSet<String> = webhook_ids(&receiver).into_iter().collect();
     assert_eq!(ids.len(), 3, "each notification its own webhook-id");
 
     // Acknowledged before its first step: no escalation.
@@ -761,19 +764,7 @@ async fn escalation_scenario(stores: Stores) {
         symbols.sort_unstable();
         assert_eq!(symbols, ["AMZN", "MSFT", "NVDA"]);
     }
-    let ids: Vec<String> = group_receiver
-        .deliveries
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(hs, _)| {
-            hs.iter()
-                .find(|(k, _)| k == "webhook-id")
-                .unwrap()
-                .1
-                .clone()
-        })
-        .collect();
+    let ids = webhook_ids(&group_receiver);
     assert_eq!(ids[0], ids[1], "the retry is the same message");
     // The grouped notification verifies with the URL's secret, which every
     // rule posting to it shares.
