@@ -224,3 +224,48 @@ pub async fn scheduler_function(
 ) -> Result<SchedulerFunction, ConfigError> {
     Ok(SchedulerFunction::new(bus_stores(settings, sdk).await?))
 }
+
+/// The `tool` binary's whole run: reads the environment and serves the role
+/// it names (a tool, a bus consumer or the scheduler) until Lambda stops it.
+pub async fn run_tool_binary() -> Result<(), lambda_runtime::Error> {
+    use lambda_runtime::{LambdaEvent, service_fn};
+    use serde_json::value::RawValue;
+    let started = std::time::Instant::now();
+    crate::init_tracing();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let settings = Settings::from_env();
+    match role(&settings)? {
+        Role::Tool => {
+            let function = Arc::new(crate::tool_function(&settings, &sdk).await?);
+            crate::log_ready("tool", started);
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+                let function = function.clone();
+                async move { function.handle(&event.payload).await }
+            }))
+            .await
+        }
+        Role::Consumer => {
+            let function = Arc::new(consumer_function(&settings, &sdk).await?);
+            crate::log_ready(function.consumer(), started);
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+                let function = function.clone();
+                async move { Ok::<Value, lambda_runtime::Error>(function.handle(&event.payload).await) }
+            }))
+            .await
+        }
+        Role::Scheduler => {
+            let function = Arc::new(scheduler_function(&settings, &sdk).await?);
+            crate::log_ready("scheduler", started);
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+                let function = function.clone();
+                async move {
+                    function
+                        .handle(&event.payload)
+                        .await
+                        .map_err(lambda_runtime::Error::from)
+                }
+            }))
+            .await
+        }
+    }
+}

@@ -19,7 +19,8 @@ mod tool_function;
 
 pub use config::{ConfigError, Settings, function_names, mac_key, store, verifier_config};
 pub use consumer::{
-    ConsumerFunction, Role, SchedulerFunction, consumer_function, role, scheduler_function,
+    ConsumerFunction, Role, SchedulerFunction, consumer_function, role, run_tool_binary,
+    scheduler_function,
 };
 pub use gateway::{gateway_app, gateway_app_with};
 pub use invoker::{FunctionNames, LambdaInvoker};

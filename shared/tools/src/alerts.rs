@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 use crate::bus::{self, Attempt, Consumer, HandlerError};
 use crate::context::{Stores, ToolContext};
 use crate::error::ToolError;
-use crate::registry::{Annotations, Tool};
+use crate::registry::{Annotations, tool};
 
 pub mod condition;
 pub mod demo;
@@ -2712,31 +2712,6 @@ const WRITE: Annotations = Annotations {
     idempotent: true,
     open_world: false,
 };
-
-macro_rules! tool {
-    ($ty:ident, $name:literal, $title:literal, $annotations:expr, $args:ty, $out:ty, $body:ident, $description:literal) => {
-        #[doc = concat!("`", $name, "` of the `alerts` server.")]
-        #[derive(Debug)]
-        pub struct $ty;
-
-        impl Tool for $ty {
-            const NAME: &'static str = $name;
-            const SERVER: &'static str = SERVER;
-            const TITLE: &'static str = $title;
-            const DESCRIPTION: &'static str = $description;
-            const ANNOTATIONS: Annotations = $annotations;
-            type Args = $args;
-            type Output = $out;
-
-            async fn call(
-                ctx: ToolContext,
-                args: Self::Args,
-            ) -> Result<(Self::Output, String), ToolError> {
-                $body(&ctx, args).await
-            }
-        }
-    };
-}
 
 tool!(
     CreateAlertRule,

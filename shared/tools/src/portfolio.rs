@@ -37,7 +37,7 @@ use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::market_data::{HistoryRequest, load_history, synthetic_note};
 use crate::paging::{decode_cursor, encode_cursor, fingerprint};
-use crate::registry::{Annotations, Tool};
+use crate::registry::{Annotations, tool};
 use store::{CashFlow, StoredOrder, StoredPortfolio, Written};
 
 pub const SERVER: &str = "portfolio";
@@ -2945,31 +2945,6 @@ fn window_specs(
 }
 
 // ------------------------------------------------------------------ tools
-
-macro_rules! tool {
-    ($ty:ident, $name:literal, $title:literal, $annotations:expr, $args:ty, $out:ty, $body:ident, $description:literal) => {
-        #[doc = concat!("`", $name, "` of the `portfolio` server.")]
-        #[derive(Debug)]
-        pub struct $ty;
-
-        impl Tool for $ty {
-            const NAME: &'static str = $name;
-            const SERVER: &'static str = SERVER;
-            const TITLE: &'static str = $title;
-            const DESCRIPTION: &'static str = $description;
-            const ANNOTATIONS: Annotations = $annotations;
-            type Args = $args;
-            type Output = $out;
-
-            async fn call(
-                ctx: ToolContext,
-                args: Self::Args,
-            ) -> Result<(Self::Output, String), ToolError> {
-                $body(&ctx, args).await
-            }
-        }
-    };
-}
 
 tool!(
     CreatePortfolio,

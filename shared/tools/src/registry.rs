@@ -350,6 +350,34 @@ pub fn registry() -> &'static [ToolSpec] {
     })
 }
 
+/// Declares a tool of the calling module's server (its `SERVER` const):
+/// a unit type whose `Tool` body is `$body(&ctx, args)`.
+macro_rules! tool {
+    ($ty:ident, $name:literal, $title:literal, $annotations:expr, $args:ty, $out:ty, $body:ident, $description:literal) => {
+        #[doc = concat!("The `", $name, "` tool.")]
+        #[derive(Debug)]
+        pub struct $ty;
+
+        impl $crate::registry::Tool for $ty {
+            const NAME: &'static str = $name;
+            const SERVER: &'static str = SERVER;
+            const TITLE: &'static str = $title;
+            const DESCRIPTION: &'static str = $description;
+            const ANNOTATIONS: $crate::registry::Annotations = $annotations;
+            type Args = $args;
+            type Output = $out;
+
+            async fn call(
+                ctx: $crate::context::ToolContext,
+                args: Self::Args,
+            ) -> Result<(Self::Output, String), $crate::error::ToolError> {
+                $body(&ctx, args).await
+            }
+        }
+    };
+}
+pub(crate) use tool;
+
 /// The published tool called `name`.
 pub fn find(name: &str) -> Option<&'static ToolSpec> {
     registry().iter().find(|t| t.name == name)

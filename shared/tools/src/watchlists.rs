@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::{Stores, ToolContext};
 use crate::error::ToolError;
-use crate::registry::{Annotations, Tool};
+use crate::registry::{Annotations, tool};
 
 pub mod schedule;
 
@@ -1202,31 +1202,6 @@ const WRITE: Annotations = Annotations {
     idempotent: true,
     open_world: false,
 };
-
-macro_rules! tool {
-    ($ty:ident, $name:literal, $title:literal, $annotations:expr, $args:ty, $out:ty, $body:ident, $description:literal) => {
-        #[doc = concat!("`", $name, "` of the `technical-analysis` server.")]
-        #[derive(Debug)]
-        pub struct $ty;
-
-        impl Tool for $ty {
-            const NAME: &'static str = $name;
-            const SERVER: &'static str = SERVER;
-            const TITLE: &'static str = $title;
-            const DESCRIPTION: &'static str = $description;
-            const ANNOTATIONS: Annotations = $annotations;
-            type Args = $args;
-            type Output = $out;
-
-            async fn call(
-                ctx: ToolContext,
-                args: Self::Args,
-            ) -> Result<(Self::Output, String), ToolError> {
-                $body(&ctx, args).await
-            }
-        }
-    };
-}
 
 tool!(
     CreateWatchlist,
