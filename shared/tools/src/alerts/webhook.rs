@@ -170,6 +170,23 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
+/// The one HTTP client of every delivery (its connection pool is shared):
+/// a timeout, no redirects, no proxy, and only public addresses.
+fn client() -> &'static Result<reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the host itself, past the address checks.
+            .no_proxy()
+            .dns_resolver(std::sync::Arc::new(PublicOnly))
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))
+    })
+}
+
 /// What one delivery attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
@@ -195,18 +212,11 @@ pub async fn send(url: &str, secret: &str, id: &str, body: &[u8]) -> Sent {
             reason: e.to_string(),
         };
     }
-    let client = match reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        // A proxy would resolve the host itself, past the address checks.
-        .no_proxy()
-        .dns_resolver(std::sync::Arc::new(PublicOnly))
-        .build()
-    {
+    let client = match client() {
         Ok(c) => c,
-        Err(e) => {
+        Err(reason) => {
             return Sent::Failed {
-                reason: format!("cannot build an HTTP client: {e}"),
+                reason: reason.clone(),
             };
         }
     };
